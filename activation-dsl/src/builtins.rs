@@ -1,0 +1,225 @@
+//! The one table of built-in functions and constants. The checker (names, arity), the
+//! interpreter (values) and the documentation all read it; later stages add their columns here.
+
+/// A built-in function of the language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Builtin {
+    /// `exp(u)`
+    Exp,
+    /// `expm1(u)` = `exp(u) - 1` without cancellation near 0.
+    Expm1,
+    /// `ln(u)`, the natural logarithm.
+    Ln,
+    /// `log1p(u)` = `ln(1 + u)` without cancellation near 0.
+    Log1p,
+    /// `sqrt(u)`
+    Sqrt,
+    /// `abs(u)`; its derivative at 0 is 0 (PyTorch's `sgn` rule).
+    Abs,
+    /// `sign(u)`: -1, 0 or 1; its derivative is 0 everywhere.
+    Sign,
+    /// `sin(u)`
+    Sin,
+    /// `cos(u)`
+    Cos,
+    /// `tanh(u)`
+    Tanh,
+    /// `erf(u)`
+    Erf,
+    /// `erfc(u)` = `1 - erf(u)` without cancellation for large `u`.
+    Erfc,
+    /// `sigmoid(u)` = `1 / (1 + exp(-u))`.
+    Sigmoid,
+    /// `softplus(u)` = `ln(1 + exp(u))`, without overflow.
+    Softplus,
+    /// `max(a, b)`; on a tie the derivative goes to `a` (the first argument).
+    Max,
+    /// `min(a, b)`; on a tie the derivative goes to `a` (the first argument).
+    Min,
+    /// `clamp(u, lo, hi)` = `min(max(u, lo), hi)`; derivative 1 inside `[lo, hi]`, bounds included
+    /// (PyTorch's `clamp` subgradient).
+    Clamp,
+    /// `pow(a, b)` = `a ^ b`.
+    Pow,
+}
+
+/// One row of the table.
+#[derive(Clone, Copy, Debug)]
+pub struct BuiltinInfo {
+    /// The function.
+    pub builtin: Builtin,
+    /// Its name in the language.
+    pub name: &'static str,
+    /// How many arguments it takes.
+    pub arity: usize,
+    /// One line for documentation and `--help`.
+    pub doc: &'static str,
+}
+
+/// Every built-in function, in the order the documentation lists them.
+pub const BUILTINS: &[BuiltinInfo] = &[
+    row(Builtin::Exp, "exp", 1, "the exponential e^u"),
+    row(Builtin::Expm1, "expm1", 1, "exp(u) - 1, exact near 0"),
+    row(Builtin::Ln, "ln", 1, "the natural logarithm"),
+    row(Builtin::Log1p, "log1p", 1, "ln(1 + u), exact near 0"),
+    row(Builtin::Sqrt, "sqrt", 1, "the square root"),
+    row(Builtin::Abs, "abs", 1, "the absolute value; abs'(0) = 0"),
+    row(
+        Builtin::Sign,
+        "sign",
+        1,
+        "-1, 0 or 1 (NaN for NaN); derivative 0",
+    ),
+    row(Builtin::Sin, "sin", 1, "the sine"),
+    row(Builtin::Cos, "cos", 1, "the cosine"),
+    row(Builtin::Tanh, "tanh", 1, "the hyperbolic tangent"),
+    row(Builtin::Erf, "erf", 1, "the error function"),
+    row(
+        Builtin::Erfc,
+        "erfc",
+        1,
+        "1 - erf(u), exact in the right tail",
+    ),
+    row(
+        Builtin::Sigmoid,
+        "sigmoid",
+        1,
+        "the logistic function 1 / (1 + exp(-u))",
+    ),
+    row(
+        Builtin::Softplus,
+        "softplus",
+        1,
+        "ln(1 + exp(u)) without overflow",
+    ),
+    row(
+        Builtin::Max,
+        "max",
+        2,
+        "the larger argument; on a tie the gradient goes to the first",
+    ),
+    row(
+        Builtin::Min,
+        "min",
+        2,
+        "the smaller argument; on a tie the gradient goes to the first",
+    ),
+    row(
+        Builtin::Clamp,
+        "clamp",
+        3,
+        "clamp(u, lo, hi); derivative 1 on [lo, hi], bounds included",
+    ),
+    row(Builtin::Pow, "pow", 2, "pow(a, b) = a ^ b"),
+];
+
+const fn row(builtin: Builtin, name: &'static str, arity: usize, doc: &'static str) -> BuiltinInfo {
+    BuiltinInfo {
+        builtin,
+        name,
+        arity,
+        doc,
+    }
+}
+
+/// The named constants of the language, with their values.
+pub const CONSTANTS: &[(&str, f64)] = &[("pi", std::f64::consts::PI), ("e", std::f64::consts::E)];
+
+/// Words that cannot name an item, an input or a parameter: the language's own keywords and
+/// Rust's (a name becomes a Rust identifier in generated code).
+pub const KEYWORDS: &[&str] = &[
+    "if", "else", "pub", "as", "break", "const", "continue", "crate", "dyn", "enum", "extern",
+    "false", "fn", "for", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe",
+    "use", "where", "while", "async", "await", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
+
+impl Builtin {
+    /// Looks a built-in up by name.
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        BUILTINS.iter().find(|b| b.name == name).map(|b| b.builtin)
+    }
+
+    /// The table row of this built-in.
+    pub fn info(self) -> &'static BuiltinInfo {
+        BUILTINS
+            .iter()
+            .find(|b| b.builtin == self)
+            .expect("every builtin has a row")
+    }
+
+    /// The name in the language.
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// Evaluates in `f64`. NaN in any argument gives NaN.
+    pub fn eval(self, a: &[f64]) -> f64 {
+        if a.iter().any(|v| v.is_nan()) {
+            return f64::NAN;
+        }
+        let u = a[0];
+        match self {
+            Builtin::Exp => u.exp(),
+            Builtin::Expm1 => u.exp_m1(),
+            Builtin::Ln => u.ln(),
+            Builtin::Log1p => u.ln_1p(),
+            Builtin::Sqrt => u.sqrt(),
+            Builtin::Abs => u.abs(),
+            Builtin::Sign => {
+                if u == 0.0 {
+                    0.0
+                } else {
+                    u.signum()
+                }
+            }
+            Builtin::Sin => u.sin(),
+            Builtin::Cos => u.cos(),
+            Builtin::Tanh => u.tanh(),
+            Builtin::Erf => libm::erf(u),
+            Builtin::Erfc => libm::erfc(u),
+            Builtin::Sigmoid => sigmoid(u),
+            Builtin::Softplus => softplus(u),
+            Builtin::Max => {
+                if a[1] > u {
+                    a[1]
+                } else {
+                    u
+                }
+            }
+            Builtin::Min => {
+                if a[1] < u {
+                    a[1]
+                } else {
+                    u
+                }
+            }
+            Builtin::Clamp => {
+                if u < a[1] {
+                    a[1]
+                } else if u > a[2] {
+                    a[2]
+                } else {
+                    u
+                }
+            }
+            Builtin::Pow => u.powf(a[1]),
+        }
+    }
+}
+
+/// `1 / (1 + exp(-u))`, evaluated without overflow on either side.
+pub fn sigmoid(u: f64) -> f64 {
+    if u >= 0.0 {
+        1.0 / (1.0 + (-u).exp())
+    } else {
+        let t = u.exp();
+        t / (1.0 + t)
+    }
+}
+
+/// `ln(1 + exp(u))` = `max(u, 0) + log1p(exp(-|u|))`, without overflow.
+pub fn softplus(u: f64) -> f64 {
+    u.max(0.0) + (-u.abs()).exp().ln_1p()
+}

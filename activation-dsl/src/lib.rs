@@ -1,0 +1,42 @@
+//! # activation-dsl
+//!
+//! An activation function written once, as mathematics; everything else derived from it.
+//! This crate is the language: grammar, parser, checker, reference interpreter, and the
+//! command-line tool `activation-dsl`. The pipeline reads in the file names:
+//!
+//! 1. [`grammar.pest`](parse) — the surface syntax, one documented rule at a time;
+//! 2. [`parse`] — text to a spanned syntax tree ([`ast`]), with a depth guard so no input can
+//!    exhaust the stack;
+//! 3. [`valid`] — every semantic check, all errors collected in one pass, each with its span;
+//! 4. [`module`] — a checked source, resolved against the [`standard`] set (itself DSL source);
+//! 5. [`interp`] — the reference semantics in `f64`, which generated code is tested against.
+//!
+//! The built-in functions live in one table, [`builtins`], which every stage reads.
+//!
+//! ```
+//! use activation_dsl::Module;
+//!
+//! let m = Module::new("
+//!     /// Softplus written the textbook way.
+//!     pub my_softplus(x) = ln(1 + exp(x));
+//!     pub my_mix(x; w = 0.5) = w * gelu(x) + (1 - w) * my_softplus(x);
+//! ").unwrap();
+//! let y = m.eval("my_mix", &[1.0], &[]).unwrap();
+//! assert!((y - 0.5 * (0.8413447460685429 + 1.3132616875182228)).abs() < 1e-15);
+//!
+//! let errors = Module::new("pub f(x) = sigmod(x);").unwrap_err();
+//! assert_eq!(errors[0].message, "unknown function `sigmod`; did you mean `sigmoid`?");
+//! ```
+#![warn(missing_docs)]
+
+pub mod ast;
+pub mod builtins;
+pub mod diag;
+pub mod interp;
+pub mod module;
+pub mod parse;
+pub mod standard;
+pub mod valid;
+
+pub use diag::Diagnostic;
+pub use module::Module;

@@ -25,8 +25,7 @@ pub const MAX_EXPR_DEPTH: usize = 256;
 /// Parses a whole source into items, or returns the first syntax error.
 pub fn parse(source: &str) -> Result<ast::File, Vec<Diagnostic>> {
     precheck(source)?;
-    let mut pairs =
-        Grammar::parse(Rule::file, source).map_err(|e| vec![convert_error(source, e)])?;
+    let mut pairs = Grammar::parse(Rule::file, source).map_err(|_| recover(source))?;
     let file = pairs
         .next()
         .expect("the grammar's `file` rule produced one pair");
@@ -45,6 +44,73 @@ pub fn parse(source: &str) -> Result<ast::File, Vec<Diagnostic>> {
     } else {
         Err(errors)
     }
+}
+
+/// After a syntax error, parses each item on its own (split at `;` outside brackets) so that
+/// one compile reports the syntax error of every broken item, not only the first. Each chunk is
+/// parsed inside a copy of the source where everything else is blanked, so offsets stay exact.
+fn recover(source: &str) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let mut start = 0;
+    let mut depth = 0i32;
+    let bytes = source.as_bytes();
+    let mut chunks = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'(' | b'{' => depth += 1,
+            b')' | b'}' => depth -= 1,
+            b';' if depth <= 0 || starts_item(&source[i + 1..]) => {
+                chunks.push((start, i + 1));
+                start = i + 1;
+                depth = 0;
+            }
+            _ => {}
+        }
+    }
+    if !source[start..].trim().is_empty() {
+        chunks.push((start, source.len()));
+    }
+    for (s, e) in chunks {
+        let masked: Vec<u8> = source
+            .bytes()
+            .enumerate()
+            .map(|(i, b)| {
+                if (s..e).contains(&i) || b == b'\n' {
+                    b
+                } else {
+                    b' '
+                }
+            })
+            .collect();
+        // Every byte outside the chunk became a space and the chunk ends at an ASCII `;`,
+        // so the copy is still valid UTF-8.
+        let Ok(text) = String::from_utf8(masked) else {
+            continue;
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        // A chunk of only comments holds no item: nothing to report.
+        if Grammar::parse(Rule::file, &text).is_ok() {
+            continue;
+        }
+        if let Err(err) = Grammar::parse(Rule::lone_item, &text) {
+            errors.push(convert_error(source, err));
+        }
+    }
+    if errors.is_empty() {
+        // The split found nothing (for example an error that spans chunks): report pest's own.
+        if let Err(err) = Grammar::parse(Rule::file, source) {
+            errors.push(convert_error(source, err));
+        }
+    }
+    errors
+}
+
+/// Whether the text after a `;` looks like the start of the next item (or the end).
+fn starts_item(rest: &str) -> bool {
+    let t = rest.trim_start();
+    t.is_empty() || t.starts_with("pub ") || t.starts_with("///") || t.starts_with("//")
 }
 
 /// Rejects what would make the parser recurse too deeply: very deep brackets, or too many `if`s

@@ -54,71 +54,51 @@ pub struct BuiltinInfo {
     pub arity: usize,
     /// One line for documentation and `--help`.
     pub doc: &'static str,
+    /// The partial derivative with respect to each argument, in the text form, over the
+    /// arguments `u`, `v`, `w`. The rule's name is `d-` and the function's name (`d-tanh`).
+    pub derivative: &'static [&'static str],
 }
 
 /// Every built-in function, in the order the documentation lists them.
+#[rustfmt::skip]
 pub const BUILTINS: &[BuiltinInfo] = &[
-    row(Builtin::Exp, "exp", 1, "the exponential e^u"),
-    row(Builtin::Expm1, "expm1", 1, "exp(u) - 1, exact near 0"),
-    row(Builtin::Ln, "ln", 1, "the natural logarithm"),
-    row(Builtin::Log1p, "log1p", 1, "ln(1 + u), exact near 0"),
-    row(Builtin::Sqrt, "sqrt", 1, "the square root"),
-    row(Builtin::Abs, "abs", 1, "the absolute value; abs'(0) = 0"),
-    row(
-        Builtin::Sign,
-        "sign",
-        1,
-        "-1, 0 or 1 (NaN for NaN); derivative 0",
-    ),
-    row(Builtin::Sin, "sin", 1, "the sine"),
-    row(Builtin::Cos, "cos", 1, "the cosine"),
-    row(Builtin::Tanh, "tanh", 1, "the hyperbolic tangent"),
-    row(Builtin::Erf, "erf", 1, "the error function"),
-    row(
-        Builtin::Erfc,
-        "erfc",
-        1,
-        "1 - erf(u), exact in the right tail",
-    ),
-    row(
-        Builtin::Sigmoid,
-        "sigmoid",
-        1,
-        "the logistic function 1 / (1 + exp(-u))",
-    ),
-    row(
-        Builtin::Softplus,
-        "softplus",
-        1,
-        "ln(1 + exp(u)) without overflow",
-    ),
-    row(
-        Builtin::Max,
-        "max",
-        2,
-        "the larger argument; on a tie the gradient goes to the first",
-    ),
-    row(
-        Builtin::Min,
-        "min",
-        2,
-        "the smaller argument; on a tie the gradient goes to the first",
-    ),
-    row(
-        Builtin::Clamp,
-        "clamp",
-        3,
-        "clamp(u, lo, hi); derivative 1 on [lo, hi], bounds included",
-    ),
-    row(Builtin::Pow, "pow", 2, "pow(a, b) = a ^ b"),
+    row(Builtin::Exp, "exp", 1, "the exponential e^u", &["exp(u)"]),
+    row(Builtin::Expm1, "expm1", 1, "exp(u) - 1, exact near 0", &["exp(u)"]),
+    row(Builtin::Ln, "ln", 1, "the natural logarithm", &["1 / u"]),
+    row(Builtin::Log1p, "log1p", 1, "ln(1 + u), exact near 0", &["1 / (1 + u)"]),
+    row(Builtin::Sqrt, "sqrt", 1, "the square root", &["0.5 / sqrt(u)"]),
+    row(Builtin::Abs, "abs", 1, "the absolute value; abs'(0) = 0", &["sign(u)"]),
+    row(Builtin::Sign, "sign", 1, "-1, 0 or 1 (NaN for NaN); derivative 0", &["0"]),
+    row(Builtin::Sin, "sin", 1, "the sine", &["cos(u)"]),
+    row(Builtin::Cos, "cos", 1, "the cosine", &["-sin(u)"]),
+    row(Builtin::Tanh, "tanh", 1, "the hyperbolic tangent", &["1 - tanh(u)^2"]),
+    row(Builtin::Erf, "erf", 1, "the error function", &["2 / sqrt(pi) * exp(-u^2)"]),
+    row(Builtin::Erfc, "erfc", 1, "1 - erf(u), exact in the right tail", &["-2 / sqrt(pi) * exp(-u^2)"]),
+    row(Builtin::Sigmoid, "sigmoid", 1, "the logistic function 1 / (1 + exp(-u))", &["sigmoid(u) * (1 - sigmoid(u))"]),
+    row(Builtin::Softplus, "softplus", 1, "ln(1 + exp(u)) without overflow", &["sigmoid(u)"]),
+    row(Builtin::Max, "max", 2, "the larger argument; on a tie the gradient goes to the first",
+        &["if u >= v { 1 } else { 0 }", "if u >= v { 0 } else { 1 }"]),
+    row(Builtin::Min, "min", 2, "the smaller argument; on a tie the gradient goes to the first",
+        &["if u <= v { 1 } else { 0 }", "if u <= v { 0 } else { 1 }"]),
+    row(Builtin::Clamp, "clamp", 3, "clamp(u, lo, hi); derivative 1 on [lo, hi], bounds included",
+        &["if u < v { 0 } else if u > w { 0 } else { 1 }", "if u < v { 1 } else { 0 }",
+          "if u < v { 0 } else if u > w { 1 } else { 0 }"]),
+    row(Builtin::Pow, "pow", 2, "pow(a, b) = a ^ b", &["v * u^(v - 1)", "u^v * ln(u)"]),
 ];
 
-const fn row(builtin: Builtin, name: &'static str, arity: usize, doc: &'static str) -> BuiltinInfo {
+const fn row(
+    builtin: Builtin,
+    name: &'static str,
+    arity: usize,
+    doc: &'static str,
+    derivative: &'static [&'static str],
+) -> BuiltinInfo {
     BuiltinInfo {
         builtin,
         name,
         arity,
         doc,
+        derivative,
     }
 }
 
@@ -147,6 +127,30 @@ impl Builtin {
             .iter()
             .find(|b| b.builtin == self)
             .expect("every builtin has a row")
+    }
+
+    /// The name of this function's derivative rule, as used in traces and tests.
+    pub fn rule_name(self) -> &'static str {
+        match self {
+            Builtin::Exp => "d-exp",
+            Builtin::Expm1 => "d-expm1",
+            Builtin::Ln => "d-ln",
+            Builtin::Log1p => "d-log1p",
+            Builtin::Sqrt => "d-sqrt",
+            Builtin::Abs => "d-abs",
+            Builtin::Sign => "d-sign",
+            Builtin::Sin => "d-sin",
+            Builtin::Cos => "d-cos",
+            Builtin::Tanh => "d-tanh",
+            Builtin::Erf => "d-erf",
+            Builtin::Erfc => "d-erfc",
+            Builtin::Sigmoid => "d-sigmoid",
+            Builtin::Softplus => "d-softplus",
+            Builtin::Max => "d-max",
+            Builtin::Min => "d-min",
+            Builtin::Clamp => "d-clamp",
+            Builtin::Pow => "d-pow",
+        }
     }
 
     /// The name in the language.

@@ -40,3 +40,9 @@ pub mod valid;
 
 pub use diag::Diagnostic;
 pub use module::Module;
+pub mod ir;
+pub mod lower;
+pub mod diff;
+pub mod simplify;
+pub mod derive;
+pub mod outform;

@@ -1,0 +1,580 @@
+//! The expression IR: a hash-consed DAG. Every node is interned once per [`Graph`], so a
+//! subexpression that occurs twice is one node, and common-subexpression elimination is a
+//! property of the representation rather than a pass. Node ids are topologically ordered: a node
+//! is always created after its children, so a forward sweep over ids evaluates a whole graph.
+//!
+//! The IR has one canonical text form, the DSL's own expression syntax (`x * sigmoid(x)`,
+//! `if x > 0 { 1 } else { alpha }`, `y` for the output): [`Graph::show`] prints it and
+//! [`Graph::parse_expr`] reads it back to the same node.
+
+use crate::builtins::Builtin;
+use std::collections::HashMap;
+use std::fmt;
+
+/// A node of a [`Graph`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(pub u32);
+
+/// A comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CmpOp {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+}
+
+impl CmpOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+        }
+    }
+
+    /// Applies the comparison (false when either side is NaN).
+    pub fn apply(self, a: f64, b: f64) -> bool {
+        match self {
+            CmpOp::Lt => a < b,
+            CmpOp::Le => a <= b,
+            CmpOp::Gt => a > b,
+            CmpOp::Ge => a >= b,
+            CmpOp::Eq => a == b,
+            CmpOp::Ne => a != b,
+        }
+    }
+
+    /// The comparison with its operands swapped: `a < b` is `b > a`.
+    pub fn flip(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::Le => CmpOp::Ge,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::Ge => CmpOp::Le,
+            c => c,
+        }
+    }
+}
+
+/// One operation. Children are [`Id`]s of the same graph.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Node {
+    /// A constant, stored as the bits of its `f64`.
+    Num(u64),
+    /// The item's input number `i`.
+    Input(u16),
+    /// The item's parameter number `i`.
+    Param(u16),
+    /// The item's output `y` (only in output-form derivatives).
+    Output,
+    /// `-a`
+    Neg(Id),
+    /// `a + b`
+    Add(Id, Id),
+    /// `a - b`
+    Sub(Id, Id),
+    /// `a * b`
+    Mul(Id, Id),
+    /// `a / b`
+    Div(Id, Id),
+    /// `a ^ b`
+    Pow(Id, Id),
+    /// A built-in function.
+    Call(Builtin, Vec<Id>),
+    /// A comparison (a condition).
+    Cmp(CmpOp, Id, Id),
+    /// `a && b` of conditions.
+    And(Id, Id),
+    /// `a || b` of conditions.
+    Or(Id, Id),
+    /// `!a` of a condition.
+    Not(Id),
+    /// `if c { a } else { b }`.
+    Select(Id, Id, Id),
+}
+
+impl Node {
+    /// The children, in order.
+    pub fn children(&self) -> Vec<Id> {
+        match self {
+            Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output => vec![],
+            Node::Neg(a) | Node::Not(a) => vec![*a],
+            Node::Add(a, b)
+            | Node::Sub(a, b)
+            | Node::Mul(a, b)
+            | Node::Div(a, b)
+            | Node::Pow(a, b)
+            | Node::Cmp(_, a, b)
+            | Node::And(a, b)
+            | Node::Or(a, b) => vec![*a, *b],
+            Node::Call(_, args) => args.clone(),
+            Node::Select(c, a, b) => vec![*c, *a, *b],
+        }
+    }
+
+    /// The same operation over new children (same count and order as [`Node::children`]).
+    pub fn with_children(&self, c: &[Id]) -> Node {
+        match self {
+            Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output => self.clone(),
+            Node::Neg(_) => Node::Neg(c[0]),
+            Node::Not(_) => Node::Not(c[0]),
+            Node::Add(..) => Node::Add(c[0], c[1]),
+            Node::Sub(..) => Node::Sub(c[0], c[1]),
+            Node::Mul(..) => Node::Mul(c[0], c[1]),
+            Node::Div(..) => Node::Div(c[0], c[1]),
+            Node::Pow(..) => Node::Pow(c[0], c[1]),
+            Node::Cmp(op, ..) => Node::Cmp(*op, c[0], c[1]),
+            Node::And(..) => Node::And(c[0], c[1]),
+            Node::Or(..) => Node::Or(c[0], c[1]),
+            Node::Call(b, _) => Node::Call(*b, c.to_vec()),
+            Node::Select(..) => Node::Select(c[0], c[1], c[2]),
+        }
+    }
+
+    /// Whether the node is a condition rather than a number.
+    pub fn is_condition(&self) -> bool {
+        matches!(self, Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_))
+    }
+}
+
+/// A hash-consed expression graph for one item: its nodes, and the names of its inputs and
+/// parameters.
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    nodes: Vec<Node>,
+    memo: HashMap<Node, Id>,
+    /// Input names, by index.
+    pub inputs: Vec<String>,
+    /// Parameter names, by index.
+    pub params: Vec<String>,
+    /// Names of the rules that fired, in order, when tracing is on.
+    pub trace: Vec<&'static str>,
+    /// Whether to record fired rules in [`Graph::trace`].
+    pub tracing: bool,
+    /// Expressions known to be nonzero wherever the item is defined (the divisors of its
+    /// forward formula), which the simplifier may cancel.
+    pub nonzero: std::collections::HashSet<Id>,
+}
+
+impl Graph {
+    /// An empty graph over the given input and parameter names.
+    pub fn new(inputs: Vec<String>, params: Vec<String>) -> Graph {
+        Graph {
+            inputs,
+            params,
+            ..Graph::default()
+        }
+    }
+
+    /// Interns a node: returns the existing id when the same node exists already.
+    pub fn add(&mut self, node: Node) -> Id {
+        if let Some(&id) = self.memo.get(&node) {
+            return id;
+        }
+        let id = Id(self.nodes.len() as u32);
+        self.nodes.push(node.clone());
+        self.memo.insert(node, id);
+        id
+    }
+
+    /// The node behind an id.
+    pub fn node(&self, id: Id) -> &Node {
+        &self.nodes[id.0 as usize]
+    }
+
+    /// How many nodes the graph holds (live or not).
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether the graph holds no node.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Records a fired rule when tracing.
+    pub fn fire(&mut self, rule: &'static str) {
+        if self.tracing {
+            self.trace.push(rule);
+        }
+    }
+
+    /// A constant. `-0.0` is kept apart from `0.0`.
+    pub fn num(&mut self, v: f64) -> Id {
+        self.add(Node::Num(v.to_bits()))
+    }
+
+    /// The constant value of a node, if it is one.
+    pub fn as_num(&self, id: Id) -> Option<f64> {
+        match self.node(id) {
+            Node::Num(b) => Some(f64::from_bits(*b)),
+            _ => None,
+        }
+    }
+
+    /// Whether the node is the constant `v` (`0` matches both zeros).
+    pub fn is_num(&self, id: Id, v: f64) -> bool {
+        self.as_num(id) == Some(v)
+    }
+
+    /// Input number `i`.
+    pub fn input(&mut self, i: usize) -> Id {
+        self.add(Node::Input(i as u16))
+    }
+
+    /// `-a`
+    pub fn neg(&mut self, a: Id) -> Id {
+        self.add(Node::Neg(a))
+    }
+    /// `a + b`
+    pub fn plus(&mut self, a: Id, b: Id) -> Id {
+        self.add(Node::Add(a, b))
+    }
+    /// `a - b`
+    pub fn minus(&mut self, a: Id, b: Id) -> Id {
+        self.add(Node::Sub(a, b))
+    }
+    /// `a * b`
+    pub fn times(&mut self, a: Id, b: Id) -> Id {
+        self.add(Node::Mul(a, b))
+    }
+    /// `a / b`
+    pub fn over(&mut self, a: Id, b: Id) -> Id {
+        self.add(Node::Div(a, b))
+    }
+    /// `a ^ b`
+    pub fn pow(&mut self, a: Id, b: Id) -> Id {
+        self.add(Node::Pow(a, b))
+    }
+    /// A built-in function of one argument.
+    pub fn call1(&mut self, f: Builtin, a: Id) -> Id {
+        self.add(Node::Call(f, vec![a]))
+    }
+    /// `if c { a } else { b }`
+    pub fn select(&mut self, c: Id, a: Id, b: Id) -> Id {
+        self.add(Node::Select(c, a, b))
+    }
+
+    /// Every node reachable from `roots`, in topological (increasing id) order.
+    pub fn reachable(&self, roots: &[Id]) -> Vec<Id> {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut stack: Vec<Id> = roots.to_vec();
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut seen[id.0 as usize], true) {
+                continue;
+            }
+            stack.extend(self.node(id).children());
+        }
+        (0..self.nodes.len() as u32)
+            .map(Id)
+            .filter(|id| seen[id.0 as usize])
+            .collect()
+    }
+
+    /// Whether `id` depends on input `i`.
+    pub fn depends_on(&self, id: Id, leaf: &Node) -> bool {
+        self.reachable(&[id]).iter().any(|n| self.node(*n) == leaf)
+    }
+
+    /// Evaluates `roots` in `f64` (conditions as 1, 0, or NaN when unordered). A `Select` whose
+    /// condition is unordered gives NaN, so NaN inputs propagate through branches.
+    pub fn eval(&self, roots: &[Id], inputs: &[f64], params: &[f64], output: f64) -> Vec<f64> {
+        let order = self.reachable(roots);
+        let mut val: HashMap<Id, f64> = HashMap::with_capacity(order.len());
+        for id in order {
+            let g = |x: &Id| val[x];
+            let v = match self.node(id) {
+                Node::Num(b) => f64::from_bits(*b),
+                Node::Input(i) => inputs[*i as usize],
+                Node::Param(i) => params[*i as usize],
+                Node::Output => output,
+                Node::Neg(a) => -g(a),
+                Node::Add(a, b) => g(a) + g(b),
+                Node::Sub(a, b) => g(a) - g(b),
+                Node::Mul(a, b) => g(a) * g(b),
+                Node::Div(a, b) => g(a) / g(b),
+                Node::Pow(a, b) => g(a).powf(g(b)),
+                Node::Call(f, args) => f.eval(&args.iter().map(g).collect::<Vec<_>>()),
+                Node::Cmp(op, a, b) => {
+                    let (a, b) = (g(a), g(b));
+                    if a.is_nan() || b.is_nan() {
+                        f64::NAN
+                    } else {
+                        op.apply(a, b) as u8 as f64
+                    }
+                }
+                Node::And(a, b) => tri(g(a), g(b), |p, q| p && q),
+                Node::Or(a, b) => tri(g(a), g(b), |p, q| p || q),
+                Node::Not(a) => {
+                    let a = g(a);
+                    if a.is_nan() {
+                        a
+                    } else {
+                        1.0 - a
+                    }
+                }
+                Node::Select(c, a, b) => {
+                    let c = g(c);
+                    if c.is_nan() {
+                        f64::NAN
+                    } else if c != 0.0 {
+                        g(a)
+                    } else {
+                        g(b)
+                    }
+                }
+            };
+            val.insert(id, v);
+        }
+        roots.iter().map(|r| val[r]).collect()
+    }
+
+    /// Copies `id` of `other` into this graph, replacing `other`'s inputs by `inputs` and its
+    /// parameters by `params` (ids of this graph).
+    pub fn import(&mut self, other: &Graph, id: Id, inputs: &[Id], params: &[Id]) -> Id {
+        let mut map: HashMap<Id, Id> = HashMap::new();
+        for n in other.reachable(&[id]) {
+            let new = match other.node(n) {
+                Node::Input(i) => inputs[*i as usize],
+                Node::Param(i) => params[*i as usize],
+                node => {
+                    let kids: Vec<Id> = node.children().iter().map(|c| map[c]).collect();
+                    self.add(node.with_children(&kids))
+                }
+            };
+            map.insert(n, new);
+        }
+        map[&id]
+    }
+
+    /// Replaces every occurrence of node `from` by `to` under `root`.
+    pub fn substitute(&mut self, root: Id, from: Id, to: Id) -> Id {
+        self.rebuild(root, &mut |_, id| if id == from { Some(to) } else { None })
+    }
+
+    /// Rebuilds `root` bottom-up: each node is first given its rebuilt children, then `rule` may
+    /// replace it (repeatedly, until it declines). Shared nodes are rebuilt once.
+    pub fn rebuild(&mut self, root: Id, rule: &mut dyn FnMut(&mut Graph, Id) -> Option<Id>) -> Id {
+        let mut map: HashMap<Id, Id> = HashMap::new();
+        for n in self.reachable(&[root]) {
+            let node = self.node(n).clone();
+            let kids: Vec<Id> = node.children().iter().map(|c| map[c]).collect();
+            let mut cur = self.add(node.with_children(&kids));
+            let mut guard = 0;
+            while let Some(next) = rule(self, cur) {
+                if next == cur || guard > 64 {
+                    break;
+                }
+                cur = next;
+                guard += 1;
+            }
+            map.insert(n, cur);
+        }
+        map[&root]
+    }
+
+    /// A displayable view of `id` in the canonical text form.
+    pub fn show(&self, id: Id) -> Show<'_> {
+        Show { g: self, id, latex: false }
+    }
+
+    /// A displayable view of `id` as LaTeX.
+    pub fn latex(&self, id: Id) -> Show<'_> {
+        Show { g: self, id, latex: true }
+    }
+
+    /// The name of a leaf as printed.
+    pub fn leaf_name(&self, node: &Node) -> String {
+        match node {
+            Node::Input(i) => self.inputs.get(*i as usize).cloned().unwrap_or_else(|| format!("in{i}")),
+            Node::Param(i) => self.params.get(*i as usize).cloned().unwrap_or_else(|| format!("p{i}")),
+            Node::Output => "y".into(),
+            _ => String::new(),
+        }
+    }
+
+    /// Number of operation nodes under `root` (leaves not counted).
+    pub fn op_count(&self, root: Id) -> usize {
+        self.reachable(&[root])
+            .iter()
+            .filter(|n| !matches!(self.node(**n), Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output))
+            .count()
+    }
+}
+
+fn tri(a: f64, b: f64, f: impl Fn(bool, bool) -> bool) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        f(a != 0.0, b != 0.0) as u8 as f64
+    }
+}
+
+/// Formats a constant the way the text form writes it: integers without `.0`, otherwise the
+/// shortest text that reads back to the same `f64`.
+pub fn fmt_num(v: f64) -> String {
+    if v.is_nan() {
+        "nan".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "inf".into() } else { "-inf".into() }
+    } else if v == v.trunc() && v.abs() < 1e16 {
+        if v == 0.0 && v.is_sign_negative() {
+            "-0".into()
+        } else {
+            format!("{}", v as i64)
+        }
+    } else {
+        format!("{v:?}")
+    }
+}
+
+/// See [`Graph::show`].
+pub struct Show<'a> {
+    g: &'a Graph,
+    id: Id,
+    latex: bool,
+}
+
+const P_OR: u8 = 1;
+const P_AND: u8 = 2;
+const P_CMP: u8 = 3;
+const P_ADD: u8 = 4;
+const P_MUL: u8 = 5;
+const P_NEG: u8 = 6;
+const P_POW: u8 = 7;
+const P_ATOM: u8 = 9;
+
+impl Show<'_> {
+    fn prec(&self, id: Id) -> u8 {
+        match self.g.node(id) {
+            Node::Num(b) => {
+                if f64::from_bits(*b).is_sign_negative() {
+                    P_NEG
+                } else {
+                    P_ATOM
+                }
+            }
+            Node::Input(_) | Node::Param(_) | Node::Output | Node::Call(..) | Node::Select(..) => P_ATOM,
+            Node::Neg(_) | Node::Not(_) => P_NEG,
+            Node::Add(..) | Node::Sub(..) => P_ADD,
+            Node::Mul(..) | Node::Div(..) => P_MUL,
+            Node::Pow(..) => P_POW,
+            Node::Cmp(..) => P_CMP,
+            Node::And(..) => P_AND,
+            Node::Or(..) => P_OR,
+        }
+    }
+
+    fn child(&self, f: &mut fmt::Formatter<'_>, id: Id, min: u8) -> fmt::Result {
+        let s = Show { g: self.g, id, latex: self.latex };
+        if self.prec(id) < min {
+            if self.latex {
+                write!(f, "\\left({s}\\right)")
+            } else {
+                write!(f, "({s})")
+            }
+        } else {
+            write!(f, "{s}")
+        }
+    }
+
+    fn bin(&self, f: &mut fmt::Formatter<'_>, a: Id, op: &str, b: Id, p: u8) -> fmt::Result {
+        self.child(f, a, p)?;
+        write!(f, " {op} ")?;
+        self.child(f, b, p + 1)
+    }
+}
+
+impl fmt::Display for Show<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let g = self.g;
+        let l = self.latex;
+        match g.node(self.id) {
+            Node::Num(b) => write!(f, "{}", fmt_num(f64::from_bits(*b))),
+            n @ (Node::Input(_) | Node::Param(_) | Node::Output) => {
+                let name = g.leaf_name(n);
+                if l && name.len() > 1 {
+                    write!(f, "\\mathrm{{{}}}", name.replace('_', "\\_"))
+                } else {
+                    write!(f, "{name}")
+                }
+            }
+            Node::Neg(a) => {
+                write!(f, "-")?;
+                self.child(f, *a, P_NEG)
+            }
+            Node::Not(a) => {
+                write!(f, "{}", if l { "\\lnot " } else { "!" })?;
+                self.child(f, *a, P_NEG)
+            }
+            Node::Add(a, b) => self.bin(f, *a, "+", *b, P_ADD),
+            Node::Sub(a, b) => self.bin(f, *a, "-", *b, P_ADD),
+            Node::Mul(a, b) => self.bin(f, *a, if l { "\\cdot" } else { "*" }, *b, P_MUL),
+            Node::Div(a, b) if l => {
+                let (sa, sb) = (Show { g, id: *a, latex: l }, Show { g, id: *b, latex: l });
+                write!(f, "\\frac{{{sa}}}{{{sb}}}")
+            }
+            Node::Div(a, b) => self.bin(f, *a, "/", *b, P_MUL),
+            Node::Pow(a, b) => {
+                self.child(f, *a, P_POW + 1)?;
+                if l {
+                    write!(f, "^{{{}}}", Show { g, id: *b, latex: l })
+                } else {
+                    write!(f, "^")?;
+                    self.child(f, *b, P_NEG)
+                }
+            }
+            Node::Call(func, args) => {
+                if l {
+                    write!(f, "\\operatorname{{{}}}\\left(", func.name())?;
+                } else {
+                    write!(f, "{}(", func.name())?;
+                }
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{}", Show { g, id: *a, latex: l })?;
+                }
+                write!(f, "{}", if l { "\\right)" } else { ")" })
+            }
+            Node::Cmp(op, a, b) => {
+                let sym = match (l, op) {
+                    (true, CmpOp::Le) => "\\le",
+                    (true, CmpOp::Ge) => "\\ge",
+                    (true, CmpOp::Ne) => "\\ne",
+                    _ => op.symbol(),
+                };
+                self.bin(f, *a, sym, *b, P_CMP)
+            }
+            Node::And(a, b) => self.bin(f, *a, if l { "\\land" } else { "&&" }, *b, P_AND),
+            Node::Or(a, b) => self.bin(f, *a, if l { "\\lor" } else { "||" }, *b, P_OR),
+            Node::Select(c, a, b) => {
+                let s = |id: &Id| Show { g, id: *id, latex: l };
+                if l {
+                    write!(f, "\\begin{{cases}} {} & \\text{{if }} {} \\\\ {} & \\text{{otherwise}} \\end{{cases}}", s(a), s(c), s(b))
+                } else {
+                    write!(f, "if {} {{ {} }} else ", s(c), s(a))?;
+                    if matches!(g.node(*b), Node::Select(..)) {
+                        write!(f, "{}", s(b))
+                    } else {
+                        write!(f, "{{ {} }}", s(b))
+                    }
+                }
+            }
+        }
+    }
+}

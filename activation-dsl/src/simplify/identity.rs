@@ -1,0 +1,106 @@
+//! Neutral and absorbing elements and the algebra of signs. Each rule is named as it appears in
+//! traces: `add-zero`, `sub-zero`, `zero-sub`, `sub-self`, `mul-one`, `mul-zero`, `div-one`,
+//! `zero-div`, `pow-one`, `pow-zero`, `one-pow`, `neg-neg`, `neg-const`, `neg-sub`,
+//! `add-neg`, `sub-neg`, `mul-neg`, `div-neg`, `mul-minus-one`, `pow-half-to-sqrt`,
+//! `select-same`, `not-not`, `cmp-const-right`, `sub-sub-cancel` (`a - (a - t) -> t`),
+//! `mul-into-select` (a constant or parameter factor moves into both branches),
+//! `one-plus-expm1` (`1 + expm1(u) -> exp(u)`).
+
+use crate::builtins::Builtin;
+use crate::ir::{Graph, Id, Node};
+
+/// See the module documentation.
+pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
+    let node = g.node(id).clone();
+    let is = |g: &Graph, x: Id, v: f64| g.is_num(x, v);
+    let (name, out) = match node {
+        Node::Add(a, b) if is(g, b, 0.0) => ("add-zero", a),
+        Node::Add(a, b) if is(g, a, 0.0) => ("add-zero", b),
+        Node::Sub(a, b) if is(g, b, 0.0) => ("sub-zero", a),
+        Node::Sub(a, b) if is(g, a, 0.0) => ("zero-sub", g.neg(b)),
+        Node::Sub(a, b) if a == b => ("sub-self", g.num(0.0)),
+        Node::Mul(a, b) if is(g, b, 1.0) => ("mul-one", a),
+        Node::Mul(a, b) if is(g, a, 1.0) => ("mul-one", b),
+        Node::Mul(a, b) if is(g, a, 0.0) || is(g, b, 0.0) => ("mul-zero", g.num(0.0)),
+        Node::Mul(a, b) if is(g, a, -1.0) => ("mul-minus-one", g.neg(b)),
+        Node::Mul(a, b) if is(g, b, -1.0) => ("mul-minus-one", g.neg(a)),
+        Node::Div(a, b) if is(g, b, 1.0) => ("div-one", a),
+        Node::Div(a, b) if is(g, a, 0.0) && g.as_num(b).is_none_or(|v| v != 0.0) => ("zero-div", g.num(0.0)),
+        Node::Pow(a, b) if is(g, b, 1.0) => ("pow-one", a),
+        Node::Pow(_, b) if is(g, b, 0.0) => ("pow-zero", g.num(1.0)),
+        Node::Pow(a, _) if is(g, a, 1.0) => ("one-pow", g.num(1.0)),
+        Node::Pow(a, b) if is(g, b, 0.5) => ("pow-half-to-sqrt", g.call1(Builtin::Sqrt, a)),
+        Node::Neg(a) => match g.node(a).clone() {
+            Node::Neg(x) => ("neg-neg", x),
+            Node::Num(bits) => ("neg-const", g.num(-f64::from_bits(bits))),
+            Node::Sub(x, y) => ("neg-sub", g.minus(y, x)),
+            _ => return None,
+        },
+        Node::Add(a, b) => match (g.node(a).clone(), g.node(b).clone()) {
+            // 1 + expm1(u) -> exp(u)
+            (Node::Num(one), Node::Call(Builtin::Expm1, args)) if f64::from_bits(one) == 1.0 => {
+                ("one-plus-expm1", g.call1(Builtin::Exp, args[0]))
+            }
+            (_, Node::Neg(y)) => ("add-neg", g.minus(a, y)),
+            (Node::Neg(x), _) => ("add-neg", g.minus(b, x)),
+            (_, Node::Num(bits)) if f64::from_bits(bits) < 0.0 => {
+                let c = g.num(-f64::from_bits(bits));
+                ("add-neg", g.minus(a, c))
+            }
+            _ => return None,
+        },
+        Node::Sub(a, b) => match g.node(b).clone() {
+            // a - (a - t) -> t
+            Node::Sub(x, t) if x == a => ("sub-sub-cancel", t),
+            Node::Neg(y) => ("sub-neg", g.plus(a, y)),
+            Node::Num(bits) if f64::from_bits(bits) < 0.0 => {
+                let c = g.num(-f64::from_bits(bits));
+                ("sub-neg", g.plus(a, c))
+            }
+            _ => return None,
+        },
+        Node::Mul(a, b) => match (g.node(a).clone(), g.node(b).clone()) {
+            (Node::Neg(x), Node::Neg(y)) => ("mul-neg", g.times(x, y)),
+            (Node::Neg(x), _) => {
+                let m = g.times(x, b);
+                ("mul-neg", g.neg(m))
+            }
+            (_, Node::Neg(y)) => {
+                let m = g.times(a, y);
+                ("mul-neg", g.neg(m))
+            }
+            _ => return None,
+        },
+        Node::Div(a, b) => match (g.node(a).clone(), g.node(b).clone()) {
+            (Node::Neg(x), Node::Neg(y)) => ("div-neg", g.over(x, y)),
+            (Node::Neg(x), _) => {
+                let m = g.over(x, b);
+                ("div-neg", g.neg(m))
+            }
+            (_, Node::Neg(y)) => {
+                let m = g.over(a, y);
+                ("div-neg", g.neg(m))
+            }
+            _ => return None,
+        },
+        Node::Select(_, a, b) if a == b => ("select-same", a),
+        Node::Mul(c, s) if matches!(g.node(c), Node::Num(_) | Node::Param(_)) => {
+            // c * (if k { a } else { b }) -> if k { c * a } else { c * b }
+            let Node::Select(k, a, b) = g.node(s).clone() else { return None };
+            let ca = g.times(c, a);
+            let cb = g.times(c, b);
+            ("mul-into-select", g.select(k, ca, cb))
+        }
+
+        Node::Not(c) => match g.node(c).clone() {
+            Node::Not(x) => ("not-not", x),
+            _ => return None,
+        },
+        Node::Cmp(op, a, b) if g.as_num(a).is_some() && g.as_num(b).is_none() => {
+            ("cmp-const-right", g.add(Node::Cmp(op.flip(), b, a)))
+        }
+        _ => return None,
+    };
+    g.fire(name);
+    Some(out)
+}

@@ -1,0 +1,117 @@
+//! Like terms and powers: `collect-terms` (`2*t + 3*t -> 5*t`, `t + t -> 2*t`),
+//! `mul-same-to-square` (`t*t -> t^2`), `mul-pow` (`t^2 * t -> t^3`, positive integer powers
+//! only), `pow-pow` (`(t^a)^n -> t^(a*n)` for an integer `n`), `const-assoc`
+//! (`2 * (3 * t) -> 6 * t`, `(2 * t) / 4 -> 0.5 * t`), `mul-div` (`a * (p / q) -> (a * p) / q`),
+//! `cancel` (`(a * c) / c -> a` where `c` divides the forward formula, so is nonzero wherever
+//! the item is defined).
+
+use crate::ir::{Graph, Id, Node};
+
+/// `t` as `(coefficient, term)`: `c * t` gives `(c, t)`, anything else `(1, itself)`.
+fn split(g: &Graph, id: Id) -> (f64, Id) {
+    if let Node::Mul(a, b) = g.node(id) {
+        if let Some(c) = g.as_num(*a) {
+            return (c, *b);
+        }
+    }
+    (1.0, id)
+}
+
+fn pos_int(v: Option<f64>) -> Option<f64> {
+    v.filter(|v| *v > 0.0 && v.fract() == 0.0 && *v <= 64.0)
+}
+
+/// `t` as `(base, exponent)` for a positive integer power, or `(t, 1)`.
+fn as_power(g: &Graph, id: Id) -> (Id, f64) {
+    if let Node::Pow(b, e) = g.node(id) {
+        if let Some(n) = pos_int(g.as_num(*e)) {
+            return (*b, n);
+        }
+    }
+    (id, 1.0)
+}
+
+/// Removes one factor `f` from the product chain `chain`, if it is there.
+fn remove_factor(g: &mut Graph, chain: Id, f: Id) -> Option<Id> {
+    if chain == f {
+        return Some(g.num(1.0));
+    }
+    let Node::Mul(a, b) = g.node(chain).clone() else { return None };
+    if b == f {
+        return Some(a);
+    }
+    if a == f {
+        return Some(b);
+    }
+    let rest = remove_factor(g, a, f)?;
+    Some(g.times(rest, b))
+}
+
+/// See the module documentation.
+pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
+    let node = g.node(id).clone();
+    let (name, out) = match node {
+        Node::Add(a, b) | Node::Sub(a, b) => {
+            let (ca, ta) = split(g, a);
+            let (cb, tb) = split(g, b);
+            if ta != tb || g.as_num(ta).is_some() {
+                return None;
+            }
+            let c = if matches!(node, Node::Add(..)) { ca + cb } else { ca - cb };
+            let cn = g.num(c);
+            ("collect-terms", g.times(cn, ta))
+        }
+        Node::Mul(a, b) if a == b => {
+            let two = g.num(2.0);
+            ("mul-same-to-square", g.pow(a, two))
+        }
+        Node::Mul(a, b) if matches!(g.node(b), Node::Div(..)) => {
+            // a * (p / q) -> (a * p) / q
+            let Node::Div(p, q) = g.node(b).clone() else { unreachable!() };
+            let ap = g.times(a, p);
+            ("mul-div", g.over(ap, q))
+        }
+        Node::Mul(a, b) => {
+            if let (Some(c1), Node::Mul(x, t)) = (g.as_num(a), g.node(b).clone()) {
+                if let Some(c2) = g.as_num(x) {
+                    let c = g.num(c1 * c2);
+                    g.fire("const-assoc");
+                    return Some(g.times(c, t));
+                }
+            }
+            let (ba, na) = as_power(g, a);
+            let (bb, nb) = as_power(g, b);
+            if ba != bb || (na == 1.0 && nb == 1.0) || g.as_num(ba).is_some() {
+                return None;
+            }
+            let e = g.num(na + nb);
+            ("mul-pow", g.pow(ba, e))
+        }
+        Node::Div(a, b) if g.nonzero.contains(&b) => {
+            if a == b {
+                ("cancel", g.num(1.0))
+            } else {
+                ("cancel", remove_factor(g, a, b)?)
+            }
+        }
+        Node::Div(a, b) => {
+            let c2 = g.as_num(b).filter(|c| *c != 0.0)?;
+            let (c1, t) = split(g, a);
+            if c1 == 1.0 && !matches!(g.node(a), Node::Mul(..)) {
+                return None;
+            }
+            let c = g.num(c1 / c2);
+            ("const-assoc", g.times(c, t))
+        }
+        Node::Pow(x, n) => {
+            let n = g.as_num(n).filter(|n| n.fract() == 0.0)?;
+            let Node::Pow(t, a) = g.node(x).clone() else { return None };
+            let a = g.as_num(a)?;
+            let e = g.num(a * n);
+            ("pow-pow", g.pow(t, e))
+        }
+        _ => return None,
+    };
+    g.fire(name);
+    Some(out)
+}

@@ -9,11 +9,12 @@ writes
 
     corpus/reference/values.csv       name,x,y      y = f(x)
     corpus/reference/derivatives.csv  name,x,y      y = f'(x)
+    corpus/reference/naive_f64.csv    name,x,ulps   what the formula as written loses in f64
 
 Every function is defined here by hand, mirroring its DSL definition in
 `corpus/textbook.act` or `activation-dsl/src/standard.act` (same formula, same branch
-conditions, same parameter defaults), and evaluated with mpmath at 60 significant digits. The
-reference is the *mathematical* function: decimal literals (0.044715, the SELU constants, 0.01)
+conditions, same parameter defaults), and evaluated with mpmath at 60 significant digits, more
+where the formula cancels (until two precisions agree; see `settle`). The reference is the *mathematical* function: decimal literals (0.044715, the SELU constants, 0.01)
 and the constants pi and e are taken exactly, not rounded to f64 first. Only the inputs are f64:
 each point x is an f64 (written in the shortest form that reads back to the same f64) and the
 reference is f evaluated at exactly that f64.
@@ -23,9 +24,9 @@ minus the function's kinks (where it, or its first derivative, is not analytic).
 items (a, b) are evaluated at a fixed set of pairs, written `a;b` in the x column; their
 derivative row holds the gradient `da;db`.
 
-Derivatives are computed with mpmath.diff at 60 digits and checked against a second computation
-at 80 digits; the script fails if the two disagree beyond 1e-40 (relative), so every digit
-written is trustworthy.
+Derivatives are computed with mpmath.diff, under the same rule: at 60 digits, then at twice as
+many, until two successive results agree to 40 digits; the script fails otherwise, so every
+digit written is trustworthy.
 
 The output is deterministic: fixed point order, fixed formatting, no dates or versions.
 """
@@ -408,6 +409,40 @@ def derivative(name, f, pt, which):
     return settle(f"d{name}/d{'xab'[which if len(pt) == 1 else which + 1]}{pt}", compute)
 
 
+# ---- How much the formula as written loses in binary64 -------------------------------------------
+# The interpreter evaluates each formula as written, in f64. Where the formula cancels (1 + e^x - 1
+# near 0, ln(1 + e^x) for x << 0, 1 + erf(x/sqrt(2)) for x << 0) even exact-rounding arithmetic
+# loses many ULPs, and that loss belongs to the formula, not to the interpreter. It is
+# estimated here by evaluating the same formula with every operation rounded to p bits, for p from
+# 44 to 53 (mpmath rounds each operation and function result to the working precision), and
+# scaling the error back to 53 bits: err_p * 2^(p - 53). The maximum over these ten precisions is
+# the estimate, in ULPs of the f64 nearest the reference; ten independent roundings keep a lucky
+# one from hiding the amplification. A well-conditioned formula gives at most about 1.
+
+LOW_PRECISIONS = range(44, 54)
+
+
+def f64_ulp(v):
+    return math.ulp(float(v)) if float(v) != 0 else math.ulp(0.0)
+
+
+def naive_f64_ulps(f, pt, ref):
+    ulp = mpf(f64_ulp(ref))
+    worst = mpf(0)
+    for prec in LOW_PRECISIONS:
+        with mp.workprec(prec):
+            args = [mpf(v) for v in pt]  # the inputs stay exact (they are f64)
+            y = mpf(f(*args))
+        with mp.workdps(DPS):
+            err = abs(y - ref) * mpf(2) ** (prec - 53) / ulp
+        worst = max(worst, err)
+    return worst
+
+
+def fmt_ulps(v):
+    return mpmath.nstr(v, 3, min_fixed=-10, max_fixed=8) if v != 0 else "0"
+
+
 # ---- Consistency with the DSL sources ------------------------------------------------------------
 
 ITEM_RE = re.compile(r"^\s*(?:pub\s+)?([a-z_][a-z0-9_]*)\s*\(", re.MULTILINE)
@@ -439,7 +474,8 @@ def check_mirrors():
 def header(what):
     return [
         f"# {what} of the corpus (corpus/textbook.act) and standard-set activations,",
-        f"# computed with mpmath at {DPS} significant digits, written with {DIGITS}.",
+        f"# computed with mpmath at {DPS} significant digits or more (until two precisions agree),",
+        f"# written with {DIGITS}.",
         f"# Regenerate with: {REGENERATE}",
         "# Two-input items: x is `a;b`" + ("; y is the gradient `da;db`." if what == "Derivatives" else "."),
         "name,x,y",
@@ -450,6 +486,13 @@ def main():
     check_mirrors()
     values = header("Values")
     derivs = header("Derivatives")
+    naive = [
+        "# Estimated error, in ULPs of f64, of evaluating each formula exactly as written with",
+        "# binary64 arithmetic (correctly rounded operations), at the points of values.csv.",
+        "# The reference-value test allows an interpreter error proportional to it.",
+        f"# Regenerate with: {REGENERATE}",
+        "name,x,ulps",
+    ]
     for funcs in (CORPUS_FUNCS, STANDARD_FUNCS):
         for name, (f, kinks) in funcs.items():
             for pt in points_for(name, f, kinks):
@@ -458,12 +501,18 @@ def main():
                 values.append(f"{name},{xs},{fmt_y(y)}")
                 grads = [derivative(name, f, pt, i) for i in range(len(pt))]
                 derivs.append(f"{name},{xs},{';'.join(fmt_y(g) for g in grads)}")
+                naive.append(f"{name},{xs},{fmt_ulps(naive_f64_ulps(f, pt, y))}")
     os.makedirs(OUT_DIR, exist_ok=True)
-    for file_name, lines in (("values.csv", values), ("derivatives.csv", derivs)):
+    for file_name, lines in (
+        ("values.csv", values),
+        ("derivatives.csv", derivs),
+        ("naive_f64.csv", naive),
+    ):
         with open(os.path.join(OUT_DIR, file_name), "w", encoding="utf-8", newline="\n") as fh:
             fh.write("\n".join(lines) + "\n")
     n = len(CORPUS_FUNCS) + len(STANDARD_FUNCS)
-    print(f"wrote {len(values) - 5} values and {len(derivs) - 5} derivatives of {n} functions"
+    rows = sum(1 for line in values if not line.startswith("#")) - 1
+    print(f"wrote {rows} values, derivatives and f64-loss estimates of {n} functions"
           f" to {os.path.relpath(OUT_DIR, ROOT)}/")
 
 

@@ -1,13 +1,9 @@
 fn main() {
     let m = activation_dsl::standard::module();
-    for (i, item) in m.file.items.iter().enumerate() {
-        let d = activation_dsl::derive::derive_item(m, i, false);
-        println!("{} = {}", item.name.name, d.graph.show(d.forward));
-        for (k, di) in d.d_inputs.iter().enumerate() {
-            println!("   d/d{} = {}", d.graph.inputs[k], d.graph.show(*di));
-        }
-        for (k, dp) in d.d_params.iter().enumerate() {
-            println!("   d/d{} = {}", d.graph.params[k], d.graph.show(*dp));
-        }
-    }
+    let name = std::env::args().nth(1).unwrap_or("elu".into());
+    let idx = m.index_of(&name).unwrap();
+    println!(
+        "{}",
+        activation_dsl::codegen::pretty(&activation_dsl::codegen::expand_item(m, idx))
+    );
 }

@@ -78,7 +78,9 @@ pub fn diff(g: &mut Graph, root: Id, wrt: &Node) -> Id {
                 g.over(num, b)
             }
             Node::Pow(a, b) => pow_rule(g, a, b, d[&a], d[&b]),
-            Node::Call(Builtin::Pow, ref args) => pow_rule(g, args[0], args[1], d[&args[0]], d[&args[1]]),
+            Node::Call(Builtin::Pow, ref args) => {
+                pow_rule(g, args[0], args[1], d[&args[0]], d[&args[1]])
+            }
             Node::Call(f, ref args) => {
                 g.fire(f.rule_name());
                 let (tg, roots) = &templates()[&f];

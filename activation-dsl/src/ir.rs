@@ -146,7 +146,10 @@ impl Node {
 
     /// Whether the node is a condition rather than a number.
     pub fn is_condition(&self) -> bool {
-        matches!(self, Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_))
+        matches!(
+            self,
+            Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_)
+        )
     }
 }
 
@@ -388,19 +391,35 @@ impl Graph {
 
     /// A displayable view of `id` in the canonical text form.
     pub fn show(&self, id: Id) -> Show<'_> {
-        Show { g: self, id, latex: false }
+        Show {
+            g: self,
+            id,
+            latex: false,
+        }
     }
 
     /// A displayable view of `id` as LaTeX.
     pub fn latex(&self, id: Id) -> Show<'_> {
-        Show { g: self, id, latex: true }
+        Show {
+            g: self,
+            id,
+            latex: true,
+        }
     }
 
     /// The name of a leaf as printed.
     pub fn leaf_name(&self, node: &Node) -> String {
         match node {
-            Node::Input(i) => self.inputs.get(*i as usize).cloned().unwrap_or_else(|| format!("in{i}")),
-            Node::Param(i) => self.params.get(*i as usize).cloned().unwrap_or_else(|| format!("p{i}")),
+            Node::Input(i) => self
+                .inputs
+                .get(*i as usize)
+                .cloned()
+                .unwrap_or_else(|| format!("in{i}")),
+            Node::Param(i) => self
+                .params
+                .get(*i as usize)
+                .cloned()
+                .unwrap_or_else(|| format!("p{i}")),
             Node::Output => "y".into(),
             _ => String::new(),
         }
@@ -410,7 +429,12 @@ impl Graph {
     pub fn op_count(&self, root: Id) -> usize {
         self.reachable(&[root])
             .iter()
-            .filter(|n| !matches!(self.node(**n), Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output))
+            .filter(|n| {
+                !matches!(
+                    self.node(**n),
+                    Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output
+                )
+            })
             .count()
     }
 }
@@ -429,7 +453,11 @@ pub fn fmt_num(v: f64) -> String {
     if v.is_nan() {
         "nan".into()
     } else if v.is_infinite() {
-        if v > 0.0 { "inf".into() } else { "-inf".into() }
+        if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
     } else if v == v.trunc() && v.abs() < 1e16 {
         if v == 0.0 && v.is_sign_negative() {
             "-0".into()
@@ -467,7 +495,9 @@ impl Show<'_> {
                     P_ATOM
                 }
             }
-            Node::Input(_) | Node::Param(_) | Node::Output | Node::Call(..) | Node::Select(..) => P_ATOM,
+            Node::Input(_) | Node::Param(_) | Node::Output | Node::Call(..) | Node::Select(..) => {
+                P_ATOM
+            }
             Node::Neg(_) | Node::Not(_) => P_NEG,
             Node::Add(..) | Node::Sub(..) => P_ADD,
             Node::Mul(..) | Node::Div(..) => P_MUL,
@@ -479,7 +509,11 @@ impl Show<'_> {
     }
 
     fn child(&self, f: &mut fmt::Formatter<'_>, id: Id, min: u8) -> fmt::Result {
-        let s = Show { g: self.g, id, latex: self.latex };
+        let s = Show {
+            g: self.g,
+            id,
+            latex: self.latex,
+        };
         if self.prec(id) < min {
             if self.latex {
                 write!(f, "\\left({s}\\right)")
@@ -524,14 +558,33 @@ impl fmt::Display for Show<'_> {
             Node::Sub(a, b) => self.bin(f, *a, "-", *b, P_ADD),
             Node::Mul(a, b) => self.bin(f, *a, if l { "\\cdot" } else { "*" }, *b, P_MUL),
             Node::Div(a, b) if l => {
-                let (sa, sb) = (Show { g, id: *a, latex: l }, Show { g, id: *b, latex: l });
+                let (sa, sb) = (
+                    Show {
+                        g,
+                        id: *a,
+                        latex: l,
+                    },
+                    Show {
+                        g,
+                        id: *b,
+                        latex: l,
+                    },
+                );
                 write!(f, "\\frac{{{sa}}}{{{sb}}}")
             }
             Node::Div(a, b) => self.bin(f, *a, "/", *b, P_MUL),
             Node::Pow(a, b) => {
                 self.child(f, *a, P_POW + 1)?;
                 if l {
-                    write!(f, "^{{{}}}", Show { g, id: *b, latex: l })
+                    write!(
+                        f,
+                        "^{{{}}}",
+                        Show {
+                            g,
+                            id: *b,
+                            latex: l
+                        }
+                    )
                 } else {
                     write!(f, "^")?;
                     self.child(f, *b, P_NEG)
@@ -547,7 +600,15 @@ impl fmt::Display for Show<'_> {
                     if i > 0 {
                         write!(f, ", ")?;
                     }
-                    write!(f, "{}", Show { g, id: *a, latex: l })?;
+                    write!(
+                        f,
+                        "{}",
+                        Show {
+                            g,
+                            id: *a,
+                            latex: l
+                        }
+                    )?;
                 }
                 write!(f, "{}", if l { "\\right)" } else { ")" })
             }
@@ -563,7 +624,11 @@ impl fmt::Display for Show<'_> {
             Node::And(a, b) => self.bin(f, *a, if l { "\\land" } else { "&&" }, *b, P_AND),
             Node::Or(a, b) => self.bin(f, *a, if l { "\\lor" } else { "||" }, *b, P_OR),
             Node::Select(c, a, b) => {
-                let s = |id: &Id| Show { g, id: *id, latex: l };
+                let s = |id: &Id| Show {
+                    g,
+                    id: *id,
+                    latex: l,
+                };
                 if l {
                     write!(f, "\\begin{{cases}} {} & \\text{{if }} {} \\\\ {} & \\text{{otherwise}} \\end{{cases}}", s(a), s(c), s(b))
                 } else {

@@ -40,9 +40,11 @@ pub mod valid;
 
 pub use diag::Diagnostic;
 pub use module::Module;
+pub mod codegen;
+pub mod derive;
+pub mod diff;
+pub mod expand;
 pub mod ir;
 pub mod lower;
-pub mod diff;
-pub mod simplify;
-pub mod derive;
 pub mod outform;
+pub mod simplify;

@@ -49,7 +49,10 @@ pub fn parse_expr(g: &mut Graph, text: &str, auto_inputs: bool) -> Result<Id, Ve
             .collect::<Vec<_>>()
     })?;
     if file.items.len() != 1 {
-        return Err(vec![Diagnostic::new("expected one expression", Default::default())]);
+        return Err(vec![Diagnostic::new(
+            "expected one expression",
+            Default::default(),
+        )]);
     }
     let mut env = HashMap::new();
     for i in 0..g.inputs.len() {
@@ -73,7 +76,12 @@ struct Lower<'g> {
 }
 
 impl Lower<'_> {
-    fn expr(&mut self, module: &Module, e: &Expr, env: &mut HashMap<String, Id>) -> Result<Id, Diagnostic> {
+    fn expr(
+        &mut self,
+        module: &Module,
+        e: &Expr,
+        env: &mut HashMap<String, Id>,
+    ) -> Result<Id, Diagnostic> {
         Ok(match &e.kind {
             ExprKind::Number(_, v) => self.g.num(*v),
             ExprKind::Paren(inner) => self.expr(module, inner, env)?,
@@ -138,14 +146,19 @@ impl Lower<'_> {
                 }
                 match resolve_call(&func.name, module.names(), module.std) {
                     Some(Callee::Builtin(Builtin::Pow)) if a.len() == 2 => self.g.pow(a[0], a[1]),
-                    Some(Callee::Builtin(b)) if a.len() == b.info().arity => self.g.add(Node::Call(b, a)),
+                    Some(Callee::Builtin(b)) if a.len() == b.info().arity => {
+                        self.g.add(Node::Call(b, a))
+                    }
                     Some(Callee::Local(i)) => self.inline(module, i, &a, func.span)?,
                     Some(Callee::Standard(i)) => {
                         self.inline(module.std.expect("resolved in std"), i, &a, func.span)?
                     }
                     _ => {
                         return Err(Diagnostic::new(
-                            format!("unknown function `{}` or wrong number of arguments", func.name),
+                            format!(
+                                "unknown function `{}` or wrong number of arguments",
+                                func.name
+                            ),
                             func.span,
                         ))
                     }
@@ -154,7 +167,13 @@ impl Lower<'_> {
         })
     }
 
-    fn inline(&mut self, module: &Module, idx: usize, args: &[Id], span: crate::ast::Span) -> Result<Id, Diagnostic> {
+    fn inline(
+        &mut self,
+        module: &Module,
+        idx: usize,
+        args: &[Id],
+        span: crate::ast::Span,
+    ) -> Result<Id, Diagnostic> {
         let item = &module.file.items[idx];
         let (lo, hi) = crate::valid::arity_of(item);
         if args.len() < lo || args.len() > hi {

@@ -8,9 +8,17 @@ fn probe() {
         println!("#### {:?}", src.chars().take(200).collect::<String>());
         match Module::new(src) {
             Ok(_) => println!("  OK"),
-            Err(ds) => for d in ds {
-                let (l, c) = line_col(src, d.span.start);
-                println!("  {l}:{c} {:?} span={:?} label={:?}", d.message, src.get(d.span.start..d.span.end).map(|s| s.chars().take(60).collect::<String>()), d.label);
+            Err(ds) => {
+                for d in ds {
+                    let (l, c) = line_col(src, d.span.start);
+                    println!(
+                        "  {l}:{c} {:?} span={:?} label={:?}",
+                        d.message,
+                        src.get(d.span.start..d.span.end)
+                            .map(|s| s.chars().take(60).collect::<String>()),
+                        d.label
+                    );
+                }
             }
         }
     }

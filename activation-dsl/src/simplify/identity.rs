@@ -25,7 +25,9 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
         Node::Mul(a, b) if is(g, a, -1.0) => ("mul-minus-one", g.neg(b)),
         Node::Mul(a, b) if is(g, b, -1.0) => ("mul-minus-one", g.neg(a)),
         Node::Div(a, b) if is(g, b, 1.0) => ("div-one", a),
-        Node::Div(a, b) if is(g, a, 0.0) && g.as_num(b).is_none_or(|v| v != 0.0) => ("zero-div", g.num(0.0)),
+        Node::Div(a, b) if is(g, a, 0.0) && g.as_num(b).is_none_or(|v| v != 0.0) => {
+            ("zero-div", g.num(0.0))
+        }
         Node::Pow(a, b) if is(g, b, 1.0) => ("pow-one", a),
         Node::Pow(_, b) if is(g, b, 0.0) => ("pow-zero", g.num(1.0)),
         Node::Pow(a, _) if is(g, a, 1.0) => ("one-pow", g.num(1.0)),
@@ -60,6 +62,12 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             _ => return None,
         },
         Node::Mul(a, b) => match (g.node(a).clone(), g.node(b).clone()) {
+            // c * (if k { p } else { q }) -> if k { c * p } else { c * q }
+            (Node::Num(_) | Node::Param(_), Node::Select(k, p, q)) => {
+                let cp = g.times(a, p);
+                let cq = g.times(a, q);
+                ("mul-into-select", g.select(k, cp, cq))
+            }
             (Node::Neg(x), Node::Neg(y)) => ("mul-neg", g.times(x, y)),
             (Node::Neg(x), _) => {
                 let m = g.times(x, b);
@@ -84,13 +92,6 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             _ => return None,
         },
         Node::Select(_, a, b) if a == b => ("select-same", a),
-        Node::Mul(c, s) if matches!(g.node(c), Node::Num(_) | Node::Param(_)) => {
-            // c * (if k { a } else { b }) -> if k { c * a } else { c * b }
-            let Node::Select(k, a, b) = g.node(s).clone() else { return None };
-            let ca = g.times(c, a);
-            let cb = g.times(c, b);
-            ("mul-into-select", g.select(k, ca, cb))
-        }
 
         Node::Not(c) => match g.node(c).clone() {
             Node::Not(x) => ("not-not", x),

@@ -33,8 +33,15 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
     let (name, out) = match node {
         Node::Add(a, b) | Node::Mul(a, b) => {
             let is_add = matches!(node, Node::Add(..));
-            let same = |n: &Node| if is_add { matches!(n, Node::Add(..)) } else { matches!(n, Node::Mul(..)) };
-            let mk = |g: &mut Graph, x: Id, y: Id| if is_add { g.plus(x, y) } else { g.times(x, y) };
+            let same = |n: &Node| {
+                if is_add {
+                    matches!(n, Node::Add(..))
+                } else {
+                    matches!(n, Node::Mul(..))
+                }
+            };
+            let mk =
+                |g: &mut Graph, x: Id, y: Id| if is_add { g.plus(x, y) } else { g.times(x, y) };
             let bn = g.node(b).clone();
             if same(&bn) {
                 // a op (x op y) -> (a op x) op y

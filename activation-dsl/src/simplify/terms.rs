@@ -36,7 +36,9 @@ fn remove_factor(g: &mut Graph, chain: Id, f: Id) -> Option<Id> {
     if chain == f {
         return Some(g.num(1.0));
     }
-    let Node::Mul(a, b) = g.node(chain).clone() else { return None };
+    let Node::Mul(a, b) = g.node(chain).clone() else {
+        return None;
+    };
     if b == f {
         return Some(a);
     }
@@ -57,7 +59,11 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             if ta != tb || g.as_num(ta).is_some() {
                 return None;
             }
-            let c = if matches!(node, Node::Add(..)) { ca + cb } else { ca - cb };
+            let c = if matches!(node, Node::Add(..)) {
+                ca + cb
+            } else {
+                ca - cb
+            };
             let cn = g.num(c);
             ("collect-terms", g.times(cn, ta))
         }
@@ -67,7 +73,9 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
         }
         Node::Mul(a, b) if matches!(g.node(b), Node::Div(..)) => {
             // a * (p / q) -> (a * p) / q
-            let Node::Div(p, q) = g.node(b).clone() else { unreachable!() };
+            let Node::Div(p, q) = g.node(b).clone() else {
+                unreachable!()
+            };
             let ap = g.times(a, p);
             ("mul-div", g.over(ap, q))
         }
@@ -105,7 +113,9 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
         }
         Node::Pow(x, n) => {
             let n = g.as_num(n).filter(|n| n.fract() == 0.0)?;
-            let Node::Pow(t, a) = g.node(x).clone() else { return None };
+            let Node::Pow(t, a) = g.node(x).clone() else {
+                return None;
+            };
             let a = g.as_num(a)?;
             let e = g.num(a * n);
             ("pow-pow", g.pow(t, e))

@@ -17,12 +17,12 @@ struct Cli {
 enum Command {
     /// Check a file: exit 0 when valid, otherwise print every error and exit 1.
     Check {
-        /// The `.act` file, or `-` for standard input.
+        /// The `.act` file, `-` for standard input, or `@std` for the standard set.
         file: String,
     },
     /// Evaluate an item at one or more points, one value per line.
     Eval {
-        /// The `.act` file, or `-` for standard input.
+        /// The `.act` file, `-` for standard input, or `@std` for the standard set.
         file: String,
         /// The item to evaluate (an item of the file or of the standard set).
         name: String,
@@ -32,6 +32,26 @@ enum Command {
         /// Override a parameter: `NAME=VALUE`.
         #[arg(long = "param", allow_hyphen_values = true)]
         param: Vec<String>,
+    },
+    /// Print each item's formula, every partial derivative (simplified) and the output form.
+    Derive {
+        /// The `.act` file, `-` for standard input, or `@std` for the standard set.
+        file: String,
+        /// Only this item.
+        name: Option<String>,
+        /// Print LaTeX instead of plain math.
+        #[arg(long)]
+        latex: bool,
+        /// List the named rules that fired, in order.
+        #[arg(long)]
+        trace: bool,
+    },
+    /// Print the generated Rust, formatted.
+    Expand {
+        /// The `.act` file, `-` for standard input, or `@std` for the standard set.
+        file: String,
+        /// Only this item.
+        name: Option<String>,
     },
 }
 
@@ -47,6 +67,9 @@ fn main() -> ExitCode {
 }
 
 /// Reads a file or standard input as text; invalid UTF-8 is an error, not a crash.
+/// The name that stands for the bundled standard set.
+const STD_PATH: &str = "@std";
+
 fn read_source(path: &str) -> Result<(String, String), String> {
     let mut bytes = Vec::new();
     let name = if path == "-" {
@@ -70,6 +93,9 @@ fn read_source(path: &str) -> Result<(String, String), String> {
 }
 
 fn load(path: &str) -> Result<Result<Module, ExitCode>, String> {
+    if path == STD_PATH {
+        return Ok(Ok(activation_dsl::standard::module().clone()));
+    }
     let (name, source) = read_source(path)?;
     Ok(match Module::new(&source) {
         Ok(m) => Ok(m),
@@ -90,6 +116,33 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Err(code) => code,
         }),
+        Command::Derive {
+            file,
+            name,
+            latex,
+            trace,
+        } => {
+            let m = match load(&file)? {
+                Ok(m) => m,
+                Err(code) => return Ok(code),
+            };
+            for idx in selected(&m, name.as_deref())? {
+                print!("{}", derive_report(&m, idx, latex, trace));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Expand { file, name } => {
+            let m = match load(&file)? {
+                Ok(m) => m,
+                Err(code) => return Ok(code),
+            };
+            let mut tokens = proc_macro2::TokenStream::new();
+            for idx in selected(&m, name.as_deref())? {
+                tokens.extend(activation_dsl::codegen::expand_item(&m, idx));
+            }
+            print!("{}", activation_dsl::codegen::pretty(&tokens));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval {
             file,
             name,
@@ -118,6 +171,58 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The items to report on: one by name, or all.
+fn selected(m: &Module, name: Option<&str>) -> Result<Vec<usize>, String> {
+    match name {
+        None => Ok((0..m.file.items.len()).collect()),
+        Some(n) => m
+            .index_of(n)
+            .map(|i| vec![i])
+            .ok_or_else(|| format!("no item named `{n}` in this file")),
+    }
+}
+
+fn derive_report(m: &Module, idx: usize, latex: bool, trace: bool) -> String {
+    let d = activation_dsl::derive::derive_item(m, idx, trace);
+    let g = &d.graph;
+    let show = |id| {
+        if latex {
+            g.latex(id).to_string()
+        } else {
+            g.show(id).to_string()
+        }
+    };
+    let args = g.inputs.join(", ");
+    let mut out = format!("{}({args}) = {}\n", d.name, show(d.forward));
+    for (i, di) in d.d_inputs.iter().enumerate() {
+        out += &format!("  d/d{} = {}\n", g.inputs[i], show(*di));
+    }
+    for (k, dp) in d.d_params.iter().enumerate() {
+        out += &format!("  d/d{} = {}\n", g.params[k], show(*dp));
+    }
+    if let Some(h) = d.output_form {
+        out += &format!("  from the output: d/d{} = {}\n", g.inputs[0], show(h));
+    }
+    if trace {
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for r in &g.trace {
+            match counts.iter_mut().find(|(n, _)| n == r) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((r, 1)),
+            }
+        }
+        out += "  rules fired:";
+        for (r, c) in counts {
+            out += &format!(" {r}");
+            if c > 1 {
+                out += &format!(" (x{c})");
+            }
+        }
+        out += "\n";
+    }
+    out
 }
 
 fn parse_number(s: &str) -> Result<f64, String> {

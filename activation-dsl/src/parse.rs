@@ -22,10 +22,11 @@ pub const MAX_IFS_PER_ITEM: usize = 64;
 /// Deepest expression tree accepted (operator chains count: `1+1+…+1` with 300 terms is 300 deep).
 pub const MAX_EXPR_DEPTH: usize = 256;
 
-/// Parses a whole source into items, or returns the first syntax error.
+/// Parses a whole source into items, or returns the syntax errors (one per broken item).
 pub fn parse(source: &str) -> Result<ast::File, Vec<Diagnostic>> {
-    precheck(source)?;
-    let mut pairs = Grammar::parse(Rule::file, source).map_err(|_| recover(source))?;
+    let (code, docs) = mask_comments(source)?;
+    precheck(&code)?;
+    let mut pairs = Grammar::parse(Rule::file, &code).map_err(|_| recover(&code))?;
     let file = pairs
         .next()
         .expect("the grammar's `file` rule produced one pair");
@@ -39,27 +40,102 @@ pub fn parse(source: &str) -> Result<ast::File, Vec<Diagnostic>> {
             }
         }
     }
-    if errors.is_empty() {
-        Ok(ast::File { items })
-    } else {
-        Err(errors)
+    if !errors.is_empty() {
+        return Err(errors);
     }
+    // Each doc line belongs to the item that follows it.
+    let mut docs = docs.into_iter().peekable();
+    let mut prev_end = 0;
+    let mut stray = Vec::new();
+    for item in &mut items {
+        let head = item.span.start;
+        while let Some((span, text)) = docs.next_if(|(sp, _)| sp.start < head) {
+            if span.start >= prev_end {
+                item.docs.push(text);
+                item.span.start = item.span.start.min(span.start);
+            } else {
+                stray.push(span);
+            }
+        }
+        prev_end = item.span.end;
+    }
+    stray.extend(docs.map(|(span, _)| span));
+    if !stray.is_empty() {
+        return Err(stray
+            .into_iter()
+            .map(|span| {
+                Diagnostic::new("expected an item after this doc comment", span).with_label(
+                    "doc comments document the item that follows them; use `//` for a comment",
+                )
+            })
+            .collect());
+    }
+    Ok(ast::File { items })
 }
 
-/// After a syntax error, parses each item on its own (split at `;` outside brackets) so that
-/// one compile reports the syntax error of every broken item, not only the first. Each chunk is
-/// parsed inside a copy of the source where everything else is blanked, so offsets stay exact.
-fn recover(source: &str) -> Vec<Diagnostic> {
+/// A `///` doc line: where it stands, and its text without the slashes and one leading space.
+type DocLine = (Span, String);
+
+/// Blanks comments and doc lines with spaces (newlines kept, so every byte offset and line
+/// number stays the same) and returns the doc lines apart. `////` and more is a plain comment,
+/// as in Rust.
+fn mask_comments(source: &str) -> Result<(String, Vec<DocLine>), Vec<Diagnostic>> {
+    let bytes = source.as_bytes();
+    let mut code = bytes.to_vec();
+    let mut docs = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'/') {
+            let end = bytes[i..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |k| i + k);
+            let is_doc = bytes.get(i + 2) == Some(&b'/') && bytes.get(i + 3) != Some(&b'/');
+            if is_doc {
+                let text = &source[i + 3..end];
+                let text = text.strip_prefix(' ').unwrap_or(text).trim_end();
+                docs.push((Span::new(i, end), text.to_string()));
+            }
+            code[i..end].fill(b' ');
+            i = end;
+        } else if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
+            let Some(k) = source[i + 2..].find("*/") else {
+                return Err(vec![Diagnostic::new(
+                    "unterminated block comment",
+                    Span::new(i, i + 2),
+                )
+                .with_label("this `/*` has no matching `*/`")]);
+            };
+            let end = i + 2 + k + 2;
+            for b in &mut code[i..end] {
+                if *b != b'\n' {
+                    *b = b' ';
+                }
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    // Only whole comments were blanked (every byte of each), so the text is still UTF-8.
+    let code = String::from_utf8(code).expect("blanking whole comments keeps UTF-8");
+    Ok((code, docs))
+}
+
+/// After a syntax error, parses each item on its own (split at each `;` that ends a line or
+/// stands outside brackets) so that one compile reports the syntax error of every broken item,
+/// not only the first.
+fn recover(code: &str) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     let mut start = 0;
     let mut depth = 0i32;
-    let bytes = source.as_bytes();
+    let bytes = code.as_bytes();
     let mut chunks = Vec::new();
     for (i, &b) in bytes.iter().enumerate() {
         match b {
             b'(' | b'{' => depth += 1,
             b')' | b'}' => depth -= 1,
-            b';' if depth <= 0 || starts_item(&source[i + 1..]) => {
+            b';' if depth <= 0 || starts_item(&code[i + 1..]) => {
                 chunks.push((start, i + 1));
                 start = i + 1;
                 depth = 0;
@@ -67,54 +143,39 @@ fn recover(source: &str) -> Vec<Diagnostic> {
             _ => {}
         }
     }
-    if !source[start..].trim().is_empty() {
-        chunks.push((start, source.len()));
+    if !code[start..].trim().is_empty() {
+        chunks.push((start, code.len()));
     }
     for (s, e) in chunks {
-        let masked: Vec<u8> = source
-            .bytes()
-            .enumerate()
-            .map(|(i, b)| {
-                if (s..e).contains(&i) || b == b'\n' {
-                    b
-                } else {
-                    b' '
-                }
-            })
-            .collect();
-        // Every byte outside the chunk became a space and the chunk ends at an ASCII `;`,
-        // so the copy is still valid UTF-8.
-        let Ok(text) = String::from_utf8(masked) else {
-            continue;
-        };
+        let text = &code[s..e];
         if text.trim().is_empty() {
             continue;
         }
-        // A chunk of only comments holds no item: nothing to report.
-        if Grammar::parse(Rule::file, &text).is_ok() {
-            continue;
-        }
-        if let Err(err) = Grammar::parse(Rule::lone_item, &text) {
-            errors.push(convert_error(source, err));
+        if let Err(err) = Grammar::parse(Rule::lone_item, text) {
+            let mut d = convert_error(text, err);
+            d.span.start += s;
+            d.span.end += s;
+            errors.push(d);
         }
     }
     if errors.is_empty() {
         // The split found nothing (for example an error that spans chunks): report pest's own.
-        if let Err(err) = Grammar::parse(Rule::file, source) {
-            errors.push(convert_error(source, err));
+        if let Err(err) = Grammar::parse(Rule::file, code) {
+            errors.push(convert_error(code, err));
         }
     }
     errors
 }
 
-/// Whether the text after a `;` looks like the start of the next item (or the end).
+/// Whether a `;` ends its line (items are written one per line or end a line), or the text
+/// after it starts with `pub`.
 fn starts_item(rest: &str) -> bool {
-    let t = rest.trim_start();
-    t.is_empty() || t.starts_with("pub ") || t.starts_with("///") || t.starts_with("//")
+    let line_end = rest.find('\n').map_or(rest, |k| &rest[..k]);
+    line_end.trim().is_empty() || rest.trim_start().starts_with("pub ")
 }
 
 /// Rejects what would make the parser recurse too deeply: very deep brackets, or too many `if`s
-/// in one item. Comments are skipped the way the grammar skips them.
+/// in one item. Runs on the text with comments blanked.
 fn precheck(source: &str) -> Result<(), Vec<Diagnostic>> {
     let bytes = source.as_bytes();
     let mut depth = 0usize;
@@ -122,20 +183,6 @@ fn precheck(source: &str) -> Result<(), Vec<Diagnostic>> {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
-                    i += 1;
-                }
-                i += 2;
-                continue;
-            }
             b'(' | b'{' => {
                 depth += 1;
                 if depth > MAX_BRACKET_DEPTH {
@@ -185,7 +232,7 @@ fn ident(pair: Pair<'_, Rule>) -> Ident {
 
 fn build_item(pair: Pair<'_, Rule>) -> Result<Item, Diagnostic> {
     let span = span_of(&pair);
-    let mut docs = Vec::new();
+    let docs = Vec::new();
     let mut public = false;
     let mut name = None;
     let mut inputs = Vec::new();
@@ -193,15 +240,6 @@ fn build_item(pair: Pair<'_, Rule>) -> Result<Item, Diagnostic> {
     let mut body = None;
     for p in pair.into_inner() {
         match p.as_rule() {
-            Rule::doc => {
-                let text = &p.as_str()[3..];
-                docs.push(
-                    text.strip_prefix(' ')
-                        .unwrap_or(text)
-                        .trim_end()
-                        .to_string(),
-                );
-            }
             Rule::vis => public = true,
             Rule::ident => name = Some(ident(p)),
             Rule::inputs => {
@@ -325,8 +363,8 @@ fn build_expr(pair: Pair<'_, Rule>) -> Result<Expr, Diagnostic> {
                 for q in p.into_inner() {
                     let qs = span_of(&q);
                     match q.as_rule() {
-                        Rule::neg => ops.push(Op::Prefix(UnOp::Neg, qs)),
-                        Rule::not => ops.push(Op::Prefix(UnOp::Not, qs)),
+                        Rule::prefix if q.as_str() == "-" => ops.push(Op::Prefix(UnOp::Neg, qs)),
+                        Rule::prefix => ops.push(Op::Prefix(UnOp::Not, qs)),
                         _ => {
                             let expr = build_atom(q)?;
                             let depth = expr.depth();
@@ -339,19 +377,21 @@ fn build_expr(pair: Pair<'_, Rule>) -> Result<Expr, Diagnostic> {
                 }
                 continue;
             }
-            Rule::or => BinOp::Or,
-            Rule::and => BinOp::And,
-            Rule::le => BinOp::Le,
-            Rule::ge => BinOp::Ge,
-            Rule::eq => BinOp::Eq,
-            Rule::ne => BinOp::Ne,
-            Rule::lt => BinOp::Lt,
-            Rule::gt => BinOp::Gt,
-            Rule::add => BinOp::Add,
-            Rule::sub => BinOp::Sub,
-            Rule::mul => BinOp::Mul,
-            Rule::div => BinOp::Div,
-            Rule::pow => BinOp::Pow,
+            Rule::infix => match p.as_str() {
+                "||" => BinOp::Or,
+                "&&" => BinOp::And,
+                "<=" => BinOp::Le,
+                ">=" => BinOp::Ge,
+                "==" => BinOp::Eq,
+                "!=" => BinOp::Ne,
+                "<" => BinOp::Lt,
+                ">" => BinOp::Gt,
+                "+" => BinOp::Add,
+                "-" => BinOp::Sub,
+                "*" => BinOp::Mul,
+                "/" => BinOp::Div,
+                _ => BinOp::Pow,
+            },
             r => unreachable!("rule {r:?} inside an expression"),
         };
         // Pop what binds at least as tightly (strictly more for right-associative operators).
@@ -396,8 +436,15 @@ fn build_atom(pair: Pair<'_, Rule>) -> Result<Expr, Diagnostic> {
             ExprKind::Paren(Box::new(build_expr(inner)?))
         }
         Rule::call => {
-            let mut inner = pair.into_inner();
+            let mut inner = pair.into_inner().peekable();
             let func = ident(inner.next().expect("a call starts with its name"));
+            if inner.peek().is_none() {
+                // The pair's span may include whitespace skipped before a `(` that never came.
+                return Ok(Expr {
+                    span: func.span,
+                    kind: ExprKind::Name(func.name),
+                });
+            }
             let args = inner
                 .filter(|p| p.as_rule() == Rule::expr)
                 .map(build_expr)
@@ -439,25 +486,12 @@ fn build_atom(pair: Pair<'_, Rule>) -> Result<Expr, Diagnostic> {
 fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::item => "an item such as `pub f(x) = x;`",
-        Rule::doc => "`///`",
         Rule::vis => "`pub`",
         Rule::ident | Rule::inputs => "a name",
         Rule::params | Rule::param => "a parameter",
         Rule::expr | Rule::term => "an expression",
-        Rule::neg | Rule::sub => "`-`",
-        Rule::not => "`!`",
-        Rule::or => "`||`",
-        Rule::and => "`&&`",
-        Rule::le => "`<=`",
-        Rule::ge => "`>=`",
-        Rule::eq => "`==`",
-        Rule::ne => "`!=`",
-        Rule::lt => "`<`",
-        Rule::gt => "`>`",
-        Rule::add => "`+`",
-        Rule::mul => "`*`",
-        Rule::div => "`/`",
-        Rule::pow => "`^`",
+        Rule::prefix => "`-`",
+        Rule::infix => "an operator",
         Rule::paren | Rule::lparen => "`(`",
         Rule::rparen => "`)`",
         Rule::if_expr | Rule::kw_if => "`if`",
@@ -474,25 +508,6 @@ fn describe(rule: Rule) -> Option<&'static str> {
     })
 }
 
-fn is_operator(r: Rule) -> bool {
-    matches!(
-        r,
-        Rule::or
-            | Rule::and
-            | Rule::le
-            | Rule::ge
-            | Rule::eq
-            | Rule::ne
-            | Rule::lt
-            | Rule::gt
-            | Rule::add
-            | Rule::sub
-            | Rule::mul
-            | Rule::div
-            | Rule::pow
-    )
-}
-
 /// Turns pest's error into a diagnostic: "expected `;`, found `)`", under the offending token.
 fn convert_error(source: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     let pos = match e.location {
@@ -503,7 +518,7 @@ fn convert_error(source: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     let found_text = if found.0 == found.1 {
         "end of input".to_string()
     } else {
-        format!("`{}`", &source[found.0..found.1])
+        format!("`{}`", escape_controls(&source[found.0..found.1]))
     };
     let span = if found.0 == found.1 {
         Span::new(pos, pos)
@@ -525,17 +540,7 @@ fn convert_error(source: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     }
     let mut expected: Vec<&str> = match &e.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            // A long list of operators reads better as one phrase.
-            let operators = positives.iter().filter(|r| is_operator(**r)).count();
-            let mut v: Vec<&str> = positives
-                .iter()
-                .filter(|r| operators < 3 || !is_operator(**r))
-                .filter_map(|r| describe(*r))
-                .collect();
-            if operators >= 3 {
-                v.push("an operator");
-            }
-            v
+            positives.iter().filter_map(|r| describe(*r)).collect()
         }
         pest::error::ErrorVariant::CustomError { message } => {
             return Diagnostic::new(message.clone(), span)
@@ -553,6 +558,19 @@ fn convert_error(source: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         ),
     };
     Diagnostic::new(message, span)
+}
+
+/// Control characters as escapes, so a message cannot garble a terminal.
+fn escape_controls(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The byte range of the token starting at `pos`: a name or number, or one character.

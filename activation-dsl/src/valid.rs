@@ -380,6 +380,7 @@ impl<'a> Checker<'a> {
                 out
             })
             .collect();
+        self.check_call_depth(&calls);
         // Iterative depth-first search with colours; a back edge closes a cycle.
         let mut colour = vec![0u8; items.len()];
         let mut reported = HashSet::new();
@@ -434,6 +435,45 @@ impl<'a> Checker<'a> {
         }
     }
 }
+
+impl Checker<'_> {
+    /// Rejects chains of calls between items deeper than [`MAX_CALL_DEPTH`] (inlining and the
+    /// interpreter follow them recursively). Cycles are reported elsewhere.
+    fn check_call_depth(&mut self, calls: &[Vec<(usize, Span)>]) {
+        let n = calls.len();
+        let mut depth = vec![1usize; n];
+        for _ in 0..=MAX_CALL_DEPTH {
+            let mut changed = false;
+            for i in 0..n {
+                let d = 1 + calls[i].iter().map(|(j, _)| depth[*j]).max().unwrap_or(0);
+                if d > depth[i] && d <= MAX_CALL_DEPTH + 1 {
+                    depth[i] = d;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for (i, item) in self.file.items.iter().enumerate() {
+            if depth[i] > MAX_CALL_DEPTH
+                && calls[i].iter().all(|(j, _)| depth[*j] <= MAX_CALL_DEPTH)
+            {
+                self.error(
+                    format!(
+                        "`{}` calls items nested more than {MAX_CALL_DEPTH} deep",
+                        item.name.name
+                    ),
+                    item.name.span,
+                )
+                .label = "flatten the chain of calls".into();
+            }
+        }
+    }
+}
+
+/// Deepest chain of calls between items accepted.
+pub const MAX_CALL_DEPTH: usize = 64;
 
 struct Scope<'a> {
     /// The item whose body is checked, or `None` for a parameter's default value.

@@ -130,9 +130,9 @@ fn written_cases() -> Vec<Case> {
         case("trailing garbage", "pub f(x) = x; garbage",
             "expected `(`, found end of input", 1, 22, ""),
         case("doc line without an item", "pub f(x) = x;\n/// dangling doc",
-            "expected `///`, `pub` or a name, found end of input", 2, 17, ""),
+            "expected an item after this doc comment", 2, 1, "/// dangling doc"),
         case("unterminated block comment", "pub f(x) = x;\npub g(x) = x; /* never closed",
-            "expected an item such as `pub f(x) = x;`, found `/`", 2, 15, "/"),
+            "unterminated block comment", 2, 15, "/*"),
         // ---- Keywords as names ---------------------------------------------------------------
         case("keyword `if` as item name", "pub if(x) = x;",
             "keyword `if` cannot be used as a name", 1, 5, "if"),

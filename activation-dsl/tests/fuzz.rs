@@ -403,6 +403,8 @@ fn deepest_accepted_input_fits_the_stack() {
     }
     let src = format!("pub f(x) = if {e} > 0 {{ x }} else {{ -x }};");
     let m = Module::new(&src).unwrap_or_else(|d| panic!("{:?}", d[0]));
+    let depth = m.file.items[0].body.depth();
+    assert!((250..=256).contains(&depth), "depth {depth}");
     assert_eq!(m.eval("f", &[2.0], &[]), Ok(2.0));
     assert_eq!(m.eval("f", &[-2.0], &[]), Ok(2.0));
 }

@@ -1,0 +1,7 @@
+use activation_runtime::activation;
+
+activation! {
+    pub f(x) = x * sigmoid;
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use activation_runtime::activation;
+
+activation! {
+    pub LeakyRelu(x) = x;
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use activation_runtime::activation;
+
+activation! {
+    pub exp(x) = x * 2;
+}
+
+fn main() {}

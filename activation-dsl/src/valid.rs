@@ -380,7 +380,7 @@ impl<'a> Checker<'a> {
                 out
             })
             .collect();
-        self.check_call_depth(&calls);
+        let before = self.diags.len();
         // Iterative depth-first search with colours; a back edge closes a cycle.
         let mut colour = vec![0u8; items.len()];
         let mut reported = HashSet::new();
@@ -432,6 +432,9 @@ impl<'a> Checker<'a> {
                     stack.pop();
                 }
             }
+        }
+        if self.diags.len() == before {
+            self.check_call_depth(&calls);
         }
     }
 }

@@ -20,7 +20,7 @@
 //!   with the same operations (`x * x` for `x^2`, shared subexpressions, `Float` methods), so
 //!   they may differ by rounding: a few ULPs, [`ULPS_F64`].
 //! - The interpreter evaluates the textbook formula as written, which may cancel where the
-//!   generated code (stabilized) does not. At the grid's points the worst such loss in the
+//!   generated code (once stabilized) does not. At the grid's points the worst such loss in the
 //!   corpus is bounded: the tolerance is [`REL_NAIVE`] relative, plus an absolute term for values
 //!   that are a cancellation's leftover (see [`close_to_naive`]).
 //! - `f32` code rounds every elementary operation to `f32` (transcendental functions are computed
@@ -52,7 +52,7 @@ const ULPS_F32: f64 = 16.0;
 const REL_NAIVE: f64 = 1e-12;
 
 /// Items whose `f32` code is known to lose more than [`ULPS_F32`] at the grid's points, with the
-/// worst loss measured (rounded up). These are not tolerances but open defects: the generated
+/// worst loss measured at the grid's points (rounded up to a power of two, with room to spare). These are not tolerances but open defects: the generated
 /// expression cancels (no stabilizing rewrite has been applied to it yet), and `f32`
 /// arithmetic shows it where `f64` hides it. Lower a row when its item improves, and delete it
 /// when the item meets [`ULPS_F32`].

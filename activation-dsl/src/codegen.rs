@@ -176,7 +176,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
             }
         }
     } else {
-        let n = n_in;
+        let n = Literal::usize_unsuffixed(n_in);
         let grads = &d.d_inputs;
         let g_body = Emitter::new(g).block_expr(grads);
         let mut all = vec![d.forward];
@@ -186,38 +186,27 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let g1 = nan_guard(quote!(#nan));
         let g2 = nan_guard(quote!((#nan, [#nan; #n])));
         let g3 = nan_guard(quote!([#nan; #n]));
-        let idx: Vec<usize> = (0..n).collect();
-        let unpack = quote! { #( let #inputs = x[#idx]; )* };
-        let f_expr = quote! { { #f_body } };
-        let g_expr = if n == 1 {
-            quote!([#g_body])
-        } else {
-            quote!({ let (#(#inputs),*) = #g_body; [#(#inputs),*] })
-        };
-        let _ = g_expr;
-        let grad_names: Vec<Ident> = (0..n).map(|k| format_ident!("d{}", k)).collect();
-        let fg_names: Vec<Ident> = (0..=n).map(|k| format_ident!("r{}", k)).collect();
+        let f_expr = f_body;
+        let grad_names: Vec<Ident> = (0..n_in).map(|k| format_ident!("d{}", k)).collect();
+        let fg_names: Vec<Ident> = (0..=n_in).map(|k| format_ident!("r{}", k)).collect();
         let (f0, frest) = (&fg_names[0], &fg_names[1..]);
         quote! {
             impl<T: #rt::Float> #rt::MultiActivation<T, #n> for #ty {
                 #[inline]
-                fn forward(&self, x: [T; #n]) -> T {
-                    #unpack
+                fn forward(&self, [#(#inputs),*]: [T; #n]) -> T {
                     #g1
                     #binds
                     #f_expr
                 }
                 #[inline]
-                fn gradient(&self, x: [T; #n]) -> [T; #n] {
-                    #unpack
+                fn gradient(&self, [#(#inputs),*]: [T; #n]) -> [T; #n] {
                     #g3
                     #binds
                     let (#(#grad_names),*) = #g_body;
                     [#(#grad_names),*]
                 }
                 #[inline]
-                fn forward_gradient(&self, x: [T; #n]) -> (T, [T; #n]) {
-                    #unpack
+                fn forward_gradient(&self, [#(#inputs),*]: [T; #n]) -> (T, [T; #n]) {
                     #g2
                     #binds
                     let (#(#fg_names),*) = #fg_body;
@@ -254,7 +243,8 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let x = &inputs[0];
         let body = Emitter::new(g).block_expr(&d.d_params);
         let names: Vec<Ident> = (0..n_params).map(|k| format_ident!("g{}", k)).collect();
-        let ks: Vec<usize> = (0..n_params).collect();
+        let ks: Vec<Literal> = (0..n_params).map(Literal::usize_unsuffixed).collect();
+        let n_params_lit = Literal::usize_unsuffixed(n_params);
         let destructure = if n_params == 1 {
             let n0 = &names[0];
             quote!(let #n0 = #body;)
@@ -271,7 +261,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                 const PARAMS: &'static [&'static str] = &[#(#param_names),*];
                 #[inline]
                 fn param_gradient(&self, #x: T, grad: &mut [T]) {
-                    assert_eq!(grad.len(), #n_params, "param_gradient: `grad` must hold one value per parameter");
+                    assert_eq!(grad.len(), #n_params_lit, "param_gradient: `grad` must hold one value per parameter");
                     #g1
                     #binds
                     #destructure

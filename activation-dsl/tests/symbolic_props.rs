@@ -430,3 +430,33 @@ fn harness_rejects_a_wrong_derivative() {
     let right = parse_expr(&mut g, "a * cos(a * x)", false).unwrap();
     assert!(check_derivative(&g, f, right, 0, 0.3, &[]).is_ok());
 }
+
+#[test]
+fn zz_samples() {
+    use proptest::strategy::ValueTree;
+    let mut runner = TestRunner::deterministic();
+    let (mut n, mut bad) = (0, 0);
+    for _ in 0..3000 {
+        let a = expr().new_tree(&mut runner).unwrap().current();
+        let b = expr().new_tree(&mut runner).unwrap().current();
+        for op in ["+", "*"] {
+            let mut g = Graph::new(vec!["x".into()], vec!["a".into()]);
+            let r1 = parse_expr(&mut g, &format!("({a}) {op} ({b})"), false).unwrap();
+            let r2 = parse_expr(&mut g, &format!("({b}) {op} ({a})"), false).unwrap();
+            let s1 = simplify(&mut g, r1);
+            let s2 = simplify(&mut g, r2);
+            n += 1;
+            if s1 != s2 {
+                bad += 1;
+                if bad < 12 {
+                    println!(
+                        "A {a}\nB {b}\n op {op}\n  1: {}\n  2: {}\n",
+                        g.show(s1),
+                        g.show(s2)
+                    );
+                }
+            }
+        }
+    }
+    println!("commutativity: {bad} of {n} differ");
+}

@@ -41,3 +41,8 @@ pub use activation_macros::activation_file;
 pub mod standard {
     activation_macros::__standard_set!();
 }
+
+// The README's Rust examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

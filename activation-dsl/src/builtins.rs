@@ -41,6 +41,8 @@ pub enum Builtin {
     Clamp,
     /// `pow(a, b)` = `a ^ b`.
     Pow,
+    /// `hypot(a, b)` = `sqrt(a^2 + b^2)` without overflow or underflow.
+    Hypot,
 }
 
 /// One row of the table.
@@ -84,6 +86,7 @@ pub const BUILTINS: &[BuiltinInfo] = &[
         &["if u < v { 0 } else if u > w { 0 } else { 1 }", "if u < v { 1 } else { 0 }",
           "if u < v { 0 } else if u > w { 1 } else { 0 }"]),
     row(Builtin::Pow, "pow", 2, "pow(a, b) = a ^ b", &["v * u^(v - 1)", "u^v * ln(u)"]),
+    row(Builtin::Hypot, "hypot", 2, "sqrt(a^2 + b^2) without overflow", &["u / hypot(u, v)", "v / hypot(u, v)"]),
 ];
 
 const fn row(
@@ -150,6 +153,7 @@ impl Builtin {
             Builtin::Min => "d-min",
             Builtin::Clamp => "d-clamp",
             Builtin::Pow => "d-pow",
+            Builtin::Hypot => "d-hypot",
         }
     }
 
@@ -209,6 +213,7 @@ impl Builtin {
                 }
             }
             Builtin::Pow => u.powf(a[1]),
+            Builtin::Hypot => u.hypot(a[1]),
         }
     }
 }

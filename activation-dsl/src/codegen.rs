@@ -3,12 +3,12 @@
 //! traits of `activation_runtime`, constants holding the formula and its derivatives as text).
 //!
 //! Generated code names only `::activation_runtime` paths, so it works in any crate and module.
-//! It is generic over `activation_runtime::Float`, so one body serves `f32` and `f64`; constants
-//! are written as full-precision `f64` literals and rounded once to the target type.
+//! It is generic over `activation_runtime::Float`: one body, computed in `f64`, serves `f32`
+//! and `f64` (an `f32` result is rounded once, at the end); constants are full-precision `f64`
+//! literals, and the built-ins are the functions of `activation_runtime::__private::math`.
 //! Subexpressions used more than once are bound once with `let` (the IR is a DAG, so sharing is
-//! exact); integer powers become products or `powi`, never `powf`.
+//! exact); integer powers become products or `powi`, never `pow`.
 
-use crate::builtins::Builtin;
 use crate::derive::{derive_item, Derived};
 use crate::ir::{fmt_num, CmpOp, Graph, Id, Node};
 use crate::module::Module;
@@ -128,14 +128,22 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         }
     };
 
-    // Bodies.
-    let binds = quote! { #( let #param_idents = T::from_f64(self.#param_idents); )* };
+    // Bodies. Every body computes in f64 (exact for f64, and for f32 one rounding at the end,
+    // so an f32 result is within half an f32 ULP of the f64 one), after binding the parameters
+    // and widening the inputs.
+    let binds = quote! { #( let #param_idents = self.#param_idents; )* };
+    let prelude = quote! {
+        #[allow(unused_imports)]
+        use #rt::__private::math::*;
+    };
     let inputs: Vec<Ident> = g.inputs.iter().map(|n| format_ident!("{}", n)).collect();
+    let widen = quote! { #( let #inputs = #inputs.to_f64(); )* };
     let any_select = g
         .reachable(&[d.forward])
         .iter()
         .chain(d.d_inputs.iter())
         .any(|n| matches!(g.node(*n), Node::Select(..)));
+    // NaN in gives NaN out, also through a branch (a comparison with NaN is false).
     let nan_guard = |ret: TokenStream| {
         if any_select {
             quote! { if #( #inputs.is_nan() )||* { return #ret; } }
@@ -143,74 +151,92 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
             quote!()
         }
     };
-    let f_body = Emitter::new(g).block(&[d.forward]);
+    let nan = quote!(T::NAN);
     let n_in = inputs.len();
+    let narrow = |e: &TokenStream| quote!(T::from_f64(#e));
 
     let main_impl = if n_in == 1 {
         let x = &inputs[0];
         let df = d.d_inputs[0];
-        let d_body = Emitter::new(g).block(&[df]);
-        let fd_body = Emitter::new(g).block(&[d.forward, df]);
-        let g1 = nan_guard(quote!(#x));
-        let g2 = nan_guard(quote!((#x, #x)));
+        let (l1, o1) = Emitter::new(g).block(&[d.forward]);
+        let (l2, o2) = Emitter::new(g).block(&[df]);
+        let (l3, o3) = Emitter::new(g).block(&[d.forward, df]);
+        let (f1, f2, f3a, f3b) = (narrow(&o1[0]), narrow(&o2[0]), narrow(&o3[0]), narrow(&o3[1]));
+        let g1 = nan_guard(quote!(#nan));
+        let g2 = nan_guard(quote!((#nan, #nan)));
         quote! {
             impl<T: #rt::Float> #rt::Activation<T> for #ty {
                 #[inline]
                 fn forward(&self, #x: T) -> T {
+                    #prelude
+                    #widen
                     #g1
                     #binds
-                    #f_body
+                    #l1
+                    #f1
                 }
                 #[inline]
                 fn derivative(&self, #x: T) -> T {
+                    #prelude
+                    #widen
                     #g1
                     #binds
-                    #d_body
+                    #l2
+                    #f2
                 }
                 #[inline]
                 fn forward_derivative(&self, #x: T) -> (T, T) {
+                    #prelude
+                    #widen
                     #g2
                     #binds
-                    #fd_body
+                    #l3
+                    (#f3a, #f3b)
                 }
             }
         }
     } else {
         let n = Literal::usize_unsuffixed(n_in);
-        let grads = &d.d_inputs;
-        let g_body = Emitter::new(g).block_expr(grads);
+        let (l1, o1) = Emitter::new(g).block(&[d.forward]);
+        let (l2, o2) = Emitter::new(g).block(&d.d_inputs);
         let mut all = vec![d.forward];
-        all.extend(grads.iter().copied());
-        let fg_body = Emitter::new(g).block_expr(&all);
-        let nan = quote!(T::NAN);
+        all.extend(d.d_inputs.iter().copied());
+        let (l3, o3) = Emitter::new(g).block(&all);
+        let f1 = narrow(&o1[0]);
+        let grads: Vec<TokenStream> = o2.iter().map(narrow).collect();
+        let f3 = narrow(&o3[0]);
+        let grads3: Vec<TokenStream> = o3[1..].iter().map(narrow).collect();
         let g1 = nan_guard(quote!(#nan));
         let g2 = nan_guard(quote!((#nan, [#nan; #n])));
         let g3 = nan_guard(quote!([#nan; #n]));
-        let f_expr = f_body;
-        let grad_names: Vec<Ident> = (0..n_in).map(|k| format_ident!("d{}", k)).collect();
-        let fg_names: Vec<Ident> = (0..=n_in).map(|k| format_ident!("r{}", k)).collect();
-        let (f0, frest) = (&fg_names[0], &fg_names[1..]);
         quote! {
             impl<T: #rt::Float> #rt::MultiActivation<T, #n> for #ty {
                 #[inline]
                 fn forward(&self, [#(#inputs),*]: [T; #n]) -> T {
+                    #prelude
+                    #widen
                     #g1
                     #binds
-                    #f_expr
+                    #l1
+                    #f1
                 }
                 #[inline]
                 fn gradient(&self, [#(#inputs),*]: [T; #n]) -> [T; #n] {
+                    #prelude
+                    #widen
                     #g3
                     #binds
-                    let (#(#grad_names),*) = #g_body;
-                    [#(#grad_names),*]
+                    #l2
+                    [#(#grads),*]
                 }
                 #[inline]
                 fn forward_gradient(&self, [#(#inputs),*]: [T; #n]) -> (T, [T; #n]) {
+                    #prelude
+                    #widen
                     #g2
                     #binds
-                    let (#(#fg_names),*) = #fg_body;
-                    (#f0, [#(#frest),*])
+                    #l3
+                    (#f3, [#(#grads3),*])
                 }
             }
         }
@@ -218,20 +244,20 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
 
     let output_impl = match (d.output_form, n_in) {
         (Some(h), 1) => {
-            let body = Emitter::new(g).block(&[h]);
-            let uses_params = n_params > 0
-                && !g
-                    .reachable(&[h])
-                    .iter()
-                    .all(|n| !matches!(g.node(*n), Node::Param(_)));
+            let (l, o) = Emitter::new(g).block(&[h]);
+            let out = narrow(&o[0]);
+            let uses_params = g.reachable(&[h]).iter().any(|n| matches!(g.node(*n), Node::Param(_)));
             let binds = if uses_params { binds.clone() } else { quote!() };
             quote! {
                 impl<T: #rt::Float> #rt::OutputDerivative<T> for #ty {
                     #[inline]
                     fn derivative_from_output(&self, y: T) -> T {
-                        if y.is_nan() { return y; }
+                        #prelude
+                        let y = y.to_f64();
+                        if y.is_nan() { return #nan; }
                         #binds
-                        #body
+                        #l
+                        #out
                     }
                 }
             }
@@ -241,18 +267,12 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
 
     let param_impl = if n_params > 0 && n_in == 1 {
         let x = &inputs[0];
-        let body = Emitter::new(g).block_expr(&d.d_params);
-        let names: Vec<Ident> = (0..n_params).map(|k| format_ident!("g{}", k)).collect();
+        let (l, o) = Emitter::new(g).block(&d.d_params);
+        let outs: Vec<TokenStream> = o.iter().map(narrow).collect();
         let ks: Vec<Literal> = (0..n_params).map(Literal::usize_unsuffixed).collect();
         let n_params_lit = Literal::usize_unsuffixed(n_params);
-        let destructure = if n_params == 1 {
-            let n0 = &names[0];
-            quote!(let #n0 = #body;)
-        } else {
-            quote!(let (#(#names),*) = #body;)
-        };
         let g1 = if any_select {
-            quote! { if #x.is_nan() { grad.fill(#x); return; } }
+            quote! { if #x.is_nan() { grad.fill(#nan); return; } }
         } else {
             quote!()
         };
@@ -262,10 +282,12 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                 #[inline]
                 fn param_gradient(&self, #x: T, grad: &mut [T]) {
                     assert_eq!(grad.len(), #n_params_lit, "param_gradient: `grad` must hold one value per parameter");
+                    #prelude
+                    #widen
                     #g1
                     #binds
-                    #destructure
-                    #( grad[#ks] = #names; )*
+                    #l
+                    #( grad[#ks] = #outs; )*
                 }
             }
         }
@@ -339,22 +361,8 @@ impl<'g> Emitter<'g> {
         }
     }
 
-    /// The roots as one expression: `{ let t0 = …; (root0, root1) }` when something is shared.
-    fn block_expr(self, roots: &[Id]) -> TokenStream {
-        let body = self.block(roots);
-        if body
-            .clone()
-            .into_iter()
-            .any(|t| matches!(&t, proc_macro2::TokenTree::Ident(i) if i == "let"))
-        {
-            quote!({ #body })
-        } else {
-            body
-        }
-    }
-
-    /// Statements and a tail expression for a function body: `let t0 = …; (root0, root1)`.
-    fn block(mut self, roots: &[Id]) -> TokenStream {
+    /// `let` statements for the shared subexpressions of `roots`, and one expression per root.
+    fn block(mut self, roots: &[Id]) -> (TokenStream, Vec<TokenStream>) {
         let order = self.g.reachable(roots);
         let mut uses: HashMap<Id, usize> = HashMap::new();
         for n in &order {
@@ -369,10 +377,7 @@ impl<'g> Emitter<'g> {
         let mut k = 0usize;
         for n in order {
             let node = self.g.node(n);
-            let leaf = matches!(
-                node,
-                Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output
-            );
+            let leaf = matches!(node, Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output);
             if !leaf && uses.get(&n).copied().unwrap_or(0) > 1 {
                 let e = self.expr(n);
                 let name = format_ident!("{}{}", self.temp_prefix, k);
@@ -381,16 +386,8 @@ impl<'g> Emitter<'g> {
                 self.names.insert(n, name);
             }
         }
-        let outs: Vec<TokenStream> = roots.iter().map(|r| self.expr(*r)).collect();
-        let result = if outs.len() == 1 {
-            outs[0].clone()
-        } else {
-            quote!((#(#outs),*))
-        };
-        if lets.is_empty() {
-            return result;
-        }
-        quote! { #lets #result }
+        let outs = roots.iter().map(|r| self.expr(*r)).collect();
+        (lets, outs)
     }
 
     /// The expression of a node, ready to stand anywhere (no surrounding parentheses needed).
@@ -421,17 +418,12 @@ impl<'g> Emitter<'g> {
         match g.node(id) {
             Node::Num(bits) => {
                 let v = f64::from_bits(*bits);
-                if v == 0.0 && v.is_sign_positive() {
-                    (quote!(T::ZERO), R_ATOM)
-                } else if v == 1.0 {
-                    (quote!(T::ONE), R_ATOM)
+                // Shortest text that reads back to the same f64.
+                let lit: TokenStream = float_text(v.abs()).parse().expect("a float literal");
+                if v.is_sign_negative() {
+                    (quote!(-#lit), R_UNARY)
                 } else {
-                    let lit = Literal::f64_suffixed(v.abs());
-                    if v.is_sign_negative() {
-                        (quote!(T::from_f64(-#lit)), R_ATOM)
-                    } else {
-                        (quote!(T::from_f64(#lit)), R_ATOM)
-                    }
+                    (lit, R_ATOM)
                 }
             }
             n @ (Node::Input(_) | Node::Param(_) | Node::Output) => {
@@ -466,10 +458,9 @@ impl<'g> Emitter<'g> {
             }
             Node::Pow(a, b) => self.pow(*a, *b),
             Node::Call(f, args) => {
-                let m = format_ident!("{}", method(*f));
-                let recv = self.operand(args[0], R_ATOM);
-                let rest: Vec<TokenStream> = args[1..].iter().map(|a| self.expr(*a)).collect();
-                (quote!(#recv.#m(#(#rest),*)), R_ATOM)
+                let m = format_ident!("{}", f.name());
+                let args: Vec<TokenStream> = args.iter().map(|a| self.expr(*a)).collect();
+                (quote!(#m(#(#args),*)), R_ATOM)
             }
             Node::Select(c, a, b) => {
                 let (c, a, b) = (self.expr(*c), self.expr(*a), self.expr(*b));
@@ -499,22 +490,22 @@ impl<'g> Emitter<'g> {
                 (quote!({ let p = #base; p * p * p }), R_BLOCK)
             }
             Some(0.5) => {
-                let base = self.operand(a, R_ATOM);
-                (quote!(#base.sqrt()), R_ATOM)
+                let base = self.expr(a);
+                (quote!(sqrt(#base)), R_ATOM)
             }
             Some(-1.0) => {
                 let base = self.operand(a, R_MUL + 1);
-                (quote!(T::ONE / #base), R_MUL)
+                (quote!(1.0 / #base), R_MUL)
             }
             Some(n) if n.fract() == 0.0 && n.abs() <= 64.0 => {
-                let base = self.operand(a, R_ATOM);
+                let base = self.expr(a);
                 let n = Literal::i32_unsuffixed(n as i32);
-                (quote!(#base.powi(#n)), R_ATOM)
+                (quote!(powi(#base, #n)), R_ATOM)
             }
             _ => {
-                let base = self.operand(a, R_ATOM);
+                let base = self.expr(a);
                 let exp = self.expr(b);
-                (quote!(#base.powf(#exp)), R_ATOM)
+                (quote!(pow(#base, #exp)), R_ATOM)
             }
         }
     }
@@ -531,27 +522,14 @@ const R_MUL: u8 = 8;
 const R_UNARY: u8 = 9;
 const R_ATOM: u8 = 10;
 
-/// The `activation_runtime::Float` method that computes a built-in.
-fn method(f: Builtin) -> &'static str {
-    match f {
-        Builtin::Exp => "exp",
-        Builtin::Expm1 => "exp_m1",
-        Builtin::Ln => "ln",
-        Builtin::Log1p => "ln_1p",
-        Builtin::Sqrt => "sqrt",
-        Builtin::Abs => "abs",
-        Builtin::Sign => "sign",
-        Builtin::Sin => "sin",
-        Builtin::Cos => "cos",
-        Builtin::Tanh => "tanh",
-        Builtin::Erf => "erf",
-        Builtin::Erfc => "erfc",
-        Builtin::Sigmoid => "sigmoid",
-        Builtin::Softplus => "softplus",
-        Builtin::Max => "max_first",
-        Builtin::Min => "min_first",
-        Builtin::Clamp => "clamp_to",
-        Builtin::Pow => "powf",
+/// An f64 literal: the shortest text that reads back to the same value, always with a `.` or an
+/// exponent so Rust reads it as a float.
+fn float_text(v: f64) -> String {
+    let t = format!("{v:?}");
+    if t.contains('.') || t.contains('e') || t.contains("inf") || t.contains("NaN") {
+        t
+    } else {
+        t + ".0"
     }
 }
 

@@ -15,7 +15,7 @@
 //!     simplified form and its derivative);
 //! (d) simplification is idempotent.
 //!
-//! The number of cases is 1000 (override with `PROPTEST_CASES`); it runs in a few seconds in a
+//! The number of cases is 600 (override with `PROPTEST_CASES`); it runs in a few seconds in a
 //! debug build.
 
 use activation_dsl::builtins::Builtin;
@@ -364,7 +364,7 @@ fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1000)
+        .unwrap_or(600)
 }
 
 #[test]
@@ -429,34 +429,4 @@ fn harness_rejects_a_wrong_derivative() {
     assert!(check_derivative(&g, f, wrong, 0, 0.3, &[]).is_err());
     let right = parse_expr(&mut g, "a * cos(a * x)", false).unwrap();
     assert!(check_derivative(&g, f, right, 0, 0.3, &[]).is_ok());
-}
-
-#[test]
-fn zz_samples() {
-    use proptest::strategy::ValueTree;
-    let mut runner = TestRunner::deterministic();
-    let (mut n, mut bad) = (0, 0);
-    for _ in 0..3000 {
-        let a = expr().new_tree(&mut runner).unwrap().current();
-        let b = expr().new_tree(&mut runner).unwrap().current();
-        for op in ["+", "*"] {
-            let mut g = Graph::new(vec!["x".into()], vec!["a".into()]);
-            let r1 = parse_expr(&mut g, &format!("({a}) {op} ({b})"), false).unwrap();
-            let r2 = parse_expr(&mut g, &format!("({b}) {op} ({a})"), false).unwrap();
-            let s1 = simplify(&mut g, r1);
-            let s2 = simplify(&mut g, r2);
-            n += 1;
-            if s1 != s2 {
-                bad += 1;
-                if bad < 12 {
-                    println!(
-                        "A {a}\nB {b}\n op {op}\n  1: {}\n  2: {}\n",
-                        g.show(s1),
-                        g.show(s2)
-                    );
-                }
-            }
-        }
-    }
-    println!("commutativity: {bad} of {n} differ");
 }

@@ -22,7 +22,18 @@
 extern crate self as activation_runtime;
 
 mod float;
+/// Layers with learnable parameters: [`layers::Prelu`] and [`layers::Maxout`].
+pub mod layers;
+/// Training monitors: [`monitor::DeadUnits`] and [`monitor::SaturatedUnits`].
+pub mod monitor;
 mod traits;
+
+/// What generated code uses; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub mod math;
+
+}
 
 pub use float::{sigmoid64, softplus64, Float};
 pub use traits::{Activation, MultiActivation, OutputDerivative, ParamGradient};

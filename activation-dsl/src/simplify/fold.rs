@@ -1,7 +1,8 @@
 //! Constant folding: an operation whose operands are all constants becomes its value, computed
 //! in `f64` (`fold-const`); a `Select` on a constant condition becomes the branch taken
 //! (`fold-select`). Results that are not finite are left unfolded, so the text keeps the
-//! operation that produced them.
+//! operation that produced them; so is the square root of an integer that is not a square
+//! (`sqrt(2)`), which later rules can use exactly.
 
 use crate::ir::{Graph, Id, Node};
 
@@ -19,6 +20,13 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             let kids = node.children();
             if !kids.iter().all(|k| g.as_num(*k).is_some()) {
                 return None;
+            }
+            // `sqrt(2)` stays symbolic so `(x / sqrt(2))^2` can become `x^2 / 2` exactly; other
+            // functions of constants fold.
+            if let Node::Call(crate::builtins::Builtin::Sqrt, args) = &node {
+                if g.as_num(args[0]).is_some_and(|v| v.fract() == 0.0 && v.sqrt().fract() != 0.0) {
+                    return None;
+                }
             }
             let v = g.eval(&[id], &[], &[], f64::NAN)[0];
             if !v.is_finite() {

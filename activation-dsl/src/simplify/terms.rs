@@ -2,6 +2,7 @@
 //! `mul-same-to-square` (`t*t -> t^2`), `mul-pow` (`t^2 * t -> t^3`, positive integer powers
 //! only), `pow-pow` (`(t^a)^n -> t^(a*n)` for an integer `n`), `const-assoc`
 //! (`2 * (3 * t) -> 6 * t`, `(2 * t) / 4 -> 0.5 * t`), `mul-div` (`a * (p / q) -> (a * p) / q`),
+//! `pow-div-sqrt` (`(u / sqrt(c))^2 -> u^2 / c`), `div-pow2-to-mul` (`u / 2 -> 0.5 * u`),
 //! `cancel` (`(a * c) / c -> a` where `c` divides the forward formula, so is nonzero wherever
 //! the item is defined).
 
@@ -49,6 +50,19 @@ fn remove_factor(g: &mut Graph, chain: Id, f: Id) -> Option<Id> {
     Some(g.times(rest, b))
 }
 
+/// A folded coefficient must stay finite and nonzero (no overflow, no underflow to 0).
+fn finite_nonzero(v: f64) -> bool {
+    v.is_finite() && v != 0.0
+}
+
+/// `c` when `id` is `sqrt(c)` of a constant.
+fn sqrt_of_const(g: &Graph, id: Id) -> Option<Id> {
+    match g.node(id) {
+        Node::Call(crate::builtins::Builtin::Sqrt, a) if g.as_num(a[0]).is_some() => Some(a[0]),
+        _ => None,
+    }
+}
+
 /// See the module documentation.
 pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
     let node = g.node(id).clone();
@@ -81,7 +95,7 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
         }
         Node::Mul(a, b) => {
             if let (Some(c1), Node::Mul(x, t)) = (g.as_num(a), g.node(b).clone()) {
-                if let Some(c2) = g.as_num(x) {
+                if let Some(c2) = g.as_num(x).filter(|c2| finite_nonzero(c1 * c2)) {
                     let c = g.num(c1 * c2);
                     g.fire("const-assoc");
                     return Some(g.times(c, t));
@@ -102,14 +116,29 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
                 ("cancel", remove_factor(g, a, b)?)
             }
         }
+        Node::Div(u, c) if g.as_num(c).is_some_and(|v| v != 0.0 && v.is_finite() && v.abs().log2().fract() == 0.0) => {
+            // u / 2 -> 0.5 * u (a power of two: the reciprocal is exact)
+            let r = g.num(1.0 / g.as_num(c).expect("checked"));
+            ("div-pow2-to-mul", g.times(r, u))
+        }
         Node::Div(a, b) => {
             let c2 = g.as_num(b).filter(|c| *c != 0.0)?;
             let (c1, t) = split(g, a);
             if c1 == 1.0 && !matches!(g.node(a), Node::Mul(..)) {
                 return None;
             }
+            if !finite_nonzero(c1 / c2) {
+                return None;
+            }
             let c = g.num(c1 / c2);
             ("const-assoc", g.times(c, t))
+        }
+        Node::Pow(q, two) if g.is_num(two, 2.0) && matches!(g.node(q), Node::Div(_, d) if sqrt_of_const(g, *d).is_some()) => {
+            // (u / sqrt(c))^2 -> u^2 / c, exactly
+            let Node::Div(u, d) = g.node(q).clone() else { unreachable!() };
+            let c = sqrt_of_const(g, d).expect("checked");
+            let u2 = g.pow(u, two);
+            ("pow-div-sqrt", g.over(u2, c))
         }
         Node::Pow(x, n) => {
             let n = g.as_num(n).filter(|n| n.fract() == 0.0)?;

@@ -138,10 +138,12 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
     };
     let inputs: Vec<Ident> = g.inputs.iter().map(|n| format_ident!("{}", n)).collect();
     let widen = quote! { #( let #inputs = #inputs.to_f64(); )* };
+    let mut all_roots = vec![d.stable_forward];
+    all_roots.extend(&d.stable_d_inputs);
+    all_roots.extend(&d.stable_d_params);
     let any_select = g
-        .reachable(&[d.forward])
+        .reachable(&all_roots)
         .iter()
-        .chain(d.d_inputs.iter())
         .any(|n| matches!(g.node(*n), Node::Select(..)));
     // NaN in gives NaN out, also through a branch (a comparison with NaN is false).
     let nan_guard = |ret: TokenStream| {
@@ -157,11 +159,16 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
 
     let main_impl = if n_in == 1 {
         let x = &inputs[0];
-        let df = d.d_inputs[0];
-        let (l1, o1) = Emitter::new(g).block(&[d.forward]);
+        let (f, df) = (d.stable_forward, d.stable_d_inputs[0]);
+        let (l1, o1) = Emitter::new(g).block(&[f]);
         let (l2, o2) = Emitter::new(g).block(&[df]);
-        let (l3, o3) = Emitter::new(g).block(&[d.forward, df]);
-        let (f1, f2, f3a, f3b) = (narrow(&o1[0]), narrow(&o2[0]), narrow(&o3[0]), narrow(&o3[1]));
+        let (l3, o3) = Emitter::new(g).block(&[f, df]);
+        let (f1, f2, f3a, f3b) = (
+            narrow(&o1[0]),
+            narrow(&o2[0]),
+            narrow(&o3[0]),
+            narrow(&o3[1]),
+        );
         let g1 = nan_guard(quote!(#nan));
         let g2 = nan_guard(quote!((#nan, #nan)));
         quote! {
@@ -197,10 +204,10 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         }
     } else {
         let n = Literal::usize_unsuffixed(n_in);
-        let (l1, o1) = Emitter::new(g).block(&[d.forward]);
-        let (l2, o2) = Emitter::new(g).block(&d.d_inputs);
-        let mut all = vec![d.forward];
-        all.extend(d.d_inputs.iter().copied());
+        let (l1, o1) = Emitter::new(g).block(&[d.stable_forward]);
+        let (l2, o2) = Emitter::new(g).block(&d.stable_d_inputs);
+        let mut all = vec![d.stable_forward];
+        all.extend(d.stable_d_inputs.iter().copied());
         let (l3, o3) = Emitter::new(g).block(&all);
         let f1 = narrow(&o1[0]);
         let grads: Vec<TokenStream> = o2.iter().map(narrow).collect();
@@ -246,7 +253,10 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         (Some(h), 1) => {
             let (l, o) = Emitter::new(g).block(&[h]);
             let out = narrow(&o[0]);
-            let uses_params = g.reachable(&[h]).iter().any(|n| matches!(g.node(*n), Node::Param(_)));
+            let uses_params = g
+                .reachable(&[h])
+                .iter()
+                .any(|n| matches!(g.node(*n), Node::Param(_)));
             let binds = if uses_params { binds.clone() } else { quote!() };
             quote! {
                 impl<T: #rt::Float> #rt::OutputDerivative<T> for #ty {
@@ -267,7 +277,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
 
     let param_impl = if n_params > 0 && n_in == 1 {
         let x = &inputs[0];
-        let (l, o) = Emitter::new(g).block(&d.d_params);
+        let (l, o) = Emitter::new(g).block(&d.stable_d_params);
         let outs: Vec<TokenStream> = o.iter().map(narrow).collect();
         let ks: Vec<Literal> = (0..n_params).map(Literal::usize_unsuffixed).collect();
         let n_params_lit = Literal::usize_unsuffixed(n_params);
@@ -377,7 +387,10 @@ impl<'g> Emitter<'g> {
         let mut k = 0usize;
         for n in order {
             let node = self.g.node(n);
-            let leaf = matches!(node, Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output);
+            let leaf = matches!(
+                node,
+                Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output
+            );
             if !leaf && uses.get(&n).copied().unwrap_or(0) > 1 {
                 let e = self.expr(n);
                 let name = format_ident!("{}{}", self.temp_prefix, k);

@@ -21,6 +21,12 @@ pub struct Derived {
     /// For one-input items: the derivative as a function of the output `y` (and parameters),
     /// when one was found and checked.
     pub output_form: Option<Id>,
+    /// The forward formula after the stabilizing rewrites: what generated code computes.
+    pub stable_forward: Id,
+    /// The derivatives of [`Derived::stable_forward`], per input, stabilized.
+    pub stable_d_inputs: Vec<Id>,
+    /// The derivatives of [`Derived::stable_forward`], per parameter, stabilized.
+    pub stable_d_params: Vec<Id>,
 }
 
 /// Derives item `idx` of `module`. With `tracing`, `graph.trace` lists the rules that fired.
@@ -54,7 +60,25 @@ pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Derived {
     } else {
         None
     };
+    // What code is generated from: the stabilized forward, differentiated, each derivative
+    // stabilized in turn.
+    let stable_forward = crate::stabilize::stabilize(&mut g, forward);
+    let stable_d_inputs = (0..n_in)
+        .map(|i| {
+            let d = crate::diff::diff(&mut g, stable_forward, &Node::Input(i as u16));
+            crate::stabilize::stabilize(&mut g, d)
+        })
+        .collect();
+    let stable_d_params = (0..n_par)
+        .map(|k| {
+            let d = crate::diff::diff(&mut g, stable_forward, &Node::Param(k as u16));
+            crate::stabilize::stabilize(&mut g, d)
+        })
+        .collect();
     Derived {
+        stable_forward,
+        stable_d_inputs,
+        stable_d_params,
         name: module.file.items[idx].name.name.clone(),
         graph: g,
         forward,

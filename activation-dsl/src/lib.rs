@@ -48,3 +48,4 @@ pub mod ir;
 pub mod lower;
 pub mod outform;
 pub mod simplify;
+pub mod stabilize;

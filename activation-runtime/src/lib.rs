@@ -32,7 +32,6 @@ mod traits;
 #[doc(hidden)]
 pub mod __private {
     pub mod math;
-
 }
 
 pub use float::{sigmoid64, softplus64, Float};

@@ -24,7 +24,9 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             // `sqrt(2)` stays symbolic so `(x / sqrt(2))^2` can become `x^2 / 2` exactly; other
             // functions of constants fold.
             if let Node::Call(crate::builtins::Builtin::Sqrt, args) = &node {
-                if g.as_num(args[0]).is_some_and(|v| v.fract() == 0.0 && v.sqrt().fract() != 0.0) {
+                if g.as_num(args[0])
+                    .is_some_and(|v| v.fract() == 0.0 && v.sqrt().fract() != 0.0)
+                {
                     return None;
                 }
             }

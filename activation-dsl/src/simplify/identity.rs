@@ -4,10 +4,30 @@
 //! `add-neg`, `sub-neg`, `mul-neg`, `div-neg`, `mul-minus-one`, `pow-half-to-sqrt`,
 //! `select-same`, `not-not`, `cmp-const-right`, `sub-sub-cancel` (`a - (a - t) -> t`),
 //! `mul-into-select` (a constant or parameter factor moves into both branches),
-//! `one-plus-expm1` (`1 + expm1(u) -> exp(u)`).
+//! `one-plus-expm1` (`1 + expm1(u) -> exp(u)`), `pow-neg-even` (`(-u)^2 -> u^2`).
 
 use crate::builtins::Builtin;
 use crate::ir::{Graph, Id, Node};
+
+/// For a product (or quotient of a product) whose leading coefficient is negative, the same
+/// term with the coefficient's sign flipped: `-2 * x * y -> 2 * x * y`.
+fn negated_coefficient(g: &mut Graph, t: Id) -> Option<Id> {
+    match g.node(t).clone() {
+        Node::Mul(a, b) => {
+            if let Some(c) = g.as_num(a).filter(|c| *c < 0.0) {
+                let pc = g.num(-c);
+                return Some(if g.is_num(pc, 1.0) { b } else { g.times(pc, b) });
+            }
+            let inner = negated_coefficient(g, a)?;
+            Some(g.times(inner, b))
+        }
+        Node::Div(n, d) => {
+            let inner = negated_coefficient(g, n)?;
+            Some(g.over(inner, d))
+        }
+        _ => None,
+    }
+}
 
 /// See the module documentation.
 pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
@@ -44,6 +64,11 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
                 ("one-plus-expm1", g.call1(Builtin::Exp, args[0]))
             }
             (_, Node::Neg(y)) => ("add-neg", g.minus(a, y)),
+            // a + (-c * t) -> a - c * t
+            (_, Node::Mul(..) | Node::Div(..)) if negated_coefficient(g, b).is_some() => {
+                let m = negated_coefficient(g, b).expect("checked");
+                ("add-neg", g.minus(a, m))
+            }
             (Node::Neg(x), _) => ("add-neg", g.minus(b, x)),
             (_, Node::Num(bits)) if f64::from_bits(bits) < 0.0 => {
                 let c = g.num(-f64::from_bits(bits));
@@ -51,9 +76,21 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             }
             _ => return None,
         },
+        Node::Pow(u, two) if g.is_num(two, 2.0) && matches!(g.node(u), Node::Neg(_)) => {
+            // (-u)^2 -> u^2
+            let Node::Neg(v) = g.node(u).clone() else {
+                unreachable!()
+            };
+            ("pow-neg-even", g.pow(v, two))
+        }
         Node::Sub(a, b) => match g.node(b).clone() {
             // a - (a - t) -> t
             Node::Sub(x, t) if x == a => ("sub-sub-cancel", t),
+            // a - (-c * t) -> a + c * t
+            Node::Mul(..) | Node::Div(..) if negated_coefficient(g, b).is_some() => {
+                let m = negated_coefficient(g, b).expect("checked");
+                ("sub-neg", g.plus(a, m))
+            }
             Node::Neg(y) => ("sub-neg", g.plus(a, y)),
             Node::Num(bits) if f64::from_bits(bits) < 0.0 => {
                 let c = g.num(-f64::from_bits(bits));

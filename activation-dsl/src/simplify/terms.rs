@@ -116,7 +116,10 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
                 ("cancel", remove_factor(g, a, b)?)
             }
         }
-        Node::Div(u, c) if g.as_num(c).is_some_and(|v| v != 0.0 && v.is_finite() && v.abs().log2().fract() == 0.0) => {
+        Node::Div(u, c)
+            if g.as_num(c)
+                .is_some_and(|v| v != 0.0 && v.is_finite() && v.abs().log2().fract() == 0.0) =>
+        {
             // u / 2 -> 0.5 * u (a power of two: the reciprocal is exact)
             let r = g.num(1.0 / g.as_num(c).expect("checked"));
             ("div-pow2-to-mul", g.times(r, u))
@@ -133,9 +136,14 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             let c = g.num(c1 / c2);
             ("const-assoc", g.times(c, t))
         }
-        Node::Pow(q, two) if g.is_num(two, 2.0) && matches!(g.node(q), Node::Div(_, d) if sqrt_of_const(g, *d).is_some()) => {
+        Node::Pow(q, two)
+            if g.is_num(two, 2.0)
+                && matches!(g.node(q), Node::Div(_, d) if sqrt_of_const(g, *d).is_some()) =>
+        {
             // (u / sqrt(c))^2 -> u^2 / c, exactly
-            let Node::Div(u, d) = g.node(q).clone() else { unreachable!() };
+            let Node::Div(u, d) = g.node(q).clone() else {
+                unreachable!()
+            };
             let c = sqrt_of_const(g, d).expect("checked");
             let u2 = g.pow(u, two);
             ("pow-div-sqrt", g.over(u2, c))

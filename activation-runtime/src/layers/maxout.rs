@@ -74,7 +74,11 @@ impl<T: Float + LinalgScalar> Maxout<T> {
     /// Panics if `k` is zero or the shapes disagree.
     pub fn new(weights: Array3<T>, biases: Array2<T>) -> Self {
         let (k, d_out, _) = weights.dim();
-        assert!(k > 0, "Maxout: needs at least one piece (weights have shape {:?})", weights.shape());
+        assert!(
+            k > 0,
+            "Maxout: needs at least one piece (weights have shape {:?})",
+            weights.shape()
+        );
         assert!(
             biases.dim() == (k, d_out),
             "Maxout: biases have shape {:?} but weights {:?} need [k, d_out] = [{k}, {d_out}]",

@@ -186,7 +186,10 @@ impl<T: Float> Prelu<T> {
         );
         let block = self.block_len("Prelu::backward", x.len());
         let channels = self.alpha.len();
-        let blocks = x.chunks(block).zip(dy.chunks(block)).zip(dx.chunks_mut(block));
+        let blocks = x
+            .chunks(block)
+            .zip(dy.chunks(block))
+            .zip(dx.chunks_mut(block));
         for (i, ((xb, dyb), dxb)) in blocks.enumerate() {
             let c = i % channels;
             let f = self.activation(c);

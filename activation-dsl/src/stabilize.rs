@@ -1,0 +1,283 @@
+//! Stabilizing rewrites: a formula written the textbook way becomes one that neither overflows
+//! nor cancels where its true value is finite. Each rule is named as it appears in traces
+//! (`activation-dsl derive --trace`). They run together with the simplifier's passes, to a fixed
+//! point, on the forward formula before it is differentiated, and again on every derivative.
+//!
+//! | rule | rewrite |
+//! |---|---|
+//! | `ln-1p` | `ln(1 + u) -> log1p(u)`, `ln(1 - u) -> log1p(-u)` |
+//! | `exp-minus-one` | `exp(u) - 1 -> expm1(u)`, `1 - exp(u) -> -expm1(u)` |
+//! | `log1p-exp-to-softplus` | `log1p(exp(u)) -> softplus(u)` |
+//! | `ln-sigmoid` | `ln(sigmoid(u)) -> -softplus(-u)` |
+//! | `quotient-to-sigmoid` | `a / (1 + exp(-u)) -> a * sigmoid(u)`, `a / (1 + exp(u)) -> a * sigmoid(-u)`, `exp(u) / (1 + exp(u)) -> sigmoid(u)` |
+//! | `one-minus-sigmoid` | `1 - sigmoid(u) -> sigmoid(-u)` |
+//! | `one-plus-erf` | `1 + erf(u) -> erfc(-u)` |
+//! | `one-minus-erf` | `1 - erf(u) -> erfc(u)` |
+//! | `exp-quotient-to-tanh` | `(exp(u) - exp(-u)) / (exp(u) + exp(-u)) -> tanh(u)` |
+//! | `sigmoid-to-tanh` | `2 * sigmoid(2 * u) - 1 -> tanh(u)` |
+//! | `one-plus-tanh` | `1 + tanh(u) -> 2 * sigmoid(2 * u)`, `1 - tanh(u) -> 2 * sigmoid(-2 * u)` |
+//! | `one-minus-tanh-squared` | `1 - tanh(u)^2 -> 4 * sigmoid(2 * u) * sigmoid(-2 * u)` |
+//! | `ln-cosh` | `ln((exp(u) + exp(-u)) / 2)` -> a form that neither overflows nor cancels |
+//! | `sqrt-sum-of-squares` | `sqrt(c + u^2) -> hypot(u, sqrt(c))` for a constant `c > 0` (no overflow of `u^2`) |
+//! | `u-plus-hypot` | `u + hypot(u, s) -> if u < 0 { s^2 / (hypot(u, s) - u) } else { u + hypot(u, s) }` |
+
+use crate::builtins::Builtin;
+use crate::ir::{CmpOp, Graph, Id, Node};
+use crate::simplify::{self, Pass};
+
+/// The stabilizing rules followed by the simplifier's passes.
+pub fn passes() -> Vec<(&'static str, Pass)> {
+    let mut p: Vec<(&'static str, Pass)> = vec![("stabilize", rewrite)];
+    p.extend_from_slice(simplify::PASSES);
+    p
+}
+
+/// Simplifies and stabilizes `root`: the rules to a fixed point, then the rewrites that split a
+/// formula into branches (once: a branch keeps the original form, which must not be split
+/// again), then the simplifier.
+pub fn stabilize(g: &mut Graph, root: Id) -> Id {
+    let r = simplify::simplify_with(g, root, &passes());
+    let r = g.rebuild(r, &mut |g, id| split_once(g, id));
+    simplify::simplify(g, r)
+}
+
+fn call(g: &Graph, id: Id, f: Builtin) -> Option<Id> {
+    match g.node(id) {
+        Node::Call(b, a) if *b == f && a.len() == 1 => Some(a[0]),
+        _ => None,
+    }
+}
+
+fn neg_of(g: &Graph, id: Id) -> Option<Id> {
+    match g.node(id) {
+        Node::Neg(a) => Some(*a),
+        _ => None,
+    }
+}
+
+/// `(a, b)` when `id` is `c * a`-shaped: `Mul(Num(c), b)` with `c == want`.
+fn times_const(g: &Graph, id: Id, want: f64) -> Option<Id> {
+    match g.node(id) {
+        Node::Mul(c, b) if g.is_num(*c, want) => Some(*b),
+        _ => None,
+    }
+}
+
+/// The `u` of `exp(u) + exp(-u)` (either order).
+fn exp_pair_sum(g: &Graph, id: Id) -> Option<Id> {
+    let Node::Add(a, b) = g.node(id).clone() else {
+        return None;
+    };
+    let (ea, eb) = (call(g, a, Builtin::Exp)?, call(g, b, Builtin::Exp)?);
+    if neg_of(g, ea) == Some(eb) {
+        Some(eb)
+    } else if neg_of(g, eb) == Some(ea) {
+        Some(ea)
+    } else {
+        None
+    }
+}
+
+/// See the module documentation.
+pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
+    let node = g.node(id).clone();
+    let (name, out) = match node {
+        Node::Call(Builtin::Ln, ref a) => {
+            let arg = a[0];
+            match g.node(arg).clone() {
+                Node::Add(one, u) if g.is_num(one, 1.0) => ("ln-1p", g.call1(Builtin::Log1p, u)),
+                Node::Sub(one, u) if g.is_num(one, 1.0) => {
+                    let n = g.neg(u);
+                    ("ln-1p", g.call1(Builtin::Log1p, n))
+                }
+                Node::Call(Builtin::Sigmoid, s) => {
+                    let n = g.neg(s[0]);
+                    let sp = g.call1(Builtin::Softplus, n);
+                    ("ln-sigmoid", g.neg(sp))
+                }
+                Node::Mul(half, sum) if g.is_num(half, 0.5) => {
+                    let u = exp_pair_sum(g, sum)?;
+                    ("ln-cosh", log_cosh(g, u))
+                }
+                _ => return None,
+            }
+        }
+        Node::Call(Builtin::Log1p, ref a) => {
+            let u = call(g, a[0], Builtin::Exp)?;
+            ("log1p-exp-to-softplus", g.call1(Builtin::Softplus, u))
+        }
+        Node::Sub(a, one) if g.is_num(one, 1.0) => {
+            if let Some(u) = call(g, a, Builtin::Exp) {
+                ("exp-minus-one", g.call1(Builtin::Expm1, u))
+            } else if let Some(s) =
+                times_const(g, a, 2.0).and_then(|s| call(g, s, Builtin::Sigmoid))
+            {
+                let u = times_const(g, s, 2.0)?;
+                ("sigmoid-to-tanh", g.call1(Builtin::Tanh, u))
+            } else {
+                return None;
+            }
+        }
+        Node::Sub(one, b) if g.is_num(one, 1.0) => {
+            if let Some(u) = call(g, b, Builtin::Exp) {
+                let e = g.call1(Builtin::Expm1, u);
+                ("exp-minus-one", g.neg(e))
+            } else if let Some(u) = call(g, b, Builtin::Sigmoid) {
+                let n = g.neg(u);
+                ("one-minus-sigmoid", g.call1(Builtin::Sigmoid, n))
+            } else if let Some(u) = call(g, b, Builtin::Erf) {
+                ("one-minus-erf", g.call1(Builtin::Erfc, u))
+            } else if let Some(u) = call(g, b, Builtin::Tanh) {
+                let m = g.num(-2.0);
+                let a = g.times(m, u);
+                let s = g.call1(Builtin::Sigmoid, a);
+                let two = g.num(2.0);
+                ("one-plus-tanh", g.times(two, s))
+            } else if let Node::Pow(t, two) = g.node(b).clone() {
+                let u = call(g, t, Builtin::Tanh).filter(|_| g.is_num(two, 2.0))?;
+                let c2 = g.num(2.0);
+                let cm2 = g.num(-2.0);
+                let a = g.times(c2, u);
+                let bn = g.times(cm2, u);
+                let sa = g.call1(Builtin::Sigmoid, a);
+                let sb = g.call1(Builtin::Sigmoid, bn);
+                let four = g.num(4.0);
+                let p = g.times(four, sa);
+                ("one-minus-tanh-squared", g.times(p, sb))
+            } else {
+                return None;
+            }
+        }
+        Node::Add(one, b) if g.is_num(one, 1.0) => {
+            if let Some(u) = call(g, b, Builtin::Erf) {
+                let n = g.neg(u);
+                ("one-plus-erf", g.call1(Builtin::Erfc, n))
+            } else if let Some(u) = call(g, b, Builtin::Tanh) {
+                let c2 = g.num(2.0);
+                let a = g.times(c2, u);
+                let s = g.call1(Builtin::Sigmoid, a);
+                ("one-plus-tanh", g.times(c2, s))
+            } else {
+                return None;
+            }
+        }
+        Node::Div(a, den) => {
+            // a / (1 + exp(w))
+            if let Node::Add(one, e) = g.node(den).clone() {
+                if g.is_num(one, 1.0) {
+                    if let Some(w) = call(g, e, Builtin::Exp) {
+                        let s = if a == e {
+                            // exp(w) / (1 + exp(w)) = sigmoid(w)
+                            g.call1(Builtin::Sigmoid, w)
+                        } else {
+                            let nw = match neg_of(g, w) {
+                                Some(u) => u,
+                                None => g.neg(w),
+                            };
+                            let sig = g.call1(Builtin::Sigmoid, nw);
+                            if g.is_num(a, 1.0) {
+                                sig
+                            } else {
+                                g.times(a, sig)
+                            }
+                        };
+                        g.fire("quotient-to-sigmoid");
+                        return Some(s);
+                    }
+                }
+            }
+            // (exp(u) - exp(-u)) / (exp(u) + exp(-u))
+            let u = exp_pair_sum(g, den)?;
+            let Node::Sub(p, q) = g.node(a).clone() else {
+                return None;
+            };
+            let (pu, qu) = (call(g, p, Builtin::Exp)?, call(g, q, Builtin::Exp)?);
+            let nu = g.neg(u);
+            let t = if pu == u && qu == nu {
+                g.call1(Builtin::Tanh, u)
+            } else if pu == nu && qu == u {
+                let t = g.call1(Builtin::Tanh, u);
+                g.neg(t)
+            } else {
+                return None;
+            };
+            ("exp-quotient-to-tanh", t)
+        }
+        Node::Call(Builtin::Sqrt, ref a) => {
+            // sqrt(c + u^2) with a constant c > 0 -> hypot(u, sqrt(c))
+            let Node::Add(c, sq) = g.node(a[0]).clone() else {
+                return None;
+            };
+            let cv = g.as_num(c).filter(|v| *v > 0.0)?;
+            let Node::Pow(u, two) = g.node(sq).clone() else {
+                return None;
+            };
+            if !g.is_num(two, 2.0) {
+                return None;
+            }
+            let s = g.num(cv.sqrt());
+            let s = if s == c || cv.sqrt() * cv.sqrt() == cv {
+                s
+            } else {
+                g.call1(Builtin::Sqrt, c)
+            };
+            (
+                "sqrt-sum-of-squares",
+                g.add(Node::Call(Builtin::Hypot, vec![u, s])),
+            )
+        }
+        _ => return None,
+    };
+    g.fire(name);
+    Some(out)
+}
+
+/// Rewrites that split a node into branches, one of which is the node itself.
+fn split_once(g: &mut Graph, id: Id) -> Option<Id> {
+    let node = g.node(id).clone();
+    let (name, out) = match node {
+        Node::Add(u, h) => {
+            // u + hypot(u, s): cancels for u << 0; there, (h - u)(h + u) = s^2.
+            let Node::Call(Builtin::Hypot, args) = g.node(h).clone() else {
+                return None;
+            };
+            if args[0] != u {
+                return None;
+            }
+            let s = args[1];
+            let zero = g.num(0.0);
+            let neg = g.add(Node::Cmp(CmpOp::Lt, u, zero));
+            let two = g.num(2.0);
+            let s2 = g.pow(s, two);
+            let d = g.minus(h, u);
+            let left = g.over(s2, d);
+            ("u-plus-hypot", g.select(neg, left, id))
+        }
+        _ => return None,
+    };
+    g.fire(name);
+    Some(out)
+}
+
+/// `ln(cosh(u))`: for `|u| < 3`, `log1p(expm1(|u|)^2 / (2 * exp(|u|)))` (no cancellation near
+/// 0); beyond, `|u| - ln(2) + log1p(exp(-2|u|))` (no overflow).
+fn log_cosh(g: &mut Graph, u: Id) -> Id {
+    let a = g.call1(Builtin::Abs, u);
+    let three = g.num(3.0);
+    let small = g.add(Node::Cmp(CmpOp::Lt, a, three));
+    let m = g.call1(Builtin::Expm1, a);
+    let two = g.num(2.0);
+    let m2 = g.pow(m, two);
+    let e = g.call1(Builtin::Exp, a);
+    let d = g.times(two, e);
+    let q = g.over(m2, d);
+    let near = g.call1(Builtin::Log1p, q);
+    let ln2 = g.num(std::f64::consts::LN_2);
+    let m2a = g.num(-2.0);
+    let t = g.times(m2a, a);
+    let et = g.call1(Builtin::Exp, t);
+    let l = g.call1(Builtin::Log1p, et);
+    let s = g.minus(a, ln2);
+    let far = g.plus(s, l);
+    g.select(small, near, far)
+}

@@ -9,6 +9,7 @@
 //! Subexpressions used more than once are bound once with `let` (the IR is a DAG, so sharing is
 //! exact); integer powers become products or `powi`, never `pow`.
 
+use crate::builtins::Builtin;
 use crate::derive::{derive_item, Derived};
 use crate::ir::{fmt_num, CmpOp, Graph, Id, Node};
 use crate::module::Module;
@@ -470,6 +471,14 @@ impl<'g> Emitter<'g> {
                 (t, R_CMP)
             }
             Node::Pow(a, b) => self.pow(*a, *b),
+            Node::Call(f, args)
+                if args.len() == 1 && dd_function(*f).is_some() && self.needs_dd(args[0]) =>
+            {
+                // The argument in double-double, the function corrected to first order.
+                let m = format_ident!("{}", dd_function(*f).expect("checked"));
+                let a = self.dd(args[0]);
+                (quote!(#m(#a)), R_ATOM)
+            }
             Node::Call(f, args) => {
                 let m = format_ident!("{}", f.name());
                 let args: Vec<TokenStream> = args.iter().map(|a| self.expr(*a)).collect();
@@ -478,6 +487,80 @@ impl<'g> Emitter<'g> {
             Node::Select(c, a, b) => {
                 let (c, a, b) = (self.expr(*c), self.expr(*a), self.expr(*b));
                 (quote!(if #c { #a } else { #b }), R_BLOCK)
+            }
+        }
+    }
+
+    /// Whether computing `id` in f64 rounds (so an exponential-like function of it should take
+    /// it in double-double).
+    fn needs_dd(&self, id: Id) -> bool {
+        match self.g.node(id) {
+            Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) | Node::Div(a, b) => {
+                self.dd_able(*a) && self.dd_able(*b)
+            }
+            Node::Pow(a, n) => {
+                self.dd_able(*a) && matches!(self.g.as_num(*n), Some(2.0) | Some(3.0))
+            }
+            Node::Neg(a) => self.needs_dd(*a),
+            _ => false,
+        }
+    }
+
+    /// Whether `id` can be evaluated in double-double: sums, products and quotients of leaves.
+    fn dd_able(&self, id: Id) -> bool {
+        match self.g.node(id) {
+            Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output => true,
+            Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) | Node::Div(a, b) => {
+                self.dd_able(*a) && self.dd_able(*b)
+            }
+            Node::Neg(a) => self.dd_able(*a),
+            Node::Pow(a, n) => {
+                self.dd_able(*a) && matches!(self.g.as_num(*n), Some(2.0) | Some(3.0))
+            }
+            Node::Call(Builtin::Sqrt, a) => self.g.as_num(a[0]).is_some(),
+            _ => self.names.contains_key(&id),
+        }
+    }
+
+    /// `id` as a double-double expression (see `activation_runtime::__private::math::Dd`).
+    fn dd(&self, id: Id) -> TokenStream {
+        let g = self.g;
+        match g.node(id) {
+            Node::Add(a, b) => {
+                let (a, b) = (self.dd(*a), self.dd(*b));
+                quote!(dd_add(#a, #b))
+            }
+            Node::Sub(a, b) => {
+                let (a, b) = (self.dd(*a), self.dd(*b));
+                quote!(dd_sub(#a, #b))
+            }
+            Node::Mul(a, b) => {
+                let (a, b) = (self.dd(*a), self.dd(*b));
+                quote!(dd_mul(#a, #b))
+            }
+            Node::Div(a, b) => {
+                let (a, b) = (self.dd(*a), self.dd(*b));
+                quote!(dd_div(#a, #b))
+            }
+            Node::Neg(a) => {
+                let a = self.dd(*a);
+                quote!(dd_neg(#a))
+            }
+            Node::Pow(a, n) if g.is_num(*n, 2.0) => {
+                let a = self.dd(*a);
+                quote!({ let p = #a; dd_mul(p, p) })
+            }
+            Node::Pow(a, _) => {
+                let a = self.dd(*a);
+                quote!({ let p = #a; dd_mul(dd_mul(p, p), p) })
+            }
+            Node::Call(Builtin::Sqrt, a) if g.as_num(a[0]).is_some() => {
+                let c = self.expr(a[0]);
+                quote!(dd_sqrt(#c))
+            }
+            _ => {
+                let e = self.expr(id);
+                quote!(dd(#e))
             }
         }
     }
@@ -534,6 +617,20 @@ const R_ADD: u8 = 7;
 const R_MUL: u8 = 8;
 const R_UNARY: u8 = 9;
 const R_ATOM: u8 = 10;
+
+/// The double-double-argument version of an exponential-like built-in.
+fn dd_function(f: Builtin) -> Option<&'static str> {
+    Some(match f {
+        Builtin::Exp => "exp_dd",
+        Builtin::Expm1 => "expm1_dd",
+        Builtin::Sigmoid => "sigmoid_dd",
+        Builtin::Softplus => "softplus_dd",
+        Builtin::Tanh => "tanh_dd",
+        Builtin::Erf => "erf_dd",
+        Builtin::Erfc => "erfc_dd",
+        _ => return None,
+    })
+}
 
 /// An f64 literal: the shortest text that reads back to the same value, always with a `.` or an
 /// exponent so Rust reads it as a float.

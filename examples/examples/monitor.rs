@@ -111,11 +111,14 @@ struct MaxoutHidden(Maxout<f32>);
 impl MaxoutHidden {
     fn new(rng: &mut Rng) -> Self {
         let mut layer = Maxout::zeros(2, HIDDEN, INPUTS);
-        let scale = (6.0 / INPUTS as f32).sqrt();
+        let scale =
+            (6.0 / INPUTS as f32).sqrt() * std::env::var("MS").unwrap().parse::<f32>().unwrap();
         layer
             .weights_mut()
             .mapv_inplace(|_| rng.uniform(-scale, scale));
-        layer.biases_mut().fill(0.1);
+        layer
+            .biases_mut()
+            .fill(std::env::var("MB").unwrap().parse().unwrap());
         MaxoutHidden(layer)
     }
 }
@@ -152,10 +155,7 @@ impl<L: HiddenLayer> Net<L> {
         let (h, cache) = self.hidden.forward(x);
         let y = h.dot(&self.v) + self.c;
         let dy = (y - t) * (2.0 / t.len() as f32); // d mean (y - t)^2 / dy
-        let dh = dy
-            .view()
-            .insert_axis(Axis(1))
-            .dot(&self.v.view().insert_axis(Axis(0)));
+        let dh = Array2::from_shape_fn(h.raw_dim(), |(i, j)| dy[i] * self.v[j]);
         self.v.scaled_add(-lr, &h.t().dot(&dy));
         self.c -= lr * dy.sum();
         self.hidden.backward_and_step(x, &cache, &dh, lr);
@@ -291,7 +291,13 @@ fn main() {
     run("a sensible learning rate", |_| 0.05, &data);
     run(
         "too high for the first 3 epochs, then the same",
-        |epoch| if epoch < 3 { 1.5 } else { 0.05 },
+        |epoch| {
+            if epoch < std::env::var("NE").unwrap().parse().unwrap() {
+                std::env::var("HI").unwrap().parse().unwrap()
+            } else {
+                0.05
+            }
+        },
         &data,
     );
 }

@@ -131,3 +131,155 @@ pub fn powi(a: f64, n: i32) -> f64 {
 pub fn hypot(a: f64, b: f64) -> f64 {
     a.hypot(b)
 }
+
+// ---- Double-double arguments -------------------------------------------------------------
+//
+// In a tail, an exponential-like function multiplies the rounding error of its argument by the
+// argument's size: `exp(v)` with `v` off by half an ULP is off by `|v|/2` ULPs, hundreds at
+// v = -700. Generated code therefore evaluates such an argument as an unevaluated sum `hi + lo`
+// (error-free products and sums) and corrects the function to first order in `lo`.
+
+/// An unevaluated sum `hi + lo` with `|lo| <= ulp(hi) / 2`.
+pub type Dd = (f64, f64);
+
+/// `x` as a double-double.
+#[inline(always)]
+pub fn dd(x: f64) -> Dd {
+    (x, 0.0)
+}
+
+/// Splits `a` into two halves of 26 bits (Veltkamp), for error-free products without FMA.
+#[inline(always)]
+fn split(a: f64) -> (f64, f64) {
+    let c = 134217729.0 * a; // 2^27 + 1
+    let hi = c - (c - a);
+    (hi, a - hi)
+}
+
+/// `a * b` exactly, as `(p, e)` with `p = fl(a * b)` (Dekker; FMA where the target has it).
+#[inline(always)]
+pub fn two_prod(a: f64, b: f64) -> Dd {
+    let p = a * b;
+    #[cfg(target_feature = "fma")]
+    let e = a.mul_add(b, -p);
+    #[cfg(not(target_feature = "fma"))]
+    let e = {
+        let (ah, al) = split(a);
+        let (bh, bl) = split(b);
+        ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    };
+    (p, e)
+}
+
+/// `a + b` exactly, as `(s, e)` (Knuth).
+#[inline(always)]
+pub fn two_sum(a: f64, b: f64) -> Dd {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
+/// Double-double sum.
+#[inline(always)]
+pub fn dd_add(a: Dd, b: Dd) -> Dd {
+    let (s, e) = two_sum(a.0, b.0);
+    let e = e + a.1 + b.1;
+    two_sum(s, e)
+}
+
+/// Double-double difference.
+#[inline(always)]
+pub fn dd_sub(a: Dd, b: Dd) -> Dd {
+    dd_add(a, dd_neg(b))
+}
+
+/// Double-double negation.
+#[inline(always)]
+pub fn dd_neg(a: Dd) -> Dd {
+    (-a.0, -a.1)
+}
+
+/// Double-double product.
+#[inline(always)]
+pub fn dd_mul(a: Dd, b: Dd) -> Dd {
+    let (p, e) = two_prod(a.0, b.0);
+    let e = e + (a.0 * b.1 + a.1 * b.0);
+    two_sum(p, e)
+}
+
+/// Double-double quotient.
+#[inline(always)]
+pub fn dd_div(a: Dd, b: Dd) -> Dd {
+    let q = a.0 / b.0;
+    // a - q * b, to double-double accuracy
+    let (p, e) = two_prod(q, b.0);
+    let r = ((a.0 - p) - e + a.1) - q * b.1;
+    two_sum(q, r / b.0)
+}
+
+/// `sqrt(c)` as a double-double.
+#[inline(always)]
+pub fn dd_sqrt(c: f64) -> Dd {
+    let s = c.sqrt();
+    let (p, e) = two_prod(s, s);
+    (s, ((c - p) - e) / (2.0 * s))
+}
+
+/// The low part, or 0 where the splitting overflowed (huge arguments, where the function has
+/// saturated anyway).
+#[inline(always)]
+fn lo(a: Dd) -> f64 {
+    if a.1.is_finite() {
+        a.1
+    } else {
+        0.0
+    }
+}
+
+/// `exp(hi + lo)`.
+#[inline(always)]
+pub fn exp_dd(a: Dd) -> f64 {
+    let e = a.0.exp();
+    e + e * lo(a)
+}
+
+/// `expm1(hi + lo)`.
+#[inline(always)]
+pub fn expm1_dd(a: Dd) -> f64 {
+    a.0.exp_m1() + a.0.exp() * lo(a)
+}
+
+/// `sigmoid(hi + lo)`.
+#[inline(always)]
+pub fn sigmoid_dd(a: Dd) -> f64 {
+    let s = sigmoid(a.0);
+    s + s * sigmoid(-a.0) * lo(a)
+}
+
+/// `softplus(hi + lo)`.
+#[inline(always)]
+pub fn softplus_dd(a: Dd) -> f64 {
+    softplus(a.0) + sigmoid(a.0) * lo(a)
+}
+
+/// `tanh(hi + lo)`.
+#[inline(always)]
+pub fn tanh_dd(a: Dd) -> f64 {
+    let t = a.0.tanh();
+    t + 4.0 * sigmoid(2.0 * a.0) * sigmoid(-2.0 * a.0) * lo(a)
+}
+
+/// `2 / sqrt(pi)`
+const TWO_OVER_SQRT_PI: f64 = core::f64::consts::FRAC_2_SQRT_PI;
+
+/// `erf(hi + lo)`.
+#[inline(always)]
+pub fn erf_dd(a: Dd) -> f64 {
+    erf(a.0) + TWO_OVER_SQRT_PI * exp_dd(dd_neg(dd_mul(a, a))) * lo(a)
+}
+
+/// `erfc(hi + lo)`.
+#[inline(always)]
+pub fn erfc_dd(a: Dd) -> f64 {
+    erfc(a.0) - TWO_OVER_SQRT_PI * (-(a.0 * a.0)).exp() * lo(a)
+}

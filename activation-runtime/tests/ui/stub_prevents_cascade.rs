@@ -1,8 +1,8 @@
 use activation_runtime::activation;
 
 activation! {
-    /// A typo in the body: the type `Swishy` is still declared, so the code below that uses
-    /// it adds no "cannot find type" error of its own.
+    /// A typo in the body: the type `Swishy` is still declared (a stub with its fields), so the
+    /// code below that names it, builds it and reads its field adds no error of its own.
     pub swishy(x; beta = 1.0) = x * sigmod(beta * x);
 }
 

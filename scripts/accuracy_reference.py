@@ -256,19 +256,29 @@ F64 = ("f64", 53, -1022, 1023)
 
 def round_to(v, fmt):
     """v (an mpf, or +-inf / nan) rounded to nearest, ties to even, into fmt; as a Python float."""
+    return rounded(v, fmt)[0]
+
+
+def is_tie(v, fmt):
+    """Whether v lies exactly halfway between two values of fmt (as computed)."""
+    return rounded(v, fmt)[1]
+
+
+def rounded(v, fmt):
     _, p, emin, emax = fmt
     if mp.isnan(v):
-        return math.nan
+        return math.nan, False
     if mp.isinf(v):
-        return math.inf if v > 0 else -math.inf
+        return (math.inf if v > 0 else -math.inf), False
     if v == 0:
-        return 0.0
+        return 0.0, False
     sign, man, exp, bc = v._mpf_
     e = exp + bc - 1  # floor(log2 |v|)
     if e > emax:
-        return -math.inf if sign else math.inf
+        return (-math.inf if sign else math.inf), False
     if e < emin - p - 1:  # below half the smallest subnormal (e^-1e30, say)
-        return -0.0 if sign else 0.0
+        return (-0.0 if sign else 0.0), False
+    tie = False
     q = max(e - p + 1, emin - p + 1)  # the quantum: one ULP at |v|
     if exp >= q:
         n = man << (exp - q)
@@ -277,14 +287,15 @@ def round_to(v, fmt):
         n = man >> sh
         rem = man & ((1 << sh) - 1)
         half = 1 << (sh - 1)
+        tie = rem == half
         if rem > half or (rem == half and n & 1):
             n += 1
     if n == 0:
-        return -0.0 if sign else 0.0
+        return (-0.0 if sign else 0.0), tie
     if n.bit_length() - 1 + q > emax:
-        return -math.inf if sign else math.inf
+        return (-math.inf if sign else math.inf), False
     f = math.ldexp(n, q)  # exact: n has at most p bits and q >= the f64 subnormal quantum
-    return -f if sign else f
+    return (-f if sign else f), tie
 
 
 def exact(s, fmt):
@@ -310,11 +321,11 @@ def fmt_num(v, fmt):
 # ---- Grids ---------------------------------------------------------------------------------------
 
 def signed(mags, fmt):
-    vals = set()
+    """+-m for each magnitude m (a decimal string, rounded into fmt, or a float of fmt)."""
+    vals = []
     for m in mags:
         v = exact(m, fmt) if isinstance(m, str) else m
-        vals.add(v)
-        vals.add(-v)
+        vals += [v, -v]
     return vals
 
 
@@ -336,8 +347,9 @@ def uniq(vals):
 
 
 def sweep(fmt, lo, hi, den):
+    """k / den for lo <= k / den <= hi, rounded into fmt."""
     with mp.workdps(60):
-        return {round_to(mpf(k) / den, fmt) for k in range(lo * den, hi * den + 1)}
+        return [round_to(mpf(k) / den, fmt) for k in range(lo * den, hi * den + 1)]
 
 
 def one_grid(fmt):
@@ -363,20 +375,20 @@ def one_grid(fmt):
             "709.78", "709.79", "745.1", "746", "1e38", "3.4028235e38", "1e100", "1e300",
             sys.float_info.max,
         ]
-    vals = signed([0.0] + tiny + common + huge + [math.inf], fmt) | sweep(fmt, -20, 20, 20)
-    return uniq(vals | {math.nan})
+    vals = signed([0.0] + tiny + common + huge + [math.inf], fmt) + sweep(fmt, -20, 20, 20)
+    return uniq(vals + [math.nan])
 
 
 def pair_grid(fmt):
     """(a, b) pairs: finite a x finite b, and each non-finite value with moderate partners."""
     a_fin = signed([0.0, "0.5", "1", "3", "1e30", "1e38" if fmt is F32 else "1e300"], fmt)
-    a_fin |= signed([(2 - math.ldexp(1, -23)) * math.ldexp(1, 127) if fmt is F32
+    a_fin += signed([(2 - math.ldexp(1, -23)) * math.ldexp(1, 127) if fmt is F32
                      else sys.float_info.max], fmt)
     b_sp = [0.0, math.ldexp(1, -149) if fmt is F32 else math.ldexp(1, -1074), "1e-10",
             "30", "50", "89", "104", "1e4", "1e30"]
     if fmt is F64:
         b_sp += ["709.79", "746", "1e300"]
-    b_fin = signed(b_sp, fmt) | sweep(fmt, -20, 20, 2)
+    b_fin = signed(b_sp, fmt) + sweep(fmt, -20, 20, 2)
     moderate = uniq(signed([0.0, "0.5", "1", "3", "8"], fmt))
     specials = [-math.inf, math.inf, math.nan]
     pairs = [(a, b) for a in uniq(a_fin) for b in uniq(b_fin)]
@@ -389,7 +401,7 @@ def pair_grid(fmt):
 
 # ---- Evaluation ----------------------------------------------------------------------------------
 
-def settle(what, compute):
+def settle(what, compute, dps=DPS):
     """compute() -> [f, df_1, ..] at increasing precision until two successive results agree.
 
     As reference.settle: a component agrees when it matches the previous precision's to AGREE
@@ -397,7 +409,7 @@ def settle(what, compute):
     x = 1e300) is accepted as 0 only at ZERO_DPS digits or more, when it stays below
     10^(-0.9 dps) at this and the previous precision: far below the smallest subnormal.
     """
-    prev, prev_dps, dps = None, None, DPS
+    prev, prev_dps = None, None
     while dps <= MAX_DPS:
         with mp.workdps(dps):
             v = compute()
@@ -421,7 +433,7 @@ def settle(what, compute):
     sys.exit(f"{what} does not settle up to {MAX_DPS} digits")
 
 
-def eval_at(name, f, pt):
+def eval_at(name, f, pt, dps=DPS):
     """[f, df/dx_1, ..] at the exact point pt (mpf strings or floats), settled."""
     n = len(pt)
 
@@ -431,10 +443,11 @@ def eval_at(name, f, pt):
         y = Dual.lift(f(*args), n)
         return [y.v, *y.d]
 
-    return settle(f"{name}{tuple(pt)}", compute)
+    return settle(f"{name}{tuple(pt)}", compute, dps)
 
 
 HUGE = ("1e400", "1e480")
+TIE_DPS = 640
 TINY = "1e-400"
 
 
@@ -460,6 +473,10 @@ def reference_at(name, f, pt, fmt):
             out[1:] = [math.nan] * n
         return out
     vals = eval_at(name, f, [mpf(x) for x in pt])
+    if any(is_tie(v, fmt) for v in vals):
+        # Halfway between two values of fmt at this precision: f(x) ~ x / 2 at the smallest
+        # subnormal, say, where the excess over the midpoint is ~1e-324 relative.
+        vals = eval_at(name, f, [mpf(x) for x in pt], TIE_DPS)
     out = [round_to(v, fmt) for v in vals]
     if n == 1 and pt[0] == 0 and any(v == 0 for v in vals):
         # The sign of a zero at x = +-0: that of the value just beside it on the same side.

@@ -55,15 +55,10 @@ pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Derived {
         let d = crate::diff::diff(&mut g, forward, &Node::Param(k as u16));
         d_params.push(crate::simplify::simplify(&mut g, d));
     }
-    let output_form = if n_in == 1 {
-        crate::outform::find(&mut g, forward, d_inputs[0], &module.defaults[idx])
-    } else {
-        None
-    };
     // What code is generated from: the stabilized forward, differentiated, each derivative
     // stabilized in turn.
     let stable_forward = crate::stabilize::stabilize(&mut g, forward);
-    let stable_d_inputs = (0..n_in)
+    let stable_d_inputs: Vec<Id> = (0..n_in)
         .map(|i| {
             let d = crate::diff::diff(&mut g, stable_forward, &Node::Input(i as u16));
             crate::stabilize::stabilize(&mut g, d)
@@ -75,6 +70,16 @@ pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Derived {
             crate::stabilize::stabilize(&mut g, d)
         })
         .collect();
+    // The output form: from the formula as written (sigmoid: y * (1 - y)), else from its stable
+    // form (ln(1 + exp(x)) is softplus: 1 - exp(-y)); stabilized like every derivative.
+    let output_form = if n_in == 1 {
+        let defaults = &module.defaults[idx];
+        crate::outform::find(&mut g, forward, d_inputs[0], defaults)
+            .or_else(|| crate::outform::find(&mut g, stable_forward, stable_d_inputs[0], defaults))
+            .map(|h| crate::stabilize::stabilize(&mut g, h))
+    } else {
+        None
+    };
     Derived {
         stable_forward,
         stable_d_inputs,

@@ -205,6 +205,15 @@ fn derive_report(m: &Module, idx: usize, latex: bool, trace: bool) -> String {
     if let Some(h) = d.output_form {
         out += &format!("  from the output: d/d{} = {}\n", g.inputs[0], show(h));
     }
+    // What the generated code computes, where stabilizing changed it.
+    if d.stable_forward != d.forward {
+        out += &format!("  generated (stable): f = {}\n", show(d.stable_forward));
+    }
+    for (i, (s, m)) in d.stable_d_inputs.iter().zip(&d.d_inputs).enumerate() {
+        if s != m {
+            out += &format!("  generated (stable): d/d{} = {}\n", g.inputs[i], show(*s));
+        }
+    }
     if trace {
         let mut counts: Vec<(&str, usize)> = Vec::new();
         for r in &g.trace {

@@ -10,6 +10,7 @@
 //! | `log1p-exp-to-softplus` | `log1p(exp(u)) -> softplus(u)` |
 //! | `ln-sigmoid` | `ln(sigmoid(u)) -> -softplus(-u)` |
 //! | `quotient-to-sigmoid` | `a / (1 + exp(-u)) -> a * sigmoid(u)`, `a / (1 + exp(u)) -> a * sigmoid(-u)`, `exp(u) / (1 + exp(u)) -> sigmoid(u)` |
+//! | `expm1-over-exp` | `expm1(u) / exp(u) -> -expm1(-u)` |
 //! | `one-minus-sigmoid` | `1 - sigmoid(u) -> sigmoid(-u)` |
 //! | `one-plus-erf` | `1 + erf(u) -> erfc(-u)` |
 //! | `one-minus-erf` | `1 - erf(u) -> erfc(u)` |
@@ -160,6 +161,16 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             } else {
                 return None;
             }
+        }
+        Node::Div(a, den)
+            if call(g, a, Builtin::Expm1).is_some()
+                && call(g, a, Builtin::Expm1) == call(g, den, Builtin::Exp) =>
+        {
+            // expm1(u) / exp(u) -> -expm1(-u)
+            let u = call(g, a, Builtin::Expm1).expect("checked");
+            let n = g.neg(u);
+            let e = g.call1(Builtin::Expm1, n);
+            ("expm1-over-exp", g.neg(e))
         }
         Node::Div(a, den) => {
             // a / (1 + exp(w))

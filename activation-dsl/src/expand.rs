@@ -111,10 +111,23 @@ impl Text {
         )
     }
 
+    /// Appends the text of `input`, walking nested groups with an explicit stack (no recursion,
+    /// so no input nests deeply enough to exhaust the stack; the parser then reports the depth).
     fn tokens(&mut self, input: TokenStream2) {
-        let mut iter = input.into_iter().peekable();
+        type Iter = std::iter::Peekable<proc_macro2::token_stream::IntoIter>;
+        // Each level: its tokens, and the closing delimiter to write when they run out.
+        let mut stack: Vec<(Iter, Option<(&'static str, Span)>)> =
+            vec![(input.into_iter().peekable(), None)];
         let mut joint_prev = false;
-        while let Some(tt) = iter.next() {
+        while let Some((iter, _)) = stack.last_mut() {
+            let Some(tt) = iter.next() else {
+                let (_, close) = stack.pop().expect("non-empty");
+                if let Some((text, span)) = close {
+                    self.push(text, span, true);
+                }
+                joint_prev = false;
+                continue;
+            };
             match tt {
                 TokenTree::Punct(p) if p.as_char() == '#' => {
                     // `/// doc` arrives as `#[doc = "…"]`: turn it back into a doc line.
@@ -151,9 +164,11 @@ impl Text {
                         Delimiter::None => ("", ""),
                     };
                     self.push(open, g.span_open(), true);
-                    self.tokens(g.stream());
-                    self.push(close, g.span_close(), true);
                     joint_prev = false;
+                    stack.push((
+                        g.stream().into_iter().peekable(),
+                        Some((close, g.span_close())),
+                    ));
                 }
             }
         }

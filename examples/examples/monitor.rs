@@ -21,9 +21,9 @@ const SAMPLES: usize = 256;
 const INPUTS: usize = 4;
 const HIDDEN: usize = 32;
 const BATCH: usize = 32;
-const EPOCHS: usize = 30;
+const EPOCHS: usize = 20;
 /// The epochs after which the loss and the monitors are printed.
-const PRINT_AT: [usize; 5] = [0, 1, 5, 15, EPOCHS - 1];
+const PRINT_AT: [usize; 4] = [0, 1, 5, EPOCHS - 1];
 
 /// SplitMix64, so the example is deterministic and needs no dependency.
 struct Rng(u64);

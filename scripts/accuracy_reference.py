@@ -184,7 +184,20 @@ def _chain(u, value, slope):
     return Dual(value, tuple(s * di for di in u.d))
 
 
+# Beyond this magnitude (2^13300, about 10^4000) exp and tanh are not evaluated: exp(-u) and
+# sech(u)^2 are taken as 0 and tanh(u) as sign(u). Only a double exponential gets there
+# (exp(-exp(x)) in tb_cloglog, tanh(exp(x)) in tb_tanh_exp, at x >= 1e4), where the true values
+# are below 10^-(10^4000), and evaluating them would take gigabytes.
+HUGE_MAG = 13300
+
+
+def huge(v):
+    return v != 0 and mp.mag(v) > HUGE_MAG
+
+
 def dexp(u):
+    if huge(u.v) and u.v < 0:
+        return Dual(mpf(0), tuple(mpf(0) for _ in u.d))
     e = mp.exp(u.v)
     return _chain(u, e, lambda: e)
 
@@ -219,6 +232,8 @@ class DualMp:
     def tanh(self, u):
         if not isinstance(u, Dual):
             return mp.tanh(u)
+        if huge(u.v):
+            return Dual(mpf(mp.sign(u.v)), tuple(mpf(0) for _ in u.d))
         # sech^2, not 1 - tanh^2: no cancellation for large |u|.
         return _chain(u, mp.tanh(u.v), lambda: mp.sech(u.v) ** 2)
 

@@ -26,19 +26,7 @@ pub fn expand_module(module: &Module) -> TokenStream {
     out
 }
 
-/// `leaky_relu` -> `LeakyRelu`, `relu6` -> `Relu6`.
-pub fn type_name(name: &str) -> String {
-    name.split('_')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            match c.next() {
-                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect()
-}
+pub use crate::valid::type_name;
 
 /// Generates the code of item `idx`.
 pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
@@ -135,7 +123,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
     let binds = quote! { #( let #param_idents = self.#param_idents; )* };
     let prelude = quote! {
         #[allow(unused_imports)]
-        use #rt::__private::math::*;
+        use #rt::__private::math;
     };
     let inputs: Vec<Ident> = g.inputs.iter().map(|n| format_ident!("{}", n)).collect();
     let widen = quote! { #( let #inputs = #inputs.to_f64(); )* };
@@ -173,6 +161,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let g1 = nan_guard(quote!(#nan));
         let g2 = nan_guard(quote!((#nan, #nan)));
         quote! {
+            #[allow(clippy::approx_constant, clippy::excessive_precision)]
             impl<T: #rt::Float> #rt::Activation<T> for #ty {
                 #[inline]
                 fn forward(&self, #x: T) -> T {
@@ -218,6 +207,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let g2 = nan_guard(quote!((#nan, [#nan; #n])));
         let g3 = nan_guard(quote!([#nan; #n]));
         quote! {
+            #[allow(clippy::approx_constant, clippy::excessive_precision)]
             impl<T: #rt::Float> #rt::MultiActivation<T, #n> for #ty {
                 #[inline]
                 fn forward(&self, [#(#inputs),*]: [T; #n]) -> T {
@@ -254,18 +244,20 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         (Some(h), 1) => {
             let (l, o) = Emitter::new(g).block(&[h]);
             let out = narrow(&o[0]);
+            let yname = format_ident!("{}", g.leaf_name(&Node::Output));
             let uses_params = g
                 .reachable(&[h])
                 .iter()
                 .any(|n| matches!(g.node(*n), Node::Param(_)));
             let binds = if uses_params { binds.clone() } else { quote!() };
             quote! {
+                #[allow(clippy::approx_constant, clippy::excessive_precision)]
                 impl<T: #rt::Float> #rt::OutputDerivative<T> for #ty {
                     #[inline]
-                    fn derivative_from_output(&self, y: T) -> T {
+                    fn derivative_from_output(&self, #yname: T) -> T {
                         #prelude
-                        let y = y.to_f64();
-                        if y.is_nan() { return #nan; }
+                        let #yname = #yname.to_f64();
+                        if #yname.is_nan() { return #nan; }
                         #binds
                         #l
                         #out
@@ -283,22 +275,23 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let ks: Vec<Literal> = (0..n_params).map(Literal::usize_unsuffixed).collect();
         let n_params_lit = Literal::usize_unsuffixed(n_params);
         let g1 = if any_select {
-            quote! { if #x.is_nan() { grad.fill(#nan); return; } }
+            quote! { if #x.is_nan() { __grad.fill(#nan); return; } }
         } else {
             quote!()
         };
         quote! {
+            #[allow(clippy::approx_constant, clippy::excessive_precision)]
             impl<T: #rt::Float> #rt::ParamGradient<T> for #ty {
                 const PARAMS: &'static [&'static str] = &[#(#param_names),*];
                 #[inline]
-                fn param_gradient(&self, #x: T, grad: &mut [T]) {
-                    assert_eq!(grad.len(), #n_params_lit, "param_gradient: `grad` must hold one value per parameter");
+                fn param_gradient(&self, #x: T, __grad: &mut [T]) {
+                    assert_eq!(__grad.len(), #n_params_lit, "param_gradient: `grad` must hold one value per parameter");
                     #prelude
                     #widen
                     #g1
                     #binds
                     #l
-                    #( grad[#ks] = #outs; )*
+                    #( __grad[#ks] = #outs; )*
                 }
             }
         }
@@ -432,8 +425,15 @@ impl<'g> Emitter<'g> {
         match g.node(id) {
             Node::Num(bits) => {
                 let v = f64::from_bits(*bits);
-                // Shortest text that reads back to the same f64.
-                let lit: TokenStream = float_text(v.abs()).parse().expect("a float literal");
+                // A named constant of `core::f64::consts`, or the shortest text that reads back
+                // to the same f64.
+                let lit: TokenStream = match named_constant(v.abs()) {
+                    Some(name) => {
+                        let name = format_ident!("{}", name);
+                        quote!(::core::f64::consts::#name)
+                    }
+                    None => float_text(v.abs()).parse().expect("a float literal"),
+                };
                 if v.is_sign_negative() {
                     (quote!(-#lit), R_UNARY)
                 } else {
@@ -477,12 +477,12 @@ impl<'g> Emitter<'g> {
                 // The argument in double-double, the function corrected to first order.
                 let m = format_ident!("{}", dd_function(*f).expect("checked"));
                 let a = self.dd(args[0]);
-                (quote!(#m(#a)), R_ATOM)
+                (quote!(math::#m(#a)), R_ATOM)
             }
             Node::Call(f, args) => {
                 let m = format_ident!("{}", f.name());
                 let args: Vec<TokenStream> = args.iter().map(|a| self.expr(*a)).collect();
-                (quote!(#m(#(#args),*)), R_ATOM)
+                (quote!(math::#m(#(#args),*)), R_ATOM)
             }
             Node::Select(c, a, b) => {
                 let (c, a, b) = (self.expr(*c), self.expr(*a), self.expr(*b));
@@ -528,39 +528,39 @@ impl<'g> Emitter<'g> {
         match g.node(id) {
             Node::Add(a, b) => {
                 let (a, b) = (self.dd(*a), self.dd(*b));
-                quote!(dd_add(#a, #b))
+                quote!(math::dd_add(#a, #b))
             }
             Node::Sub(a, b) => {
                 let (a, b) = (self.dd(*a), self.dd(*b));
-                quote!(dd_sub(#a, #b))
+                quote!(math::dd_sub(#a, #b))
             }
             Node::Mul(a, b) => {
                 let (a, b) = (self.dd(*a), self.dd(*b));
-                quote!(dd_mul(#a, #b))
+                quote!(math::dd_mul(#a, #b))
             }
             Node::Div(a, b) => {
                 let (a, b) = (self.dd(*a), self.dd(*b));
-                quote!(dd_div(#a, #b))
+                quote!(math::dd_div(#a, #b))
             }
             Node::Neg(a) => {
                 let a = self.dd(*a);
-                quote!(dd_neg(#a))
+                quote!(math::dd_neg(#a))
             }
             Node::Pow(a, n) if g.is_num(*n, 2.0) => {
                 let a = self.dd(*a);
-                quote!({ let p = #a; dd_mul(p, p) })
+                quote!({ let p = #a; math::dd_mul(p, p) })
             }
             Node::Pow(a, _) => {
                 let a = self.dd(*a);
-                quote!({ let p = #a; dd_mul(dd_mul(p, p), p) })
+                quote!({ let p = #a; math::dd_mul(math::dd_mul(p, p), p) })
             }
             Node::Call(Builtin::Sqrt, a) if g.as_num(a[0]).is_some() => {
                 let c = self.expr(a[0]);
-                quote!(dd_sqrt(#c))
+                quote!(math::dd_sqrt(#c))
             }
             _ => {
                 let e = self.expr(id);
-                quote!(dd(#e))
+                quote!(math::dd(#e))
             }
         }
     }
@@ -587,7 +587,7 @@ impl<'g> Emitter<'g> {
             }
             Some(0.5) => {
                 let base = self.expr(a);
-                (quote!(sqrt(#base)), R_ATOM)
+                (quote!(math::sqrt(#base)), R_ATOM)
             }
             Some(-1.0) => {
                 let base = self.operand(a, R_MUL + 1);
@@ -596,12 +596,12 @@ impl<'g> Emitter<'g> {
             Some(n) if n.fract() == 0.0 && n.abs() <= 64.0 => {
                 let base = self.expr(a);
                 let n = Literal::i32_unsuffixed(n as i32);
-                (quote!(powi(#base, #n)), R_ATOM)
+                (quote!(math::powi(#base, #n)), R_ATOM)
             }
             _ => {
                 let base = self.expr(a);
                 let exp = self.expr(b);
-                (quote!(pow(#base, #exp)), R_ATOM)
+                (quote!(math::pow(#base, #exp)), R_ATOM)
             }
         }
     }
@@ -630,6 +630,32 @@ fn dd_function(f: Builtin) -> Option<&'static str> {
         Builtin::Erfc => "erfc_dd",
         _ => return None,
     })
+}
+
+/// The name in `core::f64::consts` of a value, if it is one of them.
+fn named_constant(v: f64) -> Option<&'static str> {
+    use std::f64::consts::*;
+    let table: [(f64, &str); 18] = [
+        (PI, "PI"),
+        (E, "E"),
+        (TAU, "TAU"),
+        (SQRT_2, "SQRT_2"),
+        (FRAC_1_SQRT_2, "FRAC_1_SQRT_2"),
+        (LN_2, "LN_2"),
+        (LN_10, "LN_10"),
+        (LOG2_E, "LOG2_E"),
+        (LOG10_E, "LOG10_E"),
+        (LOG2_10, "LOG2_10"),
+        (LOG10_2, "LOG10_2"),
+        (FRAC_PI_2, "FRAC_PI_2"),
+        (FRAC_PI_3, "FRAC_PI_3"),
+        (FRAC_PI_4, "FRAC_PI_4"),
+        (FRAC_PI_6, "FRAC_PI_6"),
+        (FRAC_1_PI, "FRAC_1_PI"),
+        (FRAC_2_PI, "FRAC_2_PI"),
+        (FRAC_2_SQRT_PI, "FRAC_2_SQRT_PI"),
+    ];
+    table.iter().find(|(c, _)| *c == v).map(|(_, n)| *n)
 }
 
 /// An f64 literal: the shortest text that reads back to the same value, always with a `.` or an

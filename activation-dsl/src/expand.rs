@@ -223,33 +223,70 @@ fn doc_text(stream: TokenStream2) -> Option<String> {
     }
 }
 
-/// After an error: a struct for each item whose header parsed, so uses of it elsewhere do not
-/// add errors of their own.
+/// After an error: for each item whose header parsed, its type with the declared fields, its
+/// constants and its main trait, so uses of it elsewhere do not add errors of their own. (The
+/// bodies are never run: the crate does not compile.)
 fn stubs(src: &str) -> TokenStream2 {
     let Ok(file) = crate::parse::parse(src) else {
         return TokenStream2::new();
     };
+    let rt = quote!(::activation_runtime);
+    let mut seen = std::collections::HashSet::new();
     let mut out = TokenStream2::new();
     for item in &file.items {
         let name = codegen::type_name(&item.name.name);
-        if syn::parse_str::<syn::Ident>(&name).is_err() {
+        if !seen.insert(name.clone()) || syn::parse_str::<syn::Ident>(&name).is_err() {
             continue;
         }
         let ty = proc_macro2::Ident::new(&name, Span::call_site());
         let vis = if item.public { quote!(pub) } else { quote!() };
-        let fields: Vec<proc_macro2::Ident> = item
-            .params
-            .iter()
-            .filter_map(|p| syn::parse_str::<syn::Ident>(&p.name.name).ok())
-            .collect();
+        let mut fields = Vec::new();
+        for p in &item.params {
+            if let Ok(id) = syn::parse_str::<syn::Ident>(&p.name.name) {
+                if !fields.contains(&id) {
+                    fields.push(id);
+                }
+            }
+        }
+        let n = item.inputs.len();
+        let unreachable = quote!(::core::unreachable!(
+            "`activation!` reported an error for this item"
+        ));
+        let main = if n == 1 {
+            quote! {
+                impl<T: #rt::Float> #rt::Activation<T> for #ty {
+                    fn forward(&self, _: T) -> T { #unreachable }
+                    fn derivative(&self, _: T) -> T { #unreachable }
+                }
+            }
+        } else {
+            let n = proc_macro2::Literal::usize_unsuffixed(n);
+            quote! {
+                impl<T: #rt::Float> #rt::MultiActivation<T, #n> for #ty {
+                    fn forward(&self, _: [T; #n]) -> T { #unreachable }
+                    fn gradient(&self, _: [T; #n]) -> [T; #n] { #unreachable }
+                }
+            }
+        };
         out.extend(quote! {
             #[derive(Clone, Copy, Debug, Default, PartialEq)]
             #vis struct #ty { #( pub #fields: f64, )* }
+            impl #ty {
+                pub const NAME: &'static str = "";
+                pub const FORMULA: &'static str = "";
+                pub const SIMPLIFIED: &'static str = "";
+                pub const DERIVATIVE: &'static str = "";
+                pub const DERIVATIVES: &'static [&'static str] = &[];
+                pub const OUTPUT_DERIVATIVE: ::core::option::Option<&'static str> = ::core::option::Option::None;
+                pub const INPUTS: &'static [&'static str] = &[];
+                pub const PARAMS: &'static [&'static str] = &[];
+                pub const PARAM_DERIVATIVES: &'static [&'static str] = &[];
+            }
+            #main
         });
     }
     out
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

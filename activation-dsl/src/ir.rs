@@ -420,7 +420,12 @@ impl Graph {
                 .get(*i as usize)
                 .cloned()
                 .unwrap_or_else(|| format!("p{i}")),
-            Node::Output => "y".into(),
+            // `y`, unless an input or a parameter already has that name.
+            Node::Output => ["y", "out", "output", "y_out"]
+                .into_iter()
+                .find(|c| !self.inputs.iter().chain(&self.params).any(|n| n == c))
+                .unwrap_or("y_out")
+                .into(),
             _ => String::new(),
         }
     }

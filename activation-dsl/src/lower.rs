@@ -61,8 +61,10 @@ pub fn parse_expr(g: &mut Graph, text: &str, auto_inputs: bool) -> Result<Id, Ve
     for i in 0..g.params.len() {
         env.insert(g.params[i].clone(), g.add(Node::Param(i as u16)));
     }
-    if !env.contains_key("y") && !auto_inputs {
-        env.insert("y".into(), g.add(Node::Output));
+    if !auto_inputs {
+        let y = g.leaf_name(&Node::Output);
+        let out = g.add(Node::Output);
+        env.insert(y, out);
     }
     let body = &file.items[0].body;
     Lower { g, auto_inputs }

@@ -74,7 +74,8 @@ impl<'a> Checker<'a> {
     }
 
     fn run(&mut self, opts: CheckOptions) {
-        // Item names: duplicates, keywords, snake_case, shadowing.
+        // Item names: duplicates, keywords, snake_case, shadowing, generated type names.
+        let mut types: HashMap<String, String> = HashMap::new();
         for (i, item) in self.file.items.iter().enumerate() {
             let name = &item.name;
             self.check_name(name, "item", !opts.allow_builtin_item_names);
@@ -90,6 +91,30 @@ impl<'a> Checker<'a> {
                 self.error(format!("duplicate item `{}`", name.name), name.span)
                     .label = format!("`{first_name}` is already defined above");
             } else {
+                // Two names that become the same Rust type (`relu_6`, `relu6`) clash too.
+                let ty = type_name(&name.name);
+                if let Some(other) = types.get(&ty) {
+                    self.error(
+                        format!(
+                            "items `{other}` and `{}` would both generate the type `{ty}`",
+                            name.name
+                        ),
+                        name.span,
+                    )
+                    .label = "rename one of them".into();
+                } else if is_snake_case(&name.name)
+                    && (ty.is_empty() || KEYWORDS.contains(&ty.as_str()))
+                {
+                    self.error(
+                        format!(
+                            "item `{}` would generate the type `{ty}`, which is a keyword",
+                            name.name
+                        ),
+                        name.span,
+                    )
+                    .label = "rename this item".into();
+                }
+                types.insert(ty, name.name.clone());
                 self.index.insert(name.name.clone(), i);
             }
         }
@@ -102,7 +127,13 @@ impl<'a> Checker<'a> {
     /// Keywords and shadowing, for every kind of name.
     fn check_name(&mut self, name: &Ident, what: &str, forbid_builtin: bool) {
         let n = name.name.as_str();
-        if KEYWORDS.contains(&n) {
+        if n.starts_with("__") {
+            self.error(
+                format!("names beginning with `__` are reserved, found `{n}`"),
+                name.span,
+            )
+            .label = format!("rename this {what}");
+        } else if KEYWORDS.contains(&n) {
             self.error(format!("keyword `{n}` cannot be used as a name"), name.span)
                 .label = format!("rename this {what}");
         } else if forbid_builtin && Builtin::from_name(n).is_some() {
@@ -124,6 +155,16 @@ impl<'a> Checker<'a> {
         let mut seen: HashMap<&str, &str> = HashMap::new();
         for input in &item.inputs {
             self.check_name(input, "input", true);
+            if !is_snake_case(&input.name)
+                && !KEYWORDS.contains(&input.name.as_str())
+                && !input.name.starts_with("__")
+            {
+                self.error(
+                    format!("input name `{}` is not snake_case", input.name),
+                    input.span,
+                )
+                .label = format!("write it as `{}`", to_snake_case(&input.name));
+            }
             if seen.insert(&input.name, "input").is_some() {
                 self.error(format!("duplicate input `{}`", input.name), input.span);
             }
@@ -399,31 +440,29 @@ impl<'a> Checker<'a> {
                             colour[callee] = 1;
                             stack.push((callee, 0));
                         }
-                        1 => {
-                            if reported.insert(span) {
-                                let path: Vec<&str> = stack
-                                    .iter()
-                                    .skip_while(|(n, _)| *n != callee)
-                                    .map(|(n, _)| items[*n].name.name.as_str())
-                                    .collect();
-                                let msg = if callee == node {
-                                    format!(
-                                        "recursive definition: `{}` calls itself",
-                                        items[node].name.name
-                                    )
-                                } else {
-                                    format!(
-                                        "recursive definition: `{}` calls itself through {}",
-                                        items[callee].name.name,
-                                        path[1..]
-                                            .iter()
-                                            .map(|p| format!("`{p}`"))
-                                            .collect::<Vec<_>>()
-                                            .join(", ")
-                                    )
-                                };
-                                self.error(msg, span).label = "this call closes the cycle".into();
-                            }
+                        1 if reported.insert(span) => {
+                            let path: Vec<&str> = stack
+                                .iter()
+                                .skip_while(|(n, _)| *n != callee)
+                                .map(|(n, _)| items[*n].name.name.as_str())
+                                .collect();
+                            let msg = if callee == node {
+                                format!(
+                                    "recursive definition: `{}` calls itself",
+                                    items[node].name.name
+                                )
+                            } else {
+                                format!(
+                                    "recursive definition: `{}` calls itself through {}",
+                                    items[callee].name.name,
+                                    path[1..]
+                                        .iter()
+                                        .map(|p| format!("`{p}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )
+                            };
+                            self.error(msg, span).label = "this call closes the cycle".into();
                         }
                         _ => {}
                     }
@@ -504,6 +543,20 @@ pub fn suggest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Opt
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// The Rust type generated for an item: `leaky_relu` -> `LeakyRelu`, `relu6` -> `Relu6`.
+pub fn type_name(name: &str) -> String {
+    name.split('_')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
 }
 
 fn is_snake_case(s: &str) -> bool {

@@ -8,6 +8,9 @@
 //!
 //! Cost: one pass over the batch, `O(batch * units)` derivative evaluations at most, and no
 //! allocation after construction, so they can run every step.
+//!
+//! [`Activation::derivative`]: crate::Activation::derivative
+//! [`OutputDerivative::derivative_from_output`]: crate::OutputDerivative::derivative_from_output
 
 use crate::{Activation, Float, OutputDerivative};
 

@@ -1,7 +1,7 @@
 //! The layers from the outside: forward values by hand, gradients against central finite
 //! differences in `f64`, the kink and tie conventions, and the shape checks.
 
-use activation_runtime::layers::ndarray::{array, Array2, Array3};
+use activation_runtime::layers::ndarray::{array, Array2, Array3, Axis};
 use activation_runtime::layers::{Maxout, MaxoutGrad, Prelu};
 use activation_runtime::standard::Maxout2;
 use activation_runtime::MultiActivation;
@@ -84,17 +84,17 @@ fn check_prelu_gradients(layer: Prelu<f64>, len: usize, seed: u64) {
     let mut dalpha = vec![0.0; layer.channels()];
     layer.backward(&x, &dy, &mut dx, &mut dalpha);
 
-    for i in 0..len {
+    for (i, &d) in dx.iter().enumerate() {
         let fd = central(&mut x, i, |x| prelu_loss(&layer, x, &dy));
-        assert_close(&format!("dx[{i}]"), dx[i], fd);
+        assert_close(&format!("dx[{i}]"), d, fd);
     }
     let mut alpha = layer.alpha().to_vec();
-    for c in 0..alpha.len() {
+    for (c, &d) in dalpha.iter().enumerate() {
         let fd = central(&mut alpha, c, |a| {
             let l = Prelu::from_slopes(a.to_vec(), layer.inner());
             prelu_loss(&l, &x, &dy)
         });
-        assert_close(&format!("dalpha[{c}]"), dalpha[c], fd);
+        assert_close(&format!("dalpha[{c}]"), d, fd);
     }
 }
 
@@ -257,12 +257,10 @@ fn maxout_single_piece_is_affine() {
     let mut rng = Rng(5);
     let layer = random_maxout(&mut rng, 1, 3, 4);
     let x = rng.array2((6, 4));
-    let w = layer
-        .weights()
-        .index_axis(activation_runtime::layers::ndarray::Axis(0), 0);
-    let want = x.dot(&w.t()) + &layer.biases().row(0);
+    let w = layer.weights().index_axis(Axis(0), 0);
+    let want = x.dot(&w.t()) + layer.biases().row(0);
     let got = layer.forward(x.view());
-    assert!((&got - &want).iter().all(|d| d.abs() < 1e-12));
+    assert!((got - want).iter().all(|d| d.abs() < 1e-12));
 }
 
 #[test]

@@ -3,9 +3,11 @@
 //! pass *adds* the parameter gradients into buffers the caller owns (so they can be summed
 //! over micro-batches; zero them before a step) and *overwrites* the input gradient.
 //!
-//! - [`Prelu`]: PReLU with one slope or one slope per channel, on flat slices. The elementwise
-//!   math is the generated [`standard::Prelu`](crate::standard::Prelu), not a second copy.
-//! - [`Maxout`]: `k` affine pieces and their maximum, on [`ndarray`] matrices.
+//! - [`Prelu`](crate::layers::Prelu): PReLU with one slope or one slope per channel, on flat
+//!   slices. The elementwise math is the generated
+//!   [`standard::Prelu`](crate::standard::Prelu), not a second copy.
+//! - [`Maxout`](crate::layers::Maxout): `k` affine pieces and their maximum, on [`ndarray`]
+//!   matrices.
 //!
 //! `ndarray` is re-exported here so a caller uses the same version as the layer's signatures.
 

@@ -146,18 +146,23 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
     let n_in = inputs.len();
     let narrow = |e: &TokenStream| quote!(T::from_f64(#e));
 
+    // Statements computing `roots` into `r` (an f64, or a tuple of them).
+    let defaults = &module.defaults[idx];
+    let compute = |roots: &[Id]| compute(g, roots, &inputs, defaults);
+    let pick = |k: usize, n: usize| -> TokenStream {
+        if n == 1 {
+            quote!(T::from_f64(r))
+        } else {
+            let k = Literal::usize_unsuffixed(k);
+            quote!(T::from_f64(r.#k))
+        }
+    };
+
     let main_impl = if n_in == 1 {
         let x = &inputs[0];
         let (f, df) = (d.stable_forward, d.stable_d_inputs[0]);
-        let (l1, o1) = Emitter::new(g).block(&[f]);
-        let (l2, o2) = Emitter::new(g).block(&[df]);
-        let (l3, o3) = Emitter::new(g).block(&[f, df]);
-        let (f1, f2, f3a, f3b) = (
-            narrow(&o1[0]),
-            narrow(&o2[0]),
-            narrow(&o3[0]),
-            narrow(&o3[1]),
-        );
+        let (c1, c2, c3) = (compute(&[f]), compute(&[df]), compute(&[f, df]));
+        let (f1, f2, f3a, f3b) = (pick(0, 1), pick(0, 1), pick(0, 2), pick(1, 2));
         let g1 = nan_guard(quote!(#nan));
         let g2 = nan_guard(quote!((#nan, #nan)));
         quote! {
@@ -169,7 +174,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                     #widen
                     #g1
                     #binds
-                    #l1
+                    #c1
                     #f1
                 }
                 #[inline]
@@ -178,7 +183,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                     #widen
                     #g1
                     #binds
-                    #l2
+                    #c2
                     #f2
                 }
                 #[inline]
@@ -187,22 +192,22 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                     #widen
                     #g2
                     #binds
-                    #l3
+                    #c3
                     (#f3a, #f3b)
                 }
             }
         }
     } else {
         let n = Literal::usize_unsuffixed(n_in);
-        let (l1, o1) = Emitter::new(g).block(&[d.stable_forward]);
-        let (l2, o2) = Emitter::new(g).block(&d.stable_d_inputs);
+        let c1 = compute(&[d.stable_forward]);
+        let c2 = compute(&d.stable_d_inputs);
         let mut all = vec![d.stable_forward];
         all.extend(d.stable_d_inputs.iter().copied());
-        let (l3, o3) = Emitter::new(g).block(&all);
-        let f1 = narrow(&o1[0]);
-        let grads: Vec<TokenStream> = o2.iter().map(narrow).collect();
-        let f3 = narrow(&o3[0]);
-        let grads3: Vec<TokenStream> = o3[1..].iter().map(narrow).collect();
+        let c3 = compute(&all);
+        let f1 = pick(0, 1);
+        let grads: Vec<TokenStream> = (0..n_in).map(|k| pick(k, n_in)).collect();
+        let f3 = pick(0, n_in + 1);
+        let grads3: Vec<TokenStream> = (1..=n_in).map(|k| pick(k, n_in + 1)).collect();
         let g1 = nan_guard(quote!(#nan));
         let g2 = nan_guard(quote!((#nan, [#nan; #n])));
         let g3 = nan_guard(quote!([#nan; #n]));
@@ -215,7 +220,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                     #widen
                     #g1
                     #binds
-                    #l1
+                    #c1
                     #f1
                 }
                 #[inline]
@@ -224,7 +229,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                     #widen
                     #g3
                     #binds
-                    #l2
+                    #c2
                     [#(#grads),*]
                 }
                 #[inline]
@@ -233,7 +238,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                     #widen
                     #g2
                     #binds
-                    #l3
+                    #c3
                     (#f3, [#(#grads3),*])
                 }
             }
@@ -270,8 +275,8 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
 
     let param_impl = if n_params > 0 && n_in == 1 {
         let x = &inputs[0];
-        let (l, o) = Emitter::new(g).block(&d.stable_d_params);
-        let outs: Vec<TokenStream> = o.iter().map(narrow).collect();
+        let c = compute(&d.stable_d_params);
+        let outs: Vec<TokenStream> = (0..n_params).map(|k| pick(k, n_params)).collect();
         let ks: Vec<Literal> = (0..n_params).map(Literal::usize_unsuffixed).collect();
         let n_params_lit = Literal::usize_unsuffixed(n_params);
         let g1 = if any_select {
@@ -290,7 +295,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                     #widen
                     #g1
                     #binds
-                    #l
+                    #c
                     #( __grad[#ks] = #outs; )*
                 }
             }
@@ -617,6 +622,64 @@ const R_ADD: u8 = 7;
 const R_MUL: u8 = 8;
 const R_UNARY: u8 = 9;
 const R_ATOM: u8 = 10;
+
+/// Statements that compute `roots` into `r` (an `f64`, or a tuple of them for several roots).
+/// Where some root is NaN at an infinite input (`x * erfc(-x)` at `-inf` is `-inf * 0`), the
+/// computation becomes a closure, evaluated again at the largest finite value of that sign when
+/// an infinite input gives NaN: the limit, as DESIGN.md asks.
+fn compute(g: &Graph, roots: &[Id], inputs: &[Ident], defaults: &[f64]) -> TokenStream {
+    let (lets, outs) = Emitter::new(g).block(roots);
+    let value = if outs.len() == 1 {
+        outs[0].clone()
+    } else {
+        quote!((#(#outs),*))
+    };
+    if !nan_at_infinity(g, roots, inputs.len(), defaults) {
+        return quote! { #lets let r = #value; };
+    }
+    let any_nan: Vec<TokenStream> = if roots.len() == 1 {
+        vec![quote!(r.is_nan())]
+    } else {
+        (0..roots.len())
+            .map(|k| {
+                let k = Literal::usize_unsuffixed(k);
+                quote!(r.#k.is_nan())
+            })
+            .collect()
+    };
+    quote! {
+        let f = |#(#inputs: f64),*| { #lets #value };
+        let mut r = f(#(#inputs),*);
+        if (#(#any_nan)||*) && (#(#inputs.is_infinite())||*) {
+            // The limit at an infinite input: the value at the largest finite input.
+            r = f(#(if #inputs.is_infinite() { #inputs.signum() * f64::MAX } else { #inputs }),*);
+        }
+    }
+}
+
+/// Whether some root evaluates to NaN when an input is infinite (at the default parameters).
+fn nan_at_infinity(g: &Graph, roots: &[Id], n_inputs: usize, defaults: &[f64]) -> bool {
+    let mut points: Vec<Vec<f64>> = Vec::new();
+    for k in 0..n_inputs {
+        for inf in [f64::INFINITY, f64::NEG_INFINITY] {
+            for other in [0.5, -0.5, 2.0] {
+                let mut p = vec![other; n_inputs];
+                p[k] = inf;
+                points.push(p);
+            }
+        }
+    }
+    if n_inputs > 1 {
+        for a in [f64::INFINITY, f64::NEG_INFINITY] {
+            points.push(vec![a; n_inputs]);
+        }
+    }
+    points.iter().any(|p| {
+        g.eval(roots, p, defaults, f64::NAN)
+            .iter()
+            .any(|v| v.is_nan())
+    })
+}
 
 /// The double-double-argument version of an exponential-like built-in.
 fn dd_function(f: Builtin) -> Option<&'static str> {

@@ -20,7 +20,8 @@
 //! | `one-minus-tanh-squared` | `1 - tanh(u)^2 -> 4 * sigmoid(2 * u) * sigmoid(-2 * u)` |
 //! | `ln-cosh` | `ln((exp(u) + exp(-u)) / 2)` -> a form that neither overflows nor cancels |
 //! | `sqrt-sum-of-squares` | `sqrt(c + u^2) -> hypot(u, sqrt(c))` for a constant `c > 0` (no overflow of `u^2`) |
-//! | `u-plus-hypot` | `u + hypot(u, s) -> if u < 0 { s^2 / (hypot(u, s) - u) } else { u + hypot(u, s) }` |
+//! | `u-plus-hypot` | `u + hypot(u, s) -> if u < 0 { s^2 / (hypot(u, s) - u) } else { u + hypot(u, s) }`, and the same for `u + sqrt(c + u^2)` |
+//! | `x-minus-tanh` | `u - tanh(u) -> tanhshrink(u)` (a continued fraction near 0, where the difference cancels) |
 
 use crate::builtins::Builtin;
 use crate::ir::{CmpOp, Graph, Id, Node};
@@ -37,7 +38,10 @@ pub fn passes() -> Vec<(&'static str, Pass)> {
 /// formula into branches (once: a branch keeps the original form, which must not be split
 /// again), then the simplifier.
 pub fn stabilize(g: &mut Graph, root: Id) -> Id {
-    let r = simplify::simplify_with(g, root, &passes());
+    // Simplify first, so an algebraic cancellation (`1 - (1 - tanh(u)^2)`) is taken before a
+    // stabilizing rule rewrites the inner part out of its reach.
+    let r = simplify::simplify(g, root);
+    let r = simplify::simplify_with(g, r, &passes());
     let r = g.rebuild(r, &mut |g, id| split_once(g, id));
     simplify::simplify(g, r)
 }
@@ -102,6 +106,9 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
                 }
                 _ => return None,
             }
+        }
+        Node::Sub(u, t) if call(g, t, Builtin::Tanh) == Some(u) => {
+            ("x-minus-tanh", g.call1(Builtin::Tanhshrink, u))
         }
         Node::Call(Builtin::Log1p, ref a) => {
             let u = call(g, a[0], Builtin::Exp)?;
@@ -248,20 +255,25 @@ fn split_once(g: &mut Graph, id: Id) -> Option<Id> {
     let node = g.node(id).clone();
     let (name, out) = match node {
         Node::Add(u, h) => {
-            // u + hypot(u, s): cancels for u << 0; there, (h - u)(h + u) = s^2.
-            let Node::Call(Builtin::Hypot, args) = g.node(h).clone() else {
-                return None;
+            // u + sqrt(c + u^2) (or hypot(u, s), c = s^2) cancels for u << 0; there,
+            // (h - u)(h + u) = c.
+            let c = match g.node(h).clone() {
+                Node::Call(Builtin::Hypot, args) if args[0] == u => {
+                    let two = g.num(2.0);
+                    g.pow(args[1], two)
+                }
+                Node::Call(Builtin::Sqrt, args) => match g.node(args[0]).clone() {
+                    Node::Add(c, sq) if matches!(g.node(sq), Node::Pow(b, e) if *b == u && g.is_num(*e, 2.0)) => {
+                        c
+                    }
+                    _ => return None,
+                },
+                _ => return None,
             };
-            if args[0] != u {
-                return None;
-            }
-            let s = args[1];
             let zero = g.num(0.0);
             let neg = g.add(Node::Cmp(CmpOp::Lt, u, zero));
-            let two = g.num(2.0);
-            let s2 = g.pow(s, two);
             let d = g.minus(h, u);
-            let left = g.over(s2, d);
+            let left = g.over(c, d);
             ("u-plus-hypot", g.select(neg, left, id))
         }
         _ => return None,

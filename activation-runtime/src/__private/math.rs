@@ -132,6 +132,24 @@ pub fn hypot(a: f64, b: f64) -> f64 {
     a.hypot(b)
 }
 
+/// `u - tanh(u)` without cancellation near 0: for `|u| < 1`, from the continued fraction
+/// `tanh(u) = u / (1 + q)`, `q = u^2 / (3 + u^2 / (5 + …))`, as `u q / (1 + q)`.
+#[inline(always)]
+pub fn tanhshrink(u: f64) -> f64 {
+    if u.abs() < 1.0 {
+        let u2 = u * u;
+        let mut q = 0.0;
+        let mut k = 25.0;
+        while k > 2.0 {
+            q = u2 / (k + q);
+            k -= 2.0;
+        }
+        u * q / (1.0 + q)
+    } else {
+        u - u.tanh()
+    }
+}
+
 // ---- Double-double arguments -------------------------------------------------------------
 //
 // In a tail, an exponential-like function multiplies the rounding error of its argument by the
@@ -179,11 +197,22 @@ pub fn two_sum(a: f64, b: f64) -> Dd {
     (s, (a - (s - bb)) + (b - bb))
 }
 
+/// An error term, or 0 where it is not finite (an infinite or overflowing high part, where the
+/// correction means nothing).
+#[inline(always)]
+fn err(e: f64) -> f64 {
+    if e.is_finite() {
+        e
+    } else {
+        0.0
+    }
+}
+
 /// Double-double sum.
 #[inline(always)]
 pub fn dd_add(a: Dd, b: Dd) -> Dd {
     let (s, e) = two_sum(a.0, b.0);
-    let e = e + a.1 + b.1;
+    let e = err(e + a.1 + b.1);
     two_sum(s, e)
 }
 
@@ -203,7 +232,7 @@ pub fn dd_neg(a: Dd) -> Dd {
 #[inline(always)]
 pub fn dd_mul(a: Dd, b: Dd) -> Dd {
     let (p, e) = two_prod(a.0, b.0);
-    let e = e + (a.0 * b.1 + a.1 * b.0);
+    let e = err(err(e) + (a.0 * b.1 + a.1 * b.0));
     two_sum(p, e)
 }
 
@@ -213,8 +242,8 @@ pub fn dd_div(a: Dd, b: Dd) -> Dd {
     let q = a.0 / b.0;
     // a - q * b, to double-double accuracy
     let (p, e) = two_prod(q, b.0);
-    let r = ((a.0 - p) - e + a.1) - q * b.1;
-    two_sum(q, r / b.0)
+    let r = ((a.0 - p) - err(e) + a.1) - q * b.1;
+    two_sum(q, err(r / b.0))
 }
 
 /// `sqrt(c)` as a double-double.

@@ -204,6 +204,7 @@ fn standard_as_user_source() -> String {
         .replace("pub sigmoid(x)", "pub logistic(x)")
         .replace("pub tanh(x)", "pub tanh_act(x)")
         .replace("pub softplus(x;", "pub softplus_beta(x;")
+        .replace("pub tanhshrink(x)", "pub tanh_shrink(x)")
 }
 
 /// The standard set's source with a few random edits: deletions and insertions of tokens.

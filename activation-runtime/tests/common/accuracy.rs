@@ -328,13 +328,16 @@ fn parse_list<T: Sample>(s: &str, line: usize) -> Result<Vec<T>, String> {
     s.split(';').map(|v| parse(v, line)).collect()
 }
 
-/// Reads the reference table of `T`: the rows of each function, in the table's order.
-pub fn load<T: Sample>() -> Result<Vec<(String, Vec<Row<T>>)>, String> {
+/// A reference table: the rows of each function, in the table's order.
+pub type Table<T> = Vec<(String, Vec<Row<T>>)>;
+
+/// Reads the reference table of `T`.
+pub fn load<T: Sample>() -> Result<Table<T>, String> {
     let path = table_path(T::TY);
     let text = std::fs::read_to_string(&path).map_err(|e| {
         format!("{path}: {e} (regenerate with `python3 scripts/accuracy_reference.py`)")
     })?;
-    let mut out: Vec<(String, Vec<Row<T>>)> = Vec::new();
+    let mut out: Table<T> = Vec::new();
     let mut header = false;
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
@@ -536,7 +539,7 @@ fn see<T: Sample>(s: &mut Stats, row: &Row<T>, which: &str, got: T, want: T, bar
         }
     } else {
         let e = ulps(got, want);
-        if s.worst.as_ref().map_or(true, |w| e > w.ulps) {
+        if s.worst.as_ref().is_none_or(|w| e > w.ulps) {
             s.worst = Some(point(at(), got, want, e));
         }
         s.errors.push(e);

@@ -117,6 +117,11 @@ fn standard_set_matches_mpmath_at_ordinary_points() {
     let what = ["f64 f", "f64 f'", "f32 f", "f32 f'"];
     let mut failures = Vec::new();
     let mut check = |name: &str, w: [(f64, f64); 4]| {
+        // `cargo test -p activation-runtime --test standard -- --nocapture` prints the table.
+        println!(
+            "{name:12} f64 f {:>5.1}  f64 f' {:>5.1}  f32 f {:>4.1}  f32 f' {:>4.1}",
+            w[0].0, w[1].0, w[2].0, w[3].0
+        );
         for k in 0..4 {
             let known = KNOWN_MISSES.contains(&(name, k));
             let miss = w[k].0 > bars[k];

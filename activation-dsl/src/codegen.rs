@@ -127,20 +127,10 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
     };
     let inputs: Vec<Ident> = g.inputs.iter().map(|n| format_ident!("{}", n)).collect();
     let widen = quote! { #( let #inputs = #inputs.to_f64(); )* };
-    let mut all_roots = vec![d.stable_forward];
-    all_roots.extend(&d.stable_d_inputs);
-    all_roots.extend(&d.stable_d_params);
-    let any_select = g
-        .reachable(&all_roots)
-        .iter()
-        .any(|n| matches!(g.node(*n), Node::Select(..)));
-    // NaN in gives NaN out, also through a branch (a comparison with NaN is false).
+    // NaN in gives NaN out, for every derivative too, and through a branch (where a comparison
+    // with NaN would just be false).
     let nan_guard = |ret: TokenStream| {
-        if any_select {
-            quote! { if #( #inputs.is_nan() )||* { return #ret; } }
-        } else {
-            quote!()
-        }
+        quote! { if #( #inputs.is_nan() )||* { return #ret; } }
     };
     let nan = quote!(T::NAN);
     let n_in = inputs.len();
@@ -149,13 +139,9 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
     // Statements computing `roots` into `r` (an f64, or a tuple of them).
     let defaults = &module.defaults[idx];
     let compute = |roots: &[Id]| compute(g, roots, &inputs, defaults);
-    let pick = |k: usize, n: usize| -> TokenStream {
-        if n == 1 {
-            quote!(T::from_f64(r))
-        } else {
-            let k = Literal::usize_unsuffixed(k);
-            quote!(T::from_f64(r.#k))
-        }
+    let pick = |k: usize, _n: usize| -> TokenStream {
+        let k = Literal::usize_unsuffixed(k);
+        quote!(T::from_f64(r[#k]))
     };
 
     let main_impl = if n_in == 1 {
@@ -279,11 +265,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let outs: Vec<TokenStream> = (0..n_params).map(|k| pick(k, n_params)).collect();
         let ks: Vec<Literal> = (0..n_params).map(Literal::usize_unsuffixed).collect();
         let n_params_lit = Literal::usize_unsuffixed(n_params);
-        let g1 = if any_select {
-            quote! { if #x.is_nan() { __grad.fill(#nan); return; } }
-        } else {
-            quote!()
-        };
+        let g1 = quote! { if #x.is_nan() { __grad.fill(#nan); return; } };
         quote! {
             #[allow(clippy::approx_constant, clippy::excessive_precision)]
             impl<T: #rt::Float> #rt::ParamGradient<T> for #ty {
@@ -623,42 +605,41 @@ const R_MUL: u8 = 8;
 const R_UNARY: u8 = 9;
 const R_ATOM: u8 = 10;
 
-/// Statements that compute `roots` into `r` (an `f64`, or a tuple of them for several roots).
-/// Where some root is NaN at an infinite input (`x * erfc(-x)` at `-inf` is `-inf * 0`), the
-/// computation becomes a closure, evaluated again at the largest finite value of that sign when
-/// an infinite input gives NaN: the limit, as DESIGN.md asks.
+/// Statements that compute `roots` into `r`, an array of `f64` (one per root).
+/// Where some root may be NaN at an infinite input (`x * erfc(-x)` at `-inf` is `-inf * 0`), the
+/// computation becomes a closure, and an infinite input that gives NaN is answered with the
+/// limit (`activation_runtime::__private::math::limit`), as DESIGN.md asks.
 fn compute(g: &Graph, roots: &[Id], inputs: &[Ident], defaults: &[f64]) -> TokenStream {
     let (lets, outs) = Emitter::new(g).block(roots);
-    let value = if outs.len() == 1 {
-        outs[0].clone()
-    } else {
-        quote!((#(#outs),*))
-    };
+    let value = quote!([#(#outs),*]);
     if !nan_at_infinity(g, roots, inputs.len(), defaults) {
         return quote! { #lets let r = #value; };
     }
-    let any_nan: Vec<TokenStream> = if roots.len() == 1 {
-        vec![quote!(r.is_nan())]
-    } else {
-        (0..roots.len())
-            .map(|k| {
-                let k = Literal::usize_unsuffixed(k);
-                quote!(r.#k.is_nan())
-            })
-            .collect()
-    };
+    let n = Literal::usize_unsuffixed(inputs.len());
+    let k = Literal::usize_unsuffixed(roots.len());
     quote! {
-        let f = |#(#inputs: f64),*| { #lets #value };
-        let mut r = f(#(#inputs),*);
-        if (#(#any_nan)||*) && (#(#inputs.is_infinite())||*) {
-            // The limit at an infinite input: the value at the largest finite input.
-            r = f(#(if #inputs.is_infinite() { #inputs.signum() * f64::MAX } else { #inputs }),*);
+        let f = |[#(#inputs),*]: [f64; #n]| -> [f64; #k] { #lets #value };
+        let mut r = f([#(#inputs),*]);
+        if r.iter().any(|v| v.is_nan()) && (#(#inputs.is_infinite())||*) {
+            r = math::limit(f, [#(#inputs),*]);
         }
     }
 }
 
-/// Whether some root evaluates to NaN when an input is infinite (at the default parameters).
+/// Whether some root may be NaN when an input is infinite: it evaluates to NaN there (at the
+/// default parameters), or it is not piecewise linear (a product of two variables, a division
+/// or a function call can meet `inf * 0` or `inf / inf` with other parameters).
 fn nan_at_infinity(g: &Graph, roots: &[Id], n_inputs: usize, defaults: &[f64]) -> bool {
+    let is_const = |id: &Id| matches!(g.node(*id), Node::Num(_) | Node::Param(_));
+    let nonlinear = g.reachable(roots).iter().any(|n| match g.node(*n) {
+        Node::Mul(a, b) => !is_const(a) && !is_const(b),
+        Node::Div(_, b) => !is_const(b),
+        Node::Pow(..) | Node::Call(..) => true,
+        _ => false,
+    });
+    if nonlinear {
+        return true;
+    }
     let mut points: Vec<Vec<f64>> = Vec::new();
     for k in 0..n_inputs {
         for inf in [f64::INFINITY, f64::NEG_INFINITY] {

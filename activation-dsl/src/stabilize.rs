@@ -19,7 +19,9 @@
 //! | `one-plus-tanh` | `1 + tanh(u) -> 2 * sigmoid(2 * u)`, `1 - tanh(u) -> 2 * sigmoid(-2 * u)` |
 //! | `one-minus-tanh-squared` | `1 - tanh(u)^2 -> 4 * sigmoid(2 * u) * sigmoid(-2 * u)` |
 //! | `ln-cosh` | `ln((exp(u) + exp(-u)) / 2)` -> a form that neither overflows nor cancels |
-//! | `sqrt-sum-of-squares` | `sqrt(c + u^2) -> hypot(u, sqrt(c))` for a constant `c > 0` (no overflow of `u^2`) |
+//! | `sqrt-sum-of-squares` | `sqrt(c + u^2) -> hypot(u, sqrt(c))` for a constant `c > 0` (no overflow of `u^2`); for a parameter, under `if p >= 0` |
+//! | `exp-product` | `exp(u) * exp(v) -> exp(u + v)` |
+//! | `bipolar-to-tanh` | `expm1(u) / (1 + exp(u)) -> tanh(u / 2)` |
 //! | `u-plus-hypot` | `u + hypot(u, s) -> if u < 0 { s^2 / (hypot(u, s) - u) } else { u + hypot(u, s) }`, and the same for `u + sqrt(c + u^2)` |
 //! | `x-minus-tanh` | `u - tanh(u) -> tanhshrink(u)` (a continued fraction near 0, where the difference cancels) |
 
@@ -81,6 +83,19 @@ fn exp_pair_sum(g: &Graph, id: Id) -> Option<Id> {
     } else {
         None
     }
+}
+
+/// `(u, negated)` when `a / den` is `expm1(u) / (1 + exp(u))` or `-expm1(u) / (1 + exp(u))`.
+fn bipolar(g: &Graph, a: Id, den: Id) -> Option<(Id, bool)> {
+    let (e, negated) = match neg_of(g, a) {
+        Some(inner) => (inner, true),
+        None => (a, false),
+    };
+    let u = call(g, e, Builtin::Expm1)?;
+    let Node::Add(one, ex) = g.node(den) else {
+        return None;
+    };
+    (g.is_num(*one, 1.0) && call(g, *ex, Builtin::Exp) == Some(u)).then_some((u, negated))
 }
 
 /// See the module documentation.
@@ -169,6 +184,24 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
                 return None;
             }
         }
+        Node::Mul(a, b)
+            if call(g, a, Builtin::Exp).is_some() && call(g, b, Builtin::Exp).is_some() =>
+        {
+            // exp(u) * exp(v) -> exp(u + v): no inf * 0 where one overflows and the other
+            // underflows
+            let u = call(g, a, Builtin::Exp).expect("checked");
+            let v = call(g, b, Builtin::Exp).expect("checked");
+            let s = g.plus(u, v);
+            ("exp-product", g.call1(Builtin::Exp, s))
+        }
+        Node::Div(a, den) if bipolar(g, a, den).is_some() => {
+            // ±expm1(u) / (1 + exp(u)) -> ±tanh(u / 2): the bipolar sigmoid
+            let (u, negated) = bipolar(g, a, den).expect("checked");
+            let half = g.num(0.5);
+            let h = g.times(half, u);
+            let t = g.call1(Builtin::Tanh, h);
+            ("bipolar-to-tanh", if negated { g.neg(t) } else { t })
+        }
         Node::Div(a, den)
             if call(g, a, Builtin::Expm1).is_some()
                 && call(g, a, Builtin::Expm1) == call(g, den, Builtin::Exp) =>
@@ -250,36 +283,67 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
     Some(out)
 }
 
-/// Rewrites that split a node into branches, one of which is the node itself.
+/// Rewrites that split a node into branches, one of which is the node itself (so they run
+/// once, not to a fixed point).
 fn split_once(g: &mut Graph, id: Id) -> Option<Id> {
     let node = g.node(id).clone();
     let (name, out) = match node {
-        Node::Add(u, h) => {
-            // u + sqrt(c + u^2) (or hypot(u, s), c = s^2) cancels for u << 0; there,
-            // (h - u)(h + u) = c.
-            let c = match g.node(h).clone() {
-                Node::Call(Builtin::Hypot, args) if args[0] == u => {
-                    let two = g.num(2.0);
-                    g.pow(args[1], two)
-                }
-                Node::Call(Builtin::Sqrt, args) => match g.node(args[0]).clone() {
-                    Node::Add(c, sq) if matches!(g.node(sq), Node::Pow(b, e) if *b == u && g.is_num(*e, 2.0)) => {
-                        c
-                    }
-                    _ => return None,
-                },
-                _ => return None,
+        Node::Call(Builtin::Sqrt, ref a) if matches!(g.node(a[0]), Node::Add(c, _) if matches!(g.node(*c), Node::Param(_))) =>
+        {
+            // sqrt(p + u^2) with a parameter p -> if p >= 0 { hypot(u, sqrt(p)) } else { as is }
+            let Node::Add(c, sq) = g.node(a[0]).clone() else {
+                unreachable!()
             };
+            let Node::Pow(u, two) = g.node(sq).clone() else {
+                return None;
+            };
+            if !g.is_num(two, 2.0) {
+                return None;
+            }
             let zero = g.num(0.0);
-            let neg = g.add(Node::Cmp(CmpOp::Lt, u, zero));
-            let d = g.minus(h, u);
-            let left = g.over(c, d);
-            ("u-plus-hypot", g.select(neg, left, id))
+            let k = g.add(Node::Cmp(CmpOp::Ge, c, zero));
+            let s = g.call1(Builtin::Sqrt, c);
+            let h = g.add(Node::Call(Builtin::Hypot, vec![u, s]));
+            ("sqrt-sum-of-squares", g.select(k, h, id))
         }
+        Node::Add(u, h) => ("u-plus-hypot", split_sum(g, u, h)?),
         _ => return None,
     };
     g.fire(name);
     Some(out)
+}
+
+/// `u + h` where `h` is `sqrt(c + u^2)` or `hypot(u, s)` (`c = s^2`), or a branch between them:
+/// it cancels for `u << 0`, where `(h - u)(h + u) = c` gives `c / (h - u)` instead.
+fn split_sum(g: &mut Graph, u: Id, h: Id) -> Option<Id> {
+    let c = match g.node(h).clone() {
+        Node::Select(k, a, b) => {
+            let sa = split_sum(g, u, a)?;
+            let sb = split_sum(g, u, b)?;
+            return Some(g.select(k, sa, sb));
+        }
+        Node::Call(Builtin::Hypot, args) if args[0] == u => match g.node(args[1]).clone() {
+            // hypot(u, sqrt(c)): c itself (a square root of a constant is often inexact)
+            Node::Call(Builtin::Sqrt, c) => c[0],
+            _ => {
+                let two = g.num(2.0);
+                g.pow(args[1], two)
+            }
+        },
+        Node::Call(Builtin::Sqrt, args) => match g.node(args[0]).clone() {
+            Node::Add(c, sq) if matches!(g.node(sq), Node::Pow(b, e) if *b == u && g.is_num(*e, 2.0)) => {
+                c
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let zero = g.num(0.0);
+    let neg = g.add(Node::Cmp(CmpOp::Lt, u, zero));
+    let d = g.minus(h, u);
+    let left = g.over(c, d);
+    let whole = g.plus(u, h);
+    Some(g.select(neg, left, whole))
 }
 
 /// `ln(cosh(u))`: for `|u| < 3`, `log1p(expm1(|u|)^2 / (2 * exp(|u|)))` (no cancellation near

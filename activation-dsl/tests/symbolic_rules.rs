@@ -186,7 +186,7 @@ const DERIVATIVES: &[(&str, &str, &str)] = &[
     ("d-sqrt", "sqrt(x^2 + 1)", "x / sqrt(1 + x^2)"),
     // abs: abs'(u) = sign(u), so abs'(0) = 0
     ("d-abs", "abs(x)", "sign(x)"),
-    ("d-abs", "abs(x) * x", "abs(x) + x * sign(x)"),
+    ("d-abs", "abs(x) * x", "2 * abs(x)"),
     // sign: derivative 0 everywhere
     ("d-sign", "sign(x)", "0"),
     ("d-sign", "sign(x) * x", "sign(x)"),

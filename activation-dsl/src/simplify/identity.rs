@@ -4,7 +4,9 @@
 //! `add-neg`, `sub-neg`, `mul-neg`, `div-neg`, `mul-minus-one`, `pow-half-to-sqrt`,
 //! `select-same`, `not-not`, `cmp-const-right`, `sub-sub-cancel` (`a - (a - t) -> t`),
 //! `mul-into-select` (a constant or parameter factor moves into both branches),
-//! `one-plus-expm1` (`1 + expm1(u) -> exp(u)`), `pow-neg-even` (`(-u)^2 -> u^2`).
+//! `one-plus-expm1` (`1 + expm1(u) -> exp(u)`), `pow-neg-even` (`(-u)^2 -> u^2`),
+//! `neg-coefficient` (`-(-2 * t) -> 2 * t`), `odd-function` (`tanh(-u) -> -tanh(u)`),
+//! `mul-sign-to-abs` (`u * sign(u) -> abs(u)`), `one-minus-quotient` (`1 - t/(1+t) -> 1/(1+t)`).
 
 use crate::builtins::Builtin;
 use crate::ir::{Graph, Id, Node};
@@ -52,6 +54,26 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
         Node::Pow(_, b) if is(g, b, 0.0) => ("pow-zero", g.num(1.0)),
         Node::Pow(a, _) if is(g, a, 1.0) => ("one-pow", g.num(1.0)),
         Node::Pow(a, b) if is(g, b, 0.5) => ("pow-half-to-sqrt", g.call1(Builtin::Sqrt, a)),
+        Node::Neg(a) if negated_coefficient(g, a).is_some() => {
+            // -(-c * t) -> c * t
+            (
+                "neg-coefficient",
+                negated_coefficient(g, a).expect("checked"),
+            )
+        }
+        Node::Call(f, ref args)
+            if matches!(
+                f,
+                Builtin::Tanh | Builtin::Sin | Builtin::Erf | Builtin::Tanhshrink
+            ) && matches!(g.node(args[0]), Node::Neg(_)) =>
+        {
+            // f(-u) -> -f(u) for an odd function
+            let Node::Neg(u) = g.node(args[0]).clone() else {
+                unreachable!()
+            };
+            let fu = g.call1(f, u);
+            ("odd-function", g.neg(fu))
+        }
         Node::Neg(a) => match g.node(a).clone() {
             Node::Neg(x) => ("neg-neg", x),
             Node::Num(bits) => ("neg-const", g.num(-f64::from_bits(bits))),
@@ -86,6 +108,13 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
         Node::Sub(a, b) => match g.node(b).clone() {
             // a - (a - t) -> t
             Node::Sub(x, t) if x == a => ("sub-sub-cancel", t),
+            // 1 - t / (1 + t) -> 1 / (1 + t)
+            Node::Div(t, d)
+                if g.is_num(a, 1.0)
+                    && matches!(g.node(d), Node::Add(one, u) if g.is_num(*one, 1.0) && *u == t) =>
+            {
+                ("one-minus-quotient", g.over(a, d))
+            }
             // a - (-c * t) -> a + c * t
             Node::Mul(..) | Node::Div(..) if negated_coefficient(g, b).is_some() => {
                 let m = negated_coefficient(g, b).expect("checked");
@@ -99,6 +128,13 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             _ => return None,
         },
         Node::Mul(a, b) => match (g.node(a).clone(), g.node(b).clone()) {
+            // u * sign(u) -> abs(u) (0 at 0, NaN at NaN, as before)
+            (_, Node::Call(Builtin::Sign, s)) if s[0] == a => {
+                ("mul-sign-to-abs", g.call1(Builtin::Abs, a))
+            }
+            (Node::Call(Builtin::Sign, s), _) if s[0] == b => {
+                ("mul-sign-to-abs", g.call1(Builtin::Abs, b))
+            }
             // c * (if k { p } else { q }) -> if k { c * p } else { c * q }
             (Node::Num(_) | Node::Param(_), Node::Select(k, p, q)) => {
                 let cp = g.times(a, p);

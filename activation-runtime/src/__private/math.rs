@@ -265,37 +265,48 @@ fn lo(a: Dd) -> f64 {
     }
 }
 
+/// `v + c`: a value and its first-order correction, the correction dropped where it is zero or
+/// not finite (an infinite value times a zero low part).
+#[inline(always)]
+fn corrected(v: f64, c: f64) -> f64 {
+    if c.is_finite() {
+        v + c
+    } else {
+        v
+    }
+}
+
 /// `exp(hi + lo)`.
 #[inline(always)]
 pub fn exp_dd(a: Dd) -> f64 {
     let e = a.0.exp();
-    e + e * lo(a)
+    corrected(e, e * lo(a))
 }
 
 /// `expm1(hi + lo)`.
 #[inline(always)]
 pub fn expm1_dd(a: Dd) -> f64 {
-    a.0.exp_m1() + a.0.exp() * lo(a)
+    corrected(a.0.exp_m1(), a.0.exp() * lo(a))
 }
 
 /// `sigmoid(hi + lo)`.
 #[inline(always)]
 pub fn sigmoid_dd(a: Dd) -> f64 {
     let s = sigmoid(a.0);
-    s + s * sigmoid(-a.0) * lo(a)
+    corrected(s, s * sigmoid(-a.0) * lo(a))
 }
 
 /// `softplus(hi + lo)`.
 #[inline(always)]
 pub fn softplus_dd(a: Dd) -> f64 {
-    softplus(a.0) + sigmoid(a.0) * lo(a)
+    corrected(softplus(a.0), sigmoid(a.0) * lo(a))
 }
 
 /// `tanh(hi + lo)`.
 #[inline(always)]
 pub fn tanh_dd(a: Dd) -> f64 {
     let t = a.0.tanh();
-    t + 4.0 * sigmoid(2.0 * a.0) * sigmoid(-2.0 * a.0) * lo(a)
+    corrected(t, 4.0 * sigmoid(2.0 * a.0) * sigmoid(-2.0 * a.0) * lo(a))
 }
 
 /// `2 / sqrt(pi)`
@@ -304,11 +315,56 @@ const TWO_OVER_SQRT_PI: f64 = core::f64::consts::FRAC_2_SQRT_PI;
 /// `erf(hi + lo)`.
 #[inline(always)]
 pub fn erf_dd(a: Dd) -> f64 {
-    erf(a.0) + TWO_OVER_SQRT_PI * exp_dd(dd_neg(dd_mul(a, a))) * lo(a)
+    corrected(erf(a.0), TWO_OVER_SQRT_PI * (-(a.0 * a.0)).exp() * lo(a))
 }
 
 /// `erfc(hi + lo)`.
 #[inline(always)]
 pub fn erfc_dd(a: Dd) -> f64 {
-    erfc(a.0) - TWO_OVER_SQRT_PI * (-(a.0 * a.0)).exp() * lo(a)
+    corrected(erfc(a.0), -TWO_OVER_SQRT_PI * (-(a.0 * a.0)).exp() * lo(a))
+}
+
+// ---- Limits at infinite inputs ---------------------------------------------------------------
+
+/// The limit of `f` where some inputs are infinite and direct evaluation gave NaN (`inf * 0`,
+/// `inf - inf`, an overflow on the way). Each infinite input is replaced by finite stand-ins of
+/// growing size, from 1e25 to the largest `f64`; per output, the answer is
+///
+/// - `±inf` when the values grow steadily (same sign, each larger than the last, tenfold in all);
+/// - else the value of the longest run of consecutive stand-ins that agree (to 1e-12), when the
+///   run has two or more (stand-ins beyond the run may overflow on the way);
+/// - else NaN: there is no limit (`sin(x)` at `inf`).
+pub fn limit<const N: usize, const K: usize>(
+    f: impl Fn([f64; N]) -> [f64; K],
+    x: [f64; N],
+) -> [f64; K] {
+    const SCALES: [f64; 7] = [1e25, 1e50, 1e100, 1e150, 1e200, 1e300, f64::MAX];
+    let runs = SCALES.map(|m| f(x.map(|v| if v.is_infinite() { v.signum() * m } else { v })));
+    core::array::from_fn(|k| settle(&runs.map(|r| r[k])))
+}
+
+fn settle(seq: &[f64]) -> f64 {
+    let vals: Vec<f64> = seq.iter().copied().filter(|v| !v.is_nan()).collect();
+    let same = |a: f64, b: f64| a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs());
+    let growing = vals.len() >= 3
+        && vals
+            .windows(2)
+            .all(|w| w[0].signum() == w[1].signum() && w[1].abs() > w[0].abs())
+        && vals[vals.len() - 1].abs() >= 10.0 * vals[0].abs().max(1.0);
+    if growing {
+        return vals[0].signum() * f64::INFINITY;
+    }
+    let (mut best, mut best_len, mut i) = (f64::NAN, 1, 0);
+    while i < vals.len() {
+        let mut j = i + 1;
+        while j < vals.len() && same(vals[i], vals[j]) {
+            j += 1;
+        }
+        if j - i > best_len {
+            best_len = j - i;
+            best = vals[j - 1];
+        }
+        i = j;
+    }
+    best
 }

@@ -441,6 +441,22 @@ impl<'g> Emitter<'g> {
             }
             Node::Add(a, b) => bin(a, b, R_ADD, quote!(+)),
             Node::Sub(a, b) => bin(a, b, R_ADD, quote!(-)),
+            Node::Mul(..) if self.tail_product(id).is_some() => {
+                // A product with exponential-like factors: in the deep tail, where one of them
+                // underflows (or the product overflows), it is taken as exp(sum of logs).
+                let (fs, tails) = self.tail_product(id).expect("checked");
+                let fs: Vec<TokenStream> = fs.iter().map(|f| self.expr(*f)).collect();
+                let ts: Vec<TokenStream> = tails
+                    .iter()
+                    .map(|t| {
+                        let u = self.tail_argument(*t).expect("a tail factor");
+                        let v = self.expr(*t);
+                        let u = self.dd(u);
+                        quote!((#v, #u))
+                    })
+                    .collect();
+                (quote!(math::mul_tail([#(#fs),*], [#(#ts),*])), R_ATOM)
+            }
             Node::Mul(a, b) => bin(a, b, R_MUL, quote!(*)),
             Node::Div(a, b) => bin(a, b, R_MUL, quote!(/)),
             Node::And(a, b) => bin(a, b, R_AND, quote!(&&)),
@@ -476,6 +492,44 @@ impl<'g> Emitter<'g> {
                 (quote!(if #c { #a } else { #b }), R_BLOCK)
             }
         }
+    }
+
+    /// For a product chain with `exp(u)` or `sigmoid(u)` factors (u not constant) and at least
+    /// one other factor that is not constant: the other factors and the exponential-like ones,
+    /// for the runtime's `mul_tail`, which multiplies them without underflow or overflow on the
+    /// way.
+    fn tail_product(&self, id: Id) -> Option<(Vec<Id>, Vec<Id>)> {
+        let mut factors = Vec::new();
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            match self.g.node(n) {
+                Node::Mul(a, b) if n == id || !self.names.contains_key(&n) => {
+                    stack.push(*b);
+                    stack.push(*a);
+                }
+                _ => factors.push(n),
+            }
+        }
+        let is_tail = |n: &Id| self.tail_argument(*n).is_some();
+        let (tails, rest): (Vec<Id>, Vec<Id>) = factors.into_iter().partition(is_tail);
+        if tails.is_empty() || rest.iter().all(|f| self.g.as_num(*f).is_some()) {
+            return None;
+        }
+        Some((rest, tails))
+    }
+
+    /// `u` when `id` is a factor that behaves like `exp(u)` as `u -> -inf`: `exp(u)`,
+    /// `sigmoid(u)`, `tanh(softplus(u))` (u not constant).
+    fn tail_argument(&self, id: Id) -> Option<Id> {
+        let u = match self.g.node(id) {
+            Node::Call(Builtin::Exp | Builtin::Sigmoid, a) => a[0],
+            Node::Call(Builtin::Tanh, a) => match self.g.node(a[0]) {
+                Node::Call(Builtin::Softplus, b) => b[0],
+                _ => return None,
+            },
+            _ => return None,
+        };
+        self.g.as_num(u).is_none().then_some(u)
     }
 
     /// Whether computing `id` in f64 rounds (so an exponential-like function of it should take

@@ -340,9 +340,14 @@ fn split_sum(g: &mut Graph, u: Id, h: Id) -> Option<Id> {
     };
     let zero = g.num(0.0);
     let neg = g.add(Node::Cmp(CmpOp::Lt, u, zero));
-    let d = g.minus(h, u);
-    let left = g.over(c, d);
-    let whole = g.plus(u, h);
+    // Halved terms (exact) so that h - u and u + h cannot overflow at |u| near f64::MAX.
+    let half = g.num(0.5);
+    let (hh, hu, hc) = (g.times(half, h), g.times(half, u), g.times(half, c));
+    let d = g.minus(hh, hu);
+    let left = g.over(hc, d);
+    let sum = g.plus(hu, hh);
+    let two = g.num(2.0);
+    let whole = g.times(two, sum);
     Some(g.select(neg, left, whole))
 }
 

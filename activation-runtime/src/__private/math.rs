@@ -324,6 +324,61 @@ pub fn erfc_dd(a: Dd) -> f64 {
     corrected(erfc(a.0), -TWO_OVER_SQRT_PI * (-(a.0 * a.0)).exp() * lo(a))
 }
 
+// ---- Products with an exponential tail ----------------------------------------------------
+//
+// `x * sigmoid(x)` at x = -745 multiplies -745 by a subnormal with three significant bits; the
+// product carries the same few bits. Where the exponential factor leaves the normal range (or
+// the product overflows), the product is computed as `± exp(u + sum ln|f|)` instead, with the
+// sum in double-double.
+
+/// The smallest positive normal `f64`.
+const MIN_NORMAL: f64 = f64::MIN_POSITIVE;
+
+/// `f[0] * … * f[N-1] * t[0] * … * t[M-1]`, where each `t` is `(value, u)`: a computed factor
+/// that behaves like `exp(u)` as `u -> -inf` (`exp(u)`, `sigmoid(u)`, `tanh(softplus(u))`), with
+/// its argument. Where some factor leaves the normal range, or the product overflows (or meets
+/// `inf * 0`), the product is `± exp(sum ln|f| + sum ln t)`, the sum in double-double, with
+/// `ln t = u` for a factor below the normal range.
+#[inline(always)]
+pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd); M]) -> f64 {
+    let p = t
+        .iter()
+        .fold(f.iter().product::<f64>(), |acc, (v, _)| acc * v);
+    let normal = t.iter().all(|(v, _)| *v >= MIN_NORMAL);
+    if normal && p.is_finite() {
+        return p;
+    }
+    let nan_in = f.iter().chain(t.iter().map(|(v, _)| v)).any(|v| v.is_nan());
+    let inf_arg = t.iter().any(|(_, u)| u.0.is_infinite());
+    if nan_in || inf_arg {
+        p
+    } else {
+        scaled(f, t)
+    }
+}
+
+#[cold]
+fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd); M]) -> f64 {
+    let mut sign = 1.0;
+    let mut arg: Dd = (0.0, 0.0);
+    for v in f
+        .into_iter()
+        .chain(t.iter().map(|(v, _)| *v).filter(|v| *v >= MIN_NORMAL))
+    {
+        if v == 0.0 {
+            return 0.0;
+        }
+        sign *= v.signum();
+        arg = dd_add(arg, (v.abs().ln(), 0.0));
+    }
+    for (v, u) in t {
+        if v < MIN_NORMAL {
+            arg = dd_add(arg, u);
+        }
+    }
+    sign * exp_dd(arg)
+}
+
 // ---- Limits at infinite inputs ---------------------------------------------------------------
 
 /// The limit of `f` where some inputs are infinite and direct evaluation gave NaN (`inf * 0`,

@@ -117,6 +117,9 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         }
     };
 
+    // Generated impls allow clippy's lint groups: their tokens carry the macro call's span, so
+    // lints that read source layout (`possible_missing_comma`) misfire, and constants such as
+    // 0.7978845608028654 (sqrt(2/pi)) are meant as written.
     // Bodies. Every body computes in f64 (exact for f64, and for f32 one rounding at the end,
     // so an f32 result is within half an f32 ULP of the f64 one), after binding the parameters
     // and widening the inputs.
@@ -152,7 +155,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let g1 = nan_guard(quote!(#nan));
         let g2 = nan_guard(quote!((#nan, #nan)));
         quote! {
-            #[allow(clippy::approx_constant, clippy::excessive_precision)]
+            #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
             impl<T: #rt::Float> #rt::Activation<T> for #ty {
                 #[inline]
                 fn forward(&self, #x: T) -> T {
@@ -198,7 +201,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let g2 = nan_guard(quote!((#nan, [#nan; #n])));
         let g3 = nan_guard(quote!([#nan; #n]));
         quote! {
-            #[allow(clippy::approx_constant, clippy::excessive_precision)]
+            #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
             impl<T: #rt::Float> #rt::MultiActivation<T, #n> for #ty {
                 #[inline]
                 fn forward(&self, [#(#inputs),*]: [T; #n]) -> T {
@@ -242,7 +245,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                 .any(|n| matches!(g.node(*n), Node::Param(_)));
             let binds = if uses_params { binds.clone() } else { quote!() };
             quote! {
-                #[allow(clippy::approx_constant, clippy::excessive_precision)]
+                #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
                 impl<T: #rt::Float> #rt::OutputDerivative<T> for #ty {
                     #[inline]
                     fn derivative_from_output(&self, #yname: T) -> T {
@@ -267,7 +270,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let n_params_lit = Literal::usize_unsuffixed(n_params);
         let g1 = quote! { if #x.is_nan() { __grad.fill(#nan); return; } };
         quote! {
-            #[allow(clippy::approx_constant, clippy::excessive_precision)]
+            #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
             impl<T: #rt::Float> #rt::ParamGradient<T> for #ty {
                 const PARAMS: &'static [&'static str] = &[#(#param_names),*];
                 #[inline]

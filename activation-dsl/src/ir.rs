@@ -5,7 +5,7 @@
 //!
 //! The IR has one canonical text form, the DSL's own expression syntax (`x * sigmoid(x)`,
 //! `if x > 0 { 1 } else { alpha }`, `y` for the output): [`Graph::show`] prints it and
-//! [`Graph::parse_expr`] reads it back to the same node.
+//! [`crate::lower::parse_expr`] reads it back to the same node.
 
 use crate::builtins::Builtin;
 use std::collections::HashMap;

@@ -197,6 +197,7 @@ fn two_input_activations_match_mpmath() {
 
 /// The derivative at each kink, as PyTorch's autograd gives it (DESIGN.md), for both types.
 #[test]
+#[allow(clippy::excessive_precision)] // selu's constants, as PyTorch writes them
 fn kink_conventions() {
     fn d<A: Activation<f64> + Activation<f32>>(a: &A, x: f64) -> f64 {
         let d64 = Activation::<f64>::derivative(a, x);

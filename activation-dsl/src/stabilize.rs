@@ -21,6 +21,10 @@
 //! | `ln-cosh` | `ln((exp(u) + exp(-u)) / 2)` -> a form that neither overflows nor cancels |
 //! | `sqrt-sum-of-squares` | `sqrt(c + u^2) -> hypot(u, sqrt(c))` for a constant `c > 0` (no overflow of `u^2`); for a parameter, under `if p >= 0` |
 //! | `exp-product` | `exp(u) * exp(v) -> exp(u + v)` |
+//! | `half-into-sum` | `0.5 * (a + b) -> 0.5 * a + 0.5 * b` (exact; `a + b` cannot overflow) |
+//! | `ln-product` | `ln(p * q) -> ln(p) + ln(q)` for provably positive factors |
+//! | `one-minus-hypot-ratio` | `1 - (u / hypot(u, s))^2 -> (s / hypot(u, s))^2` |
+//! | `hypot-minus-leg` | `hypot(u, s) - s -> u^2 / (hypot(u, s) + s)` |
 //! | `bipolar-to-tanh` | `expm1(u) / (1 + exp(u)) -> tanh(u / 2)` |
 //! | `u-plus-hypot` | `u + hypot(u, s) -> if u < 0 { s^2 / (hypot(u, s) - u) } else { u + hypot(u, s) }`, and the same for `u + sqrt(c + u^2)` |
 //! | `x-minus-tanh` | `u - tanh(u) -> tanhshrink(u)` (a continued fraction near 0, where the difference cancels) |
@@ -45,7 +49,35 @@ pub fn stabilize(g: &mut Graph, root: Id) -> Id {
     let r = simplify::simplify(g, root);
     let r = simplify::simplify_with(g, r, &passes());
     let r = g.rebuild(r, &mut |g, id| split_once(g, id));
-    simplify::simplify(g, r)
+    // Last, rewrites that would hide the patterns above from them.
+    let mut late: Vec<(&'static str, Pass)> = vec![("late", late_rewrite)];
+    late.extend_from_slice(simplify::PASSES);
+    simplify::simplify_with(g, r, &late)
+}
+
+/// Rewrites run after the others: `half-into-sum`.
+fn late_rewrite(g: &mut Graph, id: Id) -> Option<Id> {
+    let node = g.node(id).clone();
+    let (name, out) = match node {
+        Node::Mul(half, sum)
+            if g.is_num(half, 0.5) && matches!(g.node(sum), Node::Add(..) | Node::Sub(..)) =>
+        {
+            // 0.5 * (a + b) -> 0.5 * a + 0.5 * b: exact, and no overflow of a + b
+            let (x, y, add) = match g.node(sum).clone() {
+                Node::Add(x, y) => (x, y, true),
+                Node::Sub(x, y) => (x, y, false),
+                _ => unreachable!(),
+            };
+            let (hx, hy) = (g.times(half, x), g.times(half, y));
+            (
+                "half-into-sum",
+                if add { g.plus(hx, hy) } else { g.minus(hx, hy) },
+            )
+        }
+        _ => return None,
+    };
+    g.fire(name);
+    Some(out)
 }
 
 fn call(g: &Graph, id: Id, f: Builtin) -> Option<Id> {
@@ -85,6 +117,34 @@ fn exp_pair_sum(g: &Graph, id: Id) -> Option<Id> {
     }
 }
 
+/// Whether `id` is provably positive (where it is defined): a positive constant, `exp`,
+/// `sigmoid`, `softplus`, `1 + exp(u)`, and sums, products and quotients of such.
+fn positive(g: &Graph, id: Id) -> bool {
+    match g.node(id) {
+        Node::Num(b) => f64::from_bits(*b) > 0.0,
+        Node::Call(Builtin::Exp | Builtin::Sigmoid | Builtin::Softplus, _) => true,
+        Node::Add(a, b) | Node::Mul(a, b) | Node::Div(a, b) => positive(g, *a) && positive(g, *b),
+        _ => false,
+    }
+}
+
+/// `(hypot(u, s), s)` when `id` is `(u / hypot(u, s))^2`.
+fn ratio_to_hypot(g: &Graph, id: Id) -> Option<(Id, Id)> {
+    let Node::Pow(q, two) = g.node(id) else {
+        return None;
+    };
+    if !g.is_num(*two, 2.0) {
+        return None;
+    }
+    let Node::Div(u, h) = g.node(*q) else {
+        return None;
+    };
+    match g.node(*h) {
+        Node::Call(Builtin::Hypot, a) if a[0] == *u => Some((*h, a[1])),
+        _ => None,
+    }
+}
+
 /// `(u, negated)` when `a / den` is `expm1(u) / (1 + exp(u))` or `-expm1(u) / (1 + exp(u))`.
 fn bipolar(g: &Graph, a: Id, den: Id) -> Option<(Id, bool)> {
     let (e, negated) = match neg_of(g, a) {
@@ -102,6 +162,16 @@ fn bipolar(g: &Graph, a: Id, den: Id) -> Option<(Id, bool)> {
 pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
     let node = g.node(id).clone();
     let (name, out) = match node {
+        Node::Sub(h, s2) if matches!(g.node(h), Node::Call(Builtin::Hypot, a) if a[1] == s2) => {
+            // hypot(u, s) - s -> u^2 / (hypot(u, s) + s)
+            let Node::Call(_, a) = g.node(h).clone() else {
+                unreachable!()
+            };
+            let two = g.num(2.0);
+            let u2 = g.pow(a[0], two);
+            let d = g.plus(h, s2);
+            ("hypot-minus-leg", g.over(u2, d))
+        }
         Node::Call(Builtin::Ln, ref a) => {
             let arg = a[0];
             match g.node(arg).clone() {
@@ -115,9 +185,14 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
                     let sp = g.call1(Builtin::Softplus, n);
                     ("ln-sigmoid", g.neg(sp))
                 }
-                Node::Mul(half, sum) if g.is_num(half, 0.5) => {
-                    let u = exp_pair_sum(g, sum)?;
+                Node::Mul(half, sum) if g.is_num(half, 0.5) && exp_pair_sum(g, sum).is_some() => {
+                    let u = exp_pair_sum(g, sum).expect("checked");
                     ("ln-cosh", log_cosh(g, u))
+                }
+                Node::Mul(p, q) if positive(g, p) && positive(g, q) => {
+                    // ln(p * q) -> ln(p) + ln(q) for provably positive factors
+                    let (lp, lq) = (g.call1(Builtin::Ln, p), g.call1(Builtin::Ln, q));
+                    ("ln-product", g.plus(lp, lq))
                 }
                 _ => return None,
             }
@@ -140,6 +215,13 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             } else {
                 return None;
             }
+        }
+        Node::Sub(one, b) if g.is_num(one, 1.0) && ratio_to_hypot(g, b).is_some() => {
+            // 1 - (u / hypot(u, s))^2 -> (s / hypot(u, s))^2
+            let (h, s2) = ratio_to_hypot(g, b).expect("checked");
+            let two = g.num(2.0);
+            let q = g.over(s2, h);
+            ("one-minus-hypot-ratio", g.pow(q, two))
         }
         Node::Sub(one, b) if g.is_num(one, 1.0) => {
             if let Some(u) = call(g, b, Builtin::Exp) {

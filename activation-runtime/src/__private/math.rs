@@ -349,8 +349,7 @@ pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd); M]) 
         return p;
     }
     let nan_in = f.iter().chain(t.iter().map(|(v, _)| v)).any(|v| v.is_nan());
-    let inf_arg = t.iter().any(|(_, u)| u.0.is_infinite());
-    if nan_in || inf_arg {
+    if nan_in {
         p
     } else {
         scaled(f, t)
@@ -415,6 +414,7 @@ fn frexp(v: f64) -> (f64, i32) {
 /// - `±inf` when the values grow steadily (same sign, each larger than the last, tenfold in all);
 /// - else the value of the longest run of consecutive stand-ins that agree (to 1e-12), when the
 ///   run has two or more (stand-ins beyond the run may overflow on the way);
+/// - else 0 when the values shrink steadily toward it (`sin(x) / x` at `inf`);
 /// - else NaN: there is no limit (`sin(x)` at `inf`).
 pub fn limit<const N: usize, const K: usize>(
     f: impl Fn([f64; N]) -> [f64; K],
@@ -435,6 +435,12 @@ fn settle(seq: &[f64]) -> f64 {
         && vals[vals.len() - 1].abs() >= 10.0 * vals[0].abs().max(1.0);
     if growing {
         return vals[0].signum() * f64::INFINITY;
+    }
+    let shrinking = vals.len() >= 3
+        && vals.windows(2).all(|w| w[1].abs() <= 1e-3 * w[0].abs())
+        && vals[vals.len() - 1].abs() < 1e-100;
+    if shrinking {
+        return 0.0;
     }
     let (mut best, mut best_len, mut i) = (f64::NAN, 1, 0);
     while i < vals.len() {

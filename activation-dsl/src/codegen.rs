@@ -355,6 +355,14 @@ impl<'g> Emitter<'g> {
         }
     }
 
+    /// `u` for a node `sigmoid(u)` whose argument is plain f64 (not double-double).
+    fn sigmoid_arg(&self, n: Id) -> Option<Id> {
+        match self.g.node(n) {
+            Node::Call(Builtin::Sigmoid, a) if !self.needs_dd(a[0]) => Some(a[0]),
+            _ => None,
+        }
+    }
+
     /// `let` statements for the shared subexpressions of `roots`, and one expression per root.
     fn block(mut self, roots: &[Id]) -> (TokenStream, Vec<TokenStream>) {
         let order = self.g.reachable(roots);
@@ -367,6 +375,17 @@ impl<'g> Emitter<'g> {
         for r in roots {
             *uses.entry(*r).or_default() += 1;
         }
+        // sigmoid(u) and sigmoid(-u) together (every sigmoid derivative) come from one exp.
+        // first of the two -> (sigmoid(u), sigmoid(-u), u)
+        let mut pairs: HashMap<Id, (Id, Id, Id)> = HashMap::new();
+        for &n in &order {
+            let Some(u) = self.sigmoid_arg(n) else { continue };
+            let Node::Neg(v) = self.g.node(u) else { continue };
+            let pos = order.iter().copied().find(|m| self.sigmoid_arg(*m) == Some(*v));
+            if let Some(pos) = pos {
+                pairs.insert(pos.min(n), (pos, n, *v));
+            }
+        }
         let mut lets = TokenStream::new();
         let mut k = 0usize;
         for n in order {
@@ -375,6 +394,18 @@ impl<'g> Emitter<'g> {
                 node,
                 Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output
             );
+            if self.names.contains_key(&n) {
+                continue;
+            }
+            if let Some(&(pos, neg, u)) = pairs.get(&n) {
+                let u = self.expr(u);
+                let (a, b) = (format_ident!("{}{}", self.temp_prefix, k), format_ident!("{}{}", self.temp_prefix, k + 1));
+                k += 2;
+                lets.extend(quote! { let (#a, #b) = math::sigmoid_pair(#u); });
+                self.names.insert(pos, a);
+                self.names.insert(neg, b);
+                continue;
+            }
             if !leaf && uses.get(&n).copied().unwrap_or(0) > 1 {
                 let e = self.expr(n);
                 let name = format_ident!("{}{}", self.temp_prefix, k);

@@ -76,6 +76,19 @@ pub fn erfc(x: f64) -> f64 {
 pub fn sigmoid(x: f64) -> f64 {
     crate::sigmoid64(x)
 }
+/// `(sigmoid(u), sigmoid(-u))` from one exponential.
+#[inline(always)]
+pub fn sigmoid_pair(u: f64) -> (f64, f64) {
+    let e = (-u.abs()).exp();
+    let r = 1.0 / (1.0 + e);
+    if u >= 0.0 {
+        (r, e * r)
+    } else if u < 0.0 {
+        (e * r, r)
+    } else {
+        (u, u)
+    }
+}
 /// `ln(1 + e^x)` without overflow, accurate in both tails.
 #[inline(always)]
 pub fn softplus(x: f64) -> f64 {

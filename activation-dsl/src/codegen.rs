@@ -379,9 +379,16 @@ impl<'g> Emitter<'g> {
         // first of the two -> (sigmoid(u), sigmoid(-u), u)
         let mut pairs: HashMap<Id, (Id, Id, Id)> = HashMap::new();
         for &n in &order {
-            let Some(u) = self.sigmoid_arg(n) else { continue };
-            let Node::Neg(v) = self.g.node(u) else { continue };
-            let pos = order.iter().copied().find(|m| self.sigmoid_arg(*m) == Some(*v));
+            let Some(u) = self.sigmoid_arg(n) else {
+                continue;
+            };
+            let Node::Neg(v) = self.g.node(u) else {
+                continue;
+            };
+            let pos = order
+                .iter()
+                .copied()
+                .find(|m| self.sigmoid_arg(*m) == Some(*v));
             if let Some(pos) = pos {
                 pairs.insert(pos.min(n), (pos, n, *v));
             }
@@ -399,7 +406,10 @@ impl<'g> Emitter<'g> {
             }
             if let Some(&(pos, neg, u)) = pairs.get(&n) {
                 let u = self.expr(u);
-                let (a, b) = (format_ident!("{}{}", self.temp_prefix, k), format_ident!("{}{}", self.temp_prefix, k + 1));
+                let (a, b) = (
+                    format_ident!("{}{}", self.temp_prefix, k),
+                    format_ident!("{}{}", self.temp_prefix, k + 1),
+                );
                 k += 2;
                 lets.extend(quote! { let (#a, #b) = math::sigmoid_pair(#u); });
                 self.names.insert(pos, a);

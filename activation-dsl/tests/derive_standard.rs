@@ -7,6 +7,9 @@
 //! numerically by the tests below, so a change of wording shows up as a readable diff while a
 //! change of meaning fails twice.
 
+mod common;
+use common::ridders;
+
 use activation_dsl::builtins::Builtin;
 use activation_dsl::derive::{derive_item, Derived};
 use activation_dsl::ir::{Graph, Id, Node};
@@ -401,38 +404,6 @@ fn the_derivatives_a_person_would_recognise() {
 // ---------------------------------------------------------------------------------------------
 // Numerics
 // ---------------------------------------------------------------------------------------------
-
-/// Ridders' extrapolation of central differences (Numerical Recipes `dfridr`): the derivative
-/// and an estimate of its error.
-fn ridders(f: &dyn Fn(f64) -> f64, x: f64, h: f64) -> (f64, f64) {
-    const CON: f64 = 1.4;
-    const CON2: f64 = CON * CON;
-    const N: usize = 10;
-    let mut t = [[0.0f64; N]; N];
-    let mut hh = h;
-    t[0][0] = (f(x + hh) - f(x - hh)) / (2.0 * hh);
-    let (mut ans, mut err) = (t[0][0], f64::INFINITY);
-    for i in 1..N {
-        hh /= CON;
-        t[0][i] = (f(x + hh) - f(x - hh)) / (2.0 * hh);
-        let mut fac = CON2;
-        for j in 1..=i {
-            t[j][i] = (t[j - 1][i] * fac - t[j - 1][i - 1]) / (fac - 1.0);
-            fac *= CON2;
-            let e = (t[j][i] - t[j - 1][i])
-                .abs()
-                .max((t[j][i] - t[j - 1][i - 1]).abs());
-            if e <= err {
-                err = e;
-                ans = t[j][i];
-            }
-        }
-        if (t[i][i] - t[i - 1][i - 1]).abs() >= 2.0 * err {
-            break;
-        }
-    }
-    (ans, err)
-}
 
 /// Pairs of values whose order flips at a kink: both sides of every comparison, both arguments
 /// of `max`, and the argument of `abs`/`sign` against 0.

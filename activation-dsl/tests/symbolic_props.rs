@@ -18,6 +18,9 @@
 //! The number of cases is 600 (override with `PROPTEST_CASES`); it runs in a few seconds in a
 //! debug build.
 
+mod common;
+use common::ridders;
+
 use activation_dsl::builtins::Builtin;
 use activation_dsl::diff::diff;
 use activation_dsl::ir::{Graph, Id, Node};
@@ -118,38 +121,6 @@ const H0: f64 = 5e-4;
 
 /// Values larger than this are "huge": near a pole, or an `exp` of something large. Skipped.
 const HUGE: f64 = 1e6;
-
-/// Ridders' extrapolation of central differences (Numerical Recipes `dfridr`): the derivative
-/// and an estimate of its error.
-fn ridders(f: &dyn Fn(f64) -> f64, x: f64, h: f64) -> (f64, f64) {
-    const CON: f64 = 1.4;
-    const CON2: f64 = CON * CON;
-    const N: usize = 10;
-    let mut t = [[0.0f64; N]; N];
-    let mut hh = h;
-    t[0][0] = (f(x + hh) - f(x - hh)) / (2.0 * hh);
-    let (mut ans, mut err) = (t[0][0], f64::INFINITY);
-    for i in 1..N {
-        hh /= CON;
-        t[0][i] = (f(x + hh) - f(x - hh)) / (2.0 * hh);
-        let mut fac = CON2;
-        for j in 1..=i {
-            t[j][i] = (t[j - 1][i] * fac - t[j - 1][i - 1]) / (fac - 1.0);
-            fac *= CON2;
-            let e = (t[j][i] - t[j - 1][i])
-                .abs()
-                .max((t[j][i] - t[j - 1][i - 1]).abs());
-            if e <= err {
-                err = e;
-                ans = t[j][i];
-            }
-        }
-        if (t[i][i] - t[i - 1][i - 1]).abs() >= 2.0 * err {
-            break;
-        }
-    }
-    (ans, err)
-}
 
 /// A pair of values whose order must not change across a stencil: the two sides of a
 /// comparison, of a `max`/`min`/`clamp`, or a value and 0 (the argument of `abs` and `sign`,

@@ -17,6 +17,9 @@
 //! - round trip: every expected text, parsed again and printed, prints identically (the text
 //!   form is canonical) and, parsed into the graph it came from, is the very same node.
 
+mod common;
+use common::ridders;
+
 use activation_dsl::diff::diff;
 use activation_dsl::ir::{Graph, Id, Node};
 use activation_dsl::lower::{parse_expr, IrExpr};
@@ -89,39 +92,6 @@ fn inputs_at(g: &Graph, x: f64) -> Vec<f64> {
 
 /// Sample points for `x`, away from 0, ±0.5, ±1, 6, `a`, `b` and every other kink of the rows.
 const XS: &[f64] = &[-1.73, -0.61, 0.37, 0.83, 1.49, 2.21];
-
-/// Ridders' extrapolation of central differences (Numerical Recipes `dfridr`): the derivative
-/// of `f` at `x` and an estimate of its error. The initial step `h` is the widest the stencil
-/// gets.
-fn ridders(f: &dyn Fn(f64) -> f64, x: f64, h: f64) -> (f64, f64) {
-    const CON: f64 = 1.4;
-    const CON2: f64 = CON * CON;
-    const N: usize = 10;
-    let mut a = [[0.0f64; N]; N];
-    let mut hh = h;
-    a[0][0] = (f(x + hh) - f(x - hh)) / (2.0 * hh);
-    let (mut ans, mut err) = (a[0][0], f64::INFINITY);
-    for i in 1..N {
-        hh /= CON;
-        a[0][i] = (f(x + hh) - f(x - hh)) / (2.0 * hh);
-        let mut fac = CON2;
-        for j in 1..=i {
-            a[j][i] = (a[j - 1][i] * fac - a[j - 1][i - 1]) / (fac - 1.0);
-            fac *= CON2;
-            let e = (a[j][i] - a[j - 1][i])
-                .abs()
-                .max((a[j][i] - a[j - 1][i - 1]).abs());
-            if e <= err {
-                err = e;
-                ans = a[j][i];
-            }
-        }
-        if (a[i][i] - a[i - 1][i - 1]).abs() >= 2.0 * err {
-            break;
-        }
-    }
-    (ans, err)
-}
 
 /// Checks `d` against a numerical derivative of `f` (both ids of `g`) at every sample point
 /// where `f` is finite; returns how many points were checked. Tolerance: a wrong rule (sign,

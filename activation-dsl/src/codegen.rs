@@ -355,6 +355,99 @@ impl<'g> Emitter<'g> {
         }
     }
 
+    /// A root that is a sum or difference of terms that may cancel, built only from what
+    /// double-double arithmetic covers (`+ - * /`, squares, `exp`, `ln`, `sigmoid`, `softplus`,
+    /// `tanh`): emitted
+    /// through `math::refine_sum`, which re-evaluates it in double-double where it cancels.
+    fn refined(&self, id: Id) -> TokenStream {
+        let (a, b, sub) = match self.g.node(id) {
+            Node::Add(a, b) => (*a, *b, false),
+            Node::Sub(a, b) => (*a, *b, true),
+            _ => return self.expr(id),
+        };
+        let exact = match self.ddd(id) {
+            Some(e) if self.has_transcendental(id) => e,
+            _ => return self.expr(id),
+        };
+        let ea = self.expr(a);
+        let eb = self.operand(b, R_UNARY);
+        let eb = if sub { quote!(-#eb) } else { eb };
+        quote!(math::refine_sum(#ea, #eb, || #exact))
+    }
+
+    fn has_transcendental(&self, id: Id) -> bool {
+        self.g
+            .reachable(&[id])
+            .iter()
+            .any(|n| matches!(self.g.node(*n), Node::Call(..)))
+    }
+
+    /// `id` evaluated entirely in double-double (no sharing, no f64 shortcuts), if every node
+    /// is covered.
+    fn ddd(&self, id: Id) -> Option<TokenStream> {
+        let g = self.g;
+        Some(match g.node(id) {
+            Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output => {
+                let v = self.leaf_or_const(id);
+                quote!(math::dd(#v))
+            }
+            Node::Neg(a) => {
+                let a = self.ddd(*a)?;
+                quote!(math::dd_neg(#a))
+            }
+            Node::Add(a, b) => {
+                let (a, b) = (self.ddd(*a)?, self.ddd(*b)?);
+                quote!(math::dd_add(#a, #b))
+            }
+            Node::Sub(a, b) => {
+                let (a, b) = (self.ddd(*a)?, self.ddd(*b)?);
+                quote!(math::dd_sub(#a, #b))
+            }
+            Node::Mul(a, b) => {
+                let (a, b) = (self.ddd(*a)?, self.ddd(*b)?);
+                quote!(math::dd_mul(#a, #b))
+            }
+            Node::Div(a, b) => {
+                let (a, b) = (self.ddd(*a)?, self.ddd(*b)?);
+                quote!(math::dd_div(#a, #b))
+            }
+            Node::Pow(a, n) if g.is_num(*n, 2.0) => {
+                let a = self.ddd(*a)?;
+                quote!({ let p = #a; math::dd_mul(p, p) })
+            }
+            Node::Call(Builtin::Exp, a) => {
+                let a = self.ddd(a[0])?;
+                quote!(math::exp_ddd(#a))
+            }
+            Node::Call(Builtin::Sigmoid, a) => {
+                let a = self.ddd(a[0])?;
+                quote!(math::sigmoid_ddd(#a))
+            }
+            Node::Call(Builtin::Softplus, a) => {
+                let a = self.ddd(a[0])?;
+                quote!(math::softplus_ddd(#a))
+            }
+            Node::Call(Builtin::Tanh, a) => {
+                let a = self.ddd(a[0])?;
+                quote!(math::tanh_ddd(#a))
+            }
+            Node::Call(Builtin::Ln, a) => {
+                let a = self.ddd(a[0])?;
+                quote!(math::ln_ddd(#a))
+            }
+            Node::Call(Builtin::Sqrt, a) if g.as_num(a[0]).is_some() => {
+                let c = self.leaf_or_const(a[0]);
+                quote!(math::dd_sqrt(#c))
+            }
+            _ => return None,
+        })
+    }
+
+    /// A leaf or constant as plain f64 text (never a `let` name: double-double recomputes).
+    fn leaf_or_const(&self, id: Id) -> TokenStream {
+        self.prec_expr_unbound(id)
+    }
+
     /// `u` for a node `sigmoid(u)` whose argument is plain f64 (not double-double).
     fn sigmoid_arg(&self, n: Id) -> Option<Id> {
         match self.g.node(n) {
@@ -424,7 +517,7 @@ impl<'g> Emitter<'g> {
                 self.names.insert(n, name);
             }
         }
-        let outs = roots.iter().map(|r| self.expr(*r)).collect();
+        let outs = roots.iter().map(|r| self.refined(*r)).collect();
         (lets, outs)
     }
 
@@ -437,6 +530,16 @@ impl<'g> Emitter<'g> {
     fn operand(&self, id: Id, min: u8) -> TokenStream {
         let (t, p) = self.prec_expr(id);
         if p < min {
+            quote!((#t))
+        } else {
+            t
+        }
+    }
+
+    /// A leaf or a constant, in parentheses where it is negative.
+    fn prec_expr_unbound(&self, id: Id) -> TokenStream {
+        let (t, p) = self.prec_expr(id);
+        if p < R_ATOM {
             quote!((#t))
         } else {
             t

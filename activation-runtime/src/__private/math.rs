@@ -469,3 +469,100 @@ fn settle(seq: &[f64]) -> f64 {
     }
     best
 }
+
+// ---- Double-double evaluation next to a cancellation -----------------------------------------
+//
+// Next to an irrational zero of a derivative (silu' at x = -1.2785), its terms cancel and every
+// f64 form loses digits. Generated code checks for the cancellation (`|a + b|` small against
+// `|a| + |b|`) and then evaluates the whole expression in double-double, with the functions
+// below, which are accurate to about 1e-30.
+
+/// The value of a double-double, rounded to `f64`.
+#[inline(always)]
+pub fn dd_hi(a: Dd) -> f64 {
+    a.0 + a.1
+}
+
+/// `exp(a)` as a double-double: `a = k ln 2 + r`, `exp(r / 256)` by its Taylor series to the
+/// 11th power, squared eight times, scaled by `2^k`.
+#[cold]
+pub fn exp_ddd(a: Dd) -> Dd {
+    if !(a.0 > -700.0 && a.0 < 700.0) {
+        return (exp_dd(a), 0.0);
+    }
+    let k = (a.0 / core::f64::consts::LN_2).round();
+    let r = dd_sub(a, dd_mul((k, 0.0), LN2_DD));
+    let r = (r.0 / 256.0, r.1 / 256.0);
+    // Horner: 1 + r (1 + r/2 (1 + r/3 (… (1 + r/11))))
+    let mut p: Dd = (1.0, 0.0);
+    for n in (1..=11).rev() {
+        p = dd_add((1.0, 0.0), dd_div(dd_mul(r, p), (n as f64, 0.0)));
+    }
+    for _ in 0..8 {
+        p = dd_mul(p, p);
+    }
+    let scale = 2f64.powi(k as i32);
+    (p.0 * scale, p.1 * scale)
+}
+
+/// `sigmoid(a)` as a double-double.
+#[cold]
+pub fn sigmoid_ddd(a: Dd) -> Dd {
+    if a.0 >= 0.0 {
+        dd_div((1.0, 0.0), dd_add((1.0, 0.0), exp_ddd(dd_neg(a))))
+    } else {
+        let e = exp_ddd(a);
+        dd_div(e, dd_add((1.0, 0.0), e))
+    }
+}
+
+/// `a + b`, or, where the sum cancels (below 1/8 of `|a| + |b|`), `exact()`: the same sum
+/// evaluated in double-double.
+#[inline(always)]
+pub fn refine_sum(a: f64, b: f64, exact: impl FnOnce() -> Dd) -> f64 {
+    let s = a + b;
+    let size = a.abs() + b.abs();
+    if s.abs() < 0.125 * size && size.is_finite() {
+        let e = dd_hi(exact());
+        if e.is_finite() {
+            return e;
+        }
+    }
+    s
+}
+
+/// `ln(v)` for a positive double-double: one Newton step from the f64 logarithm,
+/// `y + v exp(-y) - 1`, doubles its 16 digits.
+#[cold]
+pub fn ln_ddd(v: Dd) -> Dd {
+    let y: Dd = (v.0.ln(), 0.0);
+    if !y.0.is_finite() {
+        return y;
+    }
+    let t = dd_sub(dd_mul(v, exp_ddd(dd_neg(y))), (1.0, 0.0));
+    dd_add(y, t)
+}
+
+/// `softplus(a)` as a double-double.
+#[cold]
+pub fn softplus_ddd(a: Dd) -> Dd {
+    if a.0 >= 0.0 {
+        dd_add(a, ln_ddd(dd_add((1.0, 0.0), exp_ddd(dd_neg(a)))))
+    } else {
+        ln_ddd(dd_add((1.0, 0.0), exp_ddd(a)))
+    }
+}
+
+/// `tanh(a)` as a double-double: `(1 - e) / (1 + e)` with `e = exp(-2|a|)`, signed.
+#[cold]
+pub fn tanh_ddd(a: Dd) -> Dd {
+    let neg = a.0 < 0.0;
+    let m = if neg { dd_neg(a) } else { a };
+    let e = exp_ddd(dd_mul((-2.0, 0.0), m));
+    let t = dd_div(dd_sub((1.0, 0.0), e), dd_add((1.0, 0.0), e));
+    if neg {
+        dd_neg(t)
+    } else {
+        t
+    }
+}

@@ -392,7 +392,7 @@ fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd); M]) -> f64
 }
 
 /// `ln(2)` as a double-double.
-const LN2_DD: Dd = (core::f64::consts::LN_2, 2.319046813846299558e-17);
+const LN2_DD: Dd = (core::f64::consts::LN_2, 2.319_046_813_846_299_6e-17);
 
 /// `ln(v)` for a positive finite `v`, as a double-double: `v = m 2^k` with `m` in `[1, 2)`, so
 /// `ln v = k ln 2 + ln m`, where `k ln 2` is exact to double-double precision and `ln m` is small

@@ -387,6 +387,7 @@ impl<'g> Emitter<'g> {
     fn ddd(&self, id: Id) -> Option<TokenStream> {
         let g = self.g;
         Some(match g.node(id) {
+            Node::Num(_) if g.low.contains_key(&id) => self.exact_const(id),
             Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output => {
                 let v = self.leaf_or_const(id);
                 quote!(math::dd(#v))
@@ -441,6 +442,21 @@ impl<'g> Emitter<'g> {
             }
             _ => return None,
         })
+    }
+
+    /// A constant with a low part, as the double-double literal `(hi, lo)`.
+    fn exact_const(&self, id: Id) -> TokenStream {
+        let (hi, lo) = self.g.exact(id).expect("a constant");
+        let lit = |v: f64| -> TokenStream {
+            let t: TokenStream = float_text(v.abs()).parse().expect("a float literal");
+            if v.is_sign_negative() {
+                quote!(-#t)
+            } else {
+                t
+            }
+        };
+        let (h, l) = (lit(hi), lit(lo));
+        quote!((#h, #l))
     }
 
     /// A leaf or constant as plain f64 text (never a `let` name: double-double recomputes).
@@ -746,6 +762,7 @@ impl<'g> Emitter<'g> {
                 let c = self.expr(a[0]);
                 quote!(math::dd_sqrt(#c))
             }
+            Node::Num(_) if g.low.contains_key(&id) => self.exact_const(id),
             _ => {
                 let e = self.expr(id);
                 quote!(math::dd(#e))

@@ -170,6 +170,9 @@ pub struct Graph {
     /// Expressions known to be nonzero wherever the item is defined (the divisors of its
     /// forward formula), which the simplifier may cancel.
     pub nonzero: std::collections::HashSet<Id>,
+    /// The low part of constants that are not exact in `f64` (`pi`, `0.1`, `2 / sqrt(pi)`): the
+    /// constant is `hi + lo` to about 32 digits. Absent means exact.
+    pub low: HashMap<Id, f64>,
 }
 
 impl Graph {
@@ -218,6 +221,22 @@ impl Graph {
     /// A constant. `-0.0` is kept apart from `0.0`.
     pub fn num(&mut self, v: f64) -> Id {
         self.add(Node::Num(v.to_bits()))
+    }
+
+    /// A constant given as a double-double `hi + lo` (the first low part recorded for a value
+    /// is kept).
+    pub fn num_dd(&mut self, v: crate::dd::Dd) -> Id {
+        let id = self.num(v.0);
+        if v.1 != 0.0 && v.1.is_finite() {
+            self.low.entry(id).or_insert(v.1);
+        }
+        id
+    }
+
+    /// A constant's value as a double-double.
+    pub fn exact(&self, id: Id) -> Option<crate::dd::Dd> {
+        self.as_num(id)
+            .map(|v| (v, self.low.get(&id).copied().unwrap_or(0.0)))
     }
 
     /// The constant value of a node, if it is one.
@@ -355,7 +374,11 @@ impl Graph {
                 Node::Param(i) => params[*i as usize],
                 node => {
                     let kids: Vec<Id> = node.children().iter().map(|c| map[c]).collect();
-                    self.add(node.with_children(&kids))
+                    let id = self.add(node.with_children(&kids));
+                    if let Some(lo) = other.low.get(&n) {
+                        self.low.entry(id).or_insert(*lo);
+                    }
+                    id
                 }
             };
             map.insert(n, new);

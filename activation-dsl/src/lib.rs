@@ -41,6 +41,7 @@ pub mod valid;
 pub use diag::Diagnostic;
 pub use module::Module;
 pub mod codegen;
+pub mod dd;
 pub mod derive;
 pub mod diff;
 pub mod expand;

@@ -85,12 +85,16 @@ impl Lower<'_> {
         env: &mut HashMap<String, Id>,
     ) -> Result<Id, Diagnostic> {
         Ok(match &e.kind {
-            ExprKind::Number(_, v) => self.g.num(*v),
+            ExprKind::Number(text, v) => self.g.num_dd(crate::dd::decimal(text, *v)),
             ExprKind::Paren(inner) => self.expr(module, inner, env)?,
             ExprKind::Name(n) => match env.get(n) {
                 Some(id) => *id,
                 None => match CONSTANTS.iter().find(|(c, _)| c == n) {
-                    Some((_, v)) => self.g.num(*v),
+                    Some((c, v)) => match *c {
+                        "pi" => self.g.num_dd(crate::dd::PI),
+                        "e" => self.g.num_dd(crate::dd::E),
+                        _ => self.g.num(*v),
+                    },
                     None if self.auto_inputs => {
                         let i = self.g.inputs.len();
                         self.g.inputs.push(n.clone());
@@ -104,7 +108,10 @@ impl Lower<'_> {
             ExprKind::Unary { op, operand } => {
                 let a = self.expr(module, operand, env)?;
                 match (op, self.g.as_num(a)) {
-                    (UnOp::Neg, Some(v)) => self.g.num(-v),
+                    (UnOp::Neg, Some(_)) => {
+                        let d = self.g.exact(a).expect("a constant");
+                        self.g.num_dd(crate::dd::neg(d))
+                    }
                     (UnOp::Neg, None) => self.g.neg(a),
                     (UnOp::Not, _) => self.g.add(Node::Not(a)),
                 }

@@ -90,13 +90,13 @@ const EXPECTED: &[Expected] = &[
         d_params: &["if x > 0 { 0 } else { exp(x / alpha) - 1 - x * exp(x / alpha) / alpha }"],
         output_form: Some("if y > 0 { 1 } else { 1 + y / alpha }"),
     },
-    // selu: scale * alpha folded to 1.7580993408473766; slope scale on the right, scale alpha e^x = scale alpha + y on the left.
+    // selu: scale * alpha folded to 1.7580993408473768; slope scale on the right, scale alpha e^x = scale alpha + y on the left.
     Expected {
         name: "selu",
-        forward: "if x > 0 { 1.0507009873554805 * x } else { 1.7580993408473766 * (exp(x) - 1) }",
-        d_inputs: &["if x > 0 { 1.0507009873554805 } else { 1.7580993408473766 * exp(x) }"],
+        forward: "if x > 0 { 1.0507009873554805 * x } else { 1.7580993408473768 * (exp(x) - 1) }",
+        d_inputs: &["if x > 0 { 1.0507009873554805 } else { 1.7580993408473768 * exp(x) }"],
         d_params: &[],
-        output_form: Some("if y > 0 { 1.0507009873554805 } else { 1.7580993408473766 + y }"),
+        output_form: Some("if y > 0 { 1.0507009873554805 } else { 1.7580993408473768 + y }"),
     },
     // gelu: d/dx [x Phi(x)] = Phi(x) + x phi(x) with phi(x) = e^(-x^2/2)/sqrt(2 pi): 0.3989... = 1/sqrt(2 pi).
     Expected {
@@ -389,7 +389,7 @@ fn the_derivatives_a_person_would_recognise() {
     assert_eq!(h_of("softplus").as_deref(), Some("-expm1(-(beta * y))"));
     assert_eq!(
         h_of("selu").as_deref(),
-        Some("if y > 0 { 1.0507009873554805 } else { 1.7580993408473766 + y }")
+        Some("if y > 0 { 1.0507009873554805 } else { 1.7580993408473768 + y }")
     );
     assert_eq!(h_of("log_sigmoid").as_deref(), Some("-expm1(y)"));
     // gelu, silu, mish and hardswish cannot have one: they are not monotonic, so two inputs

@@ -34,7 +34,6 @@ use std::sync::OnceLock;
 #[rustfmt::skip]
 const KNOWN_MISSES: &[(&str, &str)] = &[
     ("gelu", "f64 f'"),
-    ("gelu_tanh", "f64 f"),
     ("gelu_tanh", "f64 f'"),
     ("snake", "f64 f'"),
     ("geglu", "f64 f"),
@@ -63,7 +62,6 @@ const KNOWN_MISSES: &[(&str, &str)] = &[
     ("tb_smish", "f64 f'"),
     ("tb_logish", "f64 f"),
     ("tb_serf", "f64 f"),
-    ("tb_gelu_tanh", "f64 f"),
     ("tb_gelu_tanh", "f64 f'"),
     ("tb_gelu_sigmoid", "f64 f'"),
     ("tb_snake", "f64 f"),

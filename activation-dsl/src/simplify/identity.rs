@@ -16,8 +16,9 @@ use crate::ir::{Graph, Id, Node};
 fn negated_coefficient(g: &mut Graph, t: Id) -> Option<Id> {
     match g.node(t).clone() {
         Node::Mul(a, b) => {
-            if let Some(c) = g.as_num(a).filter(|c| *c < 0.0) {
-                let pc = g.num(-c);
+            if g.as_num(a).is_some_and(|c| c < 0.0) {
+                let d = g.exact(a).expect("a constant");
+                let pc = g.num_dd(crate::dd::neg(d));
                 return Some(if g.is_num(pc, 1.0) { b } else { g.times(pc, b) });
             }
             let inner = negated_coefficient(g, a)?;
@@ -76,7 +77,10 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
         }
         Node::Neg(a) => match g.node(a).clone() {
             Node::Neg(x) => ("neg-neg", x),
-            Node::Num(bits) => ("neg-const", g.num(-f64::from_bits(bits))),
+            Node::Num(_) => {
+                let d = g.exact(a).expect("a constant");
+                ("neg-const", g.num_dd(crate::dd::neg(d)))
+            }
             Node::Sub(x, y) => ("neg-sub", g.minus(y, x)),
             _ => return None,
         },
@@ -93,7 +97,7 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             }
             (Node::Neg(x), _) => ("add-neg", g.minus(b, x)),
             (_, Node::Num(bits)) if f64::from_bits(bits) < 0.0 => {
-                let c = g.num(-f64::from_bits(bits));
+                let c = g.num_dd(crate::dd::neg(g.exact(b).expect("a constant")));
                 ("add-neg", g.minus(a, c))
             }
             _ => return None,
@@ -122,7 +126,7 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             }
             Node::Neg(y) => ("sub-neg", g.plus(a, y)),
             Node::Num(bits) if f64::from_bits(bits) < 0.0 => {
-                let c = g.num(-f64::from_bits(bits));
+                let c = g.num_dd(crate::dd::neg(g.exact(b).expect("a constant")));
                 ("sub-neg", g.plus(a, c))
             }
             _ => return None,

@@ -6,16 +6,18 @@
 //! `cancel` (`(a * c) / c -> a` where `c` divides the forward formula, so is nonzero wherever
 //! the item is defined).
 
+use crate::dd::{self, Dd};
 use crate::ir::{Graph, Id, Node};
 
-/// `t` as `(coefficient, term)`: `c * t` gives `(c, t)`, anything else `(1, itself)`.
-fn split(g: &Graph, id: Id) -> (f64, Id) {
+/// `t` as `(coefficient, term)`: `c * t` gives `(c, t)`, anything else `(1, itself)`. The
+/// coefficient is a double-double (constants keep their low parts through folding).
+fn split(g: &Graph, id: Id) -> (Dd, Id) {
     if let Node::Mul(a, b) = g.node(id) {
-        if let Some(c) = g.as_num(*a) {
+        if let Some(c) = g.exact(*a) {
             return (c, *b);
         }
     }
-    (1.0, id)
+    ((1.0, 0.0), id)
 }
 
 fn pos_int(v: Option<f64>) -> Option<f64> {
@@ -74,11 +76,14 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
                 return None;
             }
             let c = if matches!(node, Node::Add(..)) {
-                ca + cb
+                dd::add(ca, cb)
             } else {
-                ca - cb
+                dd::sub(ca, cb)
             };
-            let cn = g.num(c);
+            if !c.0.is_finite() {
+                return None;
+            }
+            let cn = g.num_dd(c);
             ("collect-terms", g.times(cn, ta))
         }
         Node::Mul(a, b) if a == b => {
@@ -94,9 +99,9 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             ("mul-div", g.over(ap, q))
         }
         Node::Mul(a, b) => {
-            if let (Some(c1), Node::Mul(x, t)) = (g.as_num(a), g.node(b).clone()) {
-                if let Some(c2) = g.as_num(x).filter(|c2| finite_nonzero(c1 * c2)) {
-                    let c = g.num(c1 * c2);
+            if let (Some(c1), Node::Mul(x, t)) = (g.exact(a), g.node(b).clone()) {
+                if let Some(c2) = g.exact(x).filter(|c2| finite_nonzero(c1.0 * c2.0)) {
+                    let c = g.num_dd(dd::mul(c1, c2));
                     g.fire("const-assoc");
                     return Some(g.times(c, t));
                 }
@@ -121,19 +126,19 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
                 .is_some_and(|v| v != 0.0 && v.is_finite() && v.abs().log2().fract() == 0.0) =>
         {
             // u / 2 -> 0.5 * u (a power of two: the reciprocal is exact)
-            let r = g.num(1.0 / g.as_num(c).expect("checked"));
+            let r = g.num_dd(dd::div((1.0, 0.0), g.exact(c).expect("checked")));
             ("div-pow2-to-mul", g.times(r, u))
         }
         Node::Div(a, b) => {
-            let c2 = g.as_num(b).filter(|c| *c != 0.0)?;
+            let c2 = g.exact(b).filter(|c| c.0 != 0.0)?;
             let (c1, t) = split(g, a);
-            if c1 == 1.0 && !matches!(g.node(a), Node::Mul(..)) {
+            if c1.0 == 1.0 && !matches!(g.node(a), Node::Mul(..)) {
                 return None;
             }
-            if !finite_nonzero(c1 / c2) {
+            if !finite_nonzero(c1.0 / c2.0) {
                 return None;
             }
-            let c = g.num(c1 / c2);
+            let c = g.num_dd(dd::div(c1, c2));
             ("const-assoc", g.times(c, t))
         }
         Node::Pow(q, two)

@@ -357,7 +357,7 @@ impl<'g> Emitter<'g> {
 
     /// A root that is a sum or difference of terms that may cancel, built only from what
     /// double-double arithmetic covers (`+ - * /`, squares, `exp`, `ln`, `sigmoid`, `softplus`,
-    /// `tanh`): emitted
+    /// `tanh`, `erf`, `erfc`): emitted
     /// through `math::refine_sum`, which re-evaluates it in double-double where it cancels.
     fn refined(&self, id: Id) -> TokenStream {
         let (a, b, sub) = match self.g.node(id) {
@@ -435,6 +435,14 @@ impl<'g> Emitter<'g> {
             Node::Call(Builtin::Ln, a) => {
                 let a = self.ddd(a[0])?;
                 quote!(math::ln_ddd(#a))
+            }
+            Node::Call(Builtin::Erf, a) => {
+                let a = self.ddd(a[0])?;
+                quote!(math::erf_ddd(#a))
+            }
+            Node::Call(Builtin::Erfc, a) => {
+                let a = self.ddd(a[0])?;
+                quote!(math::erfc_ddd(#a))
             }
             Node::Call(Builtin::Sqrt, a) if g.as_num(a[0]).is_some() => {
                 let c = self.leaf_or_const(a[0]);

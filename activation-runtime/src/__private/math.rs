@@ -575,7 +575,7 @@ const TWO_OVER_SQRT_PI_DD: Dd = (TWO_OVER_SQRT_PI, 1.533_545_961_316_588e-17);
 /// few hundred, well within double-double's 32 digits); beyond, the f64 value.
 #[cold]
 pub fn erf_ddd(a: Dd) -> Dd {
-    if !(a.0.abs() <= 2.5) {
+    if a.0.is_nan() || a.0.abs() > 2.5 {
         return (erf(a.0), 0.0);
     }
     let a2 = dd_mul(a, a);
@@ -596,7 +596,7 @@ pub fn erf_ddd(a: Dd) -> Dd {
 /// cancel there); beyond, the f64 value.
 #[cold]
 pub fn erfc_ddd(a: Dd) -> Dd {
-    if !(a.0.abs() <= 2.5) {
+    if a.0.is_nan() || a.0.abs() > 2.5 {
         return (erfc(a.0), 0.0);
     }
     dd_sub((1.0, 0.0), erf_ddd(a))

@@ -730,6 +730,7 @@ impl<'g> Emitter<'g> {
                 self.dd_able(*a) && matches!(self.g.as_num(*n), Some(2.0) | Some(3.0))
             }
             Node::Call(Builtin::Sqrt, a) => self.g.as_num(a[0]).is_some(),
+            Node::Call(Builtin::Exp, a) => self.dd_able(a[0]),
             _ => self.names.contains_key(&id),
         }
     }
@@ -771,6 +772,12 @@ impl<'g> Emitter<'g> {
                 quote!(math::dd_sqrt(#c))
             }
             Node::Num(_) if g.low.contains_key(&id) => self.exact_const(id),
+            // An exponential inside the argument (exp(x - exp(x))): its own rounding would be
+            // multiplied by the outer function, so it is taken in double-double too.
+            Node::Call(Builtin::Exp, a) if self.g.as_num(a[0]).is_none() => {
+                let a = self.dd(a[0]);
+                quote!(math::exp_ddd(#a))
+            }
             _ => {
                 let e = self.expr(id);
                 quote!(math::dd(#e))

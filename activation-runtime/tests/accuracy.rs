@@ -37,7 +37,6 @@ const KNOWN_MISSES: &[(&str, &str)] = &[
     ("snake", "f64 f'"),
     ("geglu", "f64 f"),
     ("geglu", "f64 f'"),
-    ("tb_cloglog", "f64 f'"),
     ("tb_leaky_relu", "f32 f'"),
     ("tb_leaky_relu", "f64 f'"),
     ("tb_isrlu", "f32 f'"),

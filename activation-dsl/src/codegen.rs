@@ -357,7 +357,7 @@ impl<'g> Emitter<'g> {
 
     /// A root that is a sum or difference of terms that may cancel, built only from what
     /// double-double arithmetic covers (`+ - * /`, squares, `exp`, `ln`, `sigmoid`, `softplus`,
-    /// `tanh`, `erf`, `erfc`): emitted
+    /// `tanh`, `erf`, `erfc`, `sin`, `cos`): emitted
     /// through `math::refine_sum`, which re-evaluates it in double-double where it cancels.
     fn refined(&self, id: Id) -> TokenStream {
         let (a, b, sub) = match self.g.node(id) {
@@ -439,6 +439,14 @@ impl<'g> Emitter<'g> {
             Node::Call(Builtin::Erf, a) => {
                 let a = self.ddd(a[0])?;
                 quote!(math::erf_ddd(#a))
+            }
+            Node::Call(Builtin::Sin, a) => {
+                let a = self.ddd(a[0])?;
+                quote!(math::sin_ddd(#a))
+            }
+            Node::Call(Builtin::Cos, a) => {
+                let a = self.ddd(a[0])?;
+                quote!(math::cos_ddd(#a))
             }
             Node::Call(Builtin::Erfc, a) => {
                 let a = self.ddd(a[0])?;

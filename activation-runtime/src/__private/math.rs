@@ -601,3 +601,46 @@ pub fn erfc_ddd(a: Dd) -> Dd {
     }
     dd_sub((1.0, 0.0), erf_ddd(a))
 }
+
+/// `pi / 2` as a double-double.
+const FRAC_PI_2_DD: Dd = (core::f64::consts::FRAC_PI_2, 6.123_233_995_736_766e-17);
+
+/// `(sin(a), cos(a))` as double-doubles: `a = k pi/2 + r` (the reduction in double-double, good
+/// for `|a|` up to about 1e15), then the Taylor series of `sin r` and `cos r` to `r^27`.
+#[cold]
+pub fn sin_cos_ddd(a: Dd) -> (Dd, Dd) {
+    if !(a.0.abs() < 1e15) {
+        return ((a.0.sin(), 0.0), (a.0.cos(), 0.0));
+    }
+    let k = (a.0 / core::f64::consts::FRAC_PI_2).round();
+    let r = dd_sub(a, dd_mul((k, 0.0), FRAC_PI_2_DD));
+    let r2 = dd_mul(r, r);
+    // sin r = r - r^3/3! + …, cos r = 1 - r^2/2! + …
+    let (mut s, mut c): (Dd, Dd) = (r, (1.0, 0.0));
+    let (mut ts, mut tc) = (r, (1.0, 0.0));
+    for n in 1..14 {
+        let (n2, n1) = ((2 * n) as f64, (2 * n + 1) as f64);
+        tc = dd_div(dd_neg(dd_mul(tc, r2)), ((n2 - 1.0) * n2, 0.0));
+        ts = dd_div(dd_neg(dd_mul(ts, r2)), (n2 * n1, 0.0));
+        c = dd_add(c, tc);
+        s = dd_add(s, ts);
+    }
+    match (k as i64).rem_euclid(4) {
+        0 => (s, c),
+        1 => (c, dd_neg(s)),
+        2 => (dd_neg(s), dd_neg(c)),
+        _ => (dd_neg(c), s),
+    }
+}
+
+/// `sin(a)` as a double-double.
+#[cold]
+pub fn sin_ddd(a: Dd) -> Dd {
+    sin_cos_ddd(a).0
+}
+
+/// `cos(a)` as a double-double.
+#[cold]
+pub fn cos_ddd(a: Dd) -> Dd {
+    sin_cos_ddd(a).1
+}

@@ -630,8 +630,12 @@ impl<'g> Emitter<'g> {
                     .map(|t| {
                         let u = self.tail_argument(*t).expect("a tail factor");
                         let v = self.expr(*t);
+                        let kind = match g.node(*t) {
+                            Node::Call(Builtin::Erfc, _) => quote!(math::Tail::Erfc),
+                            _ => quote!(math::Tail::Exp),
+                        };
                         let u = self.dd(u);
-                        quote!((#v, #u))
+                        quote!((#v, #u, #kind))
                     })
                     .collect();
                 (quote!(math::mul_tail([#(#fs),*], [#(#ts),*])), R_ATOM)
@@ -697,11 +701,12 @@ impl<'g> Emitter<'g> {
         Some((rest, tails))
     }
 
-    /// `u` when `id` is a factor that behaves like `exp(u)` as `u -> -inf`: `exp(u)`,
-    /// `sigmoid(u)`, `tanh(softplus(u))` (u not constant).
+    /// `u` when `id` is a factor with an exponential tail: `exp(u)`, `sigmoid(u)`,
+    /// `tanh(softplus(u))` (like `exp(u)` as `u -> -inf`) and `erfc(u)` (like
+    /// `exp(-u^2) / (u sqrt(pi))` as `u -> inf`), with `u` not constant.
     fn tail_argument(&self, id: Id) -> Option<Id> {
         let u = match self.g.node(id) {
-            Node::Call(Builtin::Exp | Builtin::Sigmoid, a) => a[0],
+            Node::Call(Builtin::Exp | Builtin::Sigmoid | Builtin::Erfc, a) => a[0],
             Node::Call(Builtin::Tanh, a) => match self.g.node(a[0]) {
                 Node::Call(Builtin::Softplus, b) => b[0],
                 _ => return None,

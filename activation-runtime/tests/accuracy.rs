@@ -35,8 +35,6 @@ use std::sync::OnceLock;
 const KNOWN_MISSES: &[(&str, &str)] = &[
     ("gelu_tanh", "f64 f'"),
     ("snake", "f64 f'"),
-    ("geglu", "f64 f"),
-    ("geglu", "f64 f'"),
     ("tb_leaky_relu", "f32 f'"),
     ("tb_leaky_relu", "f64 f'"),
     ("tb_isrlu", "f32 f'"),
@@ -66,8 +64,6 @@ const KNOWN_MISSES: &[(&str, &str)] = &[
     ("tb_snake", "f64 f'"),
     ("tb_sinc", "f32 f'"),
     ("tb_sinc", "f64 f'"),
-    ("tb_geglu", "f64 f"),
-    ("tb_geglu", "f64 f'"),
 ];
 
 const SPECIAL: &str = " special";

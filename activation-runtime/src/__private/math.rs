@@ -347,21 +347,33 @@ pub fn erfc_dd(a: Dd) -> f64 {
 /// The smallest positive normal `f64`.
 const MIN_NORMAL: f64 = f64::MIN_POSITIVE;
 
-/// `f[0] * … * f[N-1] * t[0] * … * t[M-1]`, where each `t` is `(value, u)`: a computed factor
-/// that behaves like `exp(u)` as `u -> -inf` (`exp(u)`, `sigmoid(u)`, `tanh(softplus(u))`), with
-/// its argument. Where some factor leaves the normal range, or the product overflows (or meets
-/// `inf * 0`), the product is `± exp(sum ln|f| + sum ln t)`, the sum in double-double, with
-/// `ln t = u` for a factor below the normal range.
+/// How a tail factor behaves where it leaves the normal range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tail {
+    /// Like `exp(u)` as `u -> -inf` (`exp`, `sigmoid`, `tanh(softplus(u))`): `ln t = u`.
+    Exp,
+    /// `erfc(u)` as `u -> inf`: `ln t = -u^2 - ln(u sqrt(pi)) + ln(1 - 1/(2u^2) + …)`.
+    Erfc,
+}
+
+/// `f[0] * … * f[N-1] * t[0] * … * t[M-1]`, where each `t` is `(value, u, kind)`: a computed
+/// factor with an exponential tail, its argument, and how it behaves there. Where some factor
+/// leaves the normal range, or the product overflows (or meets `inf * 0`), the product is
+/// `± exp(sum ln|f| + sum ln t)`, the sum in double-double, with `ln t` from the tail's
+/// asymptotics for a factor below the normal range.
 #[inline(always)]
-pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd); M]) -> f64 {
+pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M]) -> f64 {
     let p = t
         .iter()
-        .fold(f.iter().product::<f64>(), |acc, (v, _)| acc * v);
-    let normal = t.iter().all(|(v, _)| *v >= MIN_NORMAL);
+        .fold(f.iter().product::<f64>(), |acc, (v, _, _)| acc * v);
+    let normal = t.iter().all(|(v, _, _)| *v >= MIN_NORMAL);
     if normal && p.is_finite() {
         return p;
     }
-    let nan_in = f.iter().chain(t.iter().map(|(v, _)| v)).any(|v| v.is_nan());
+    let nan_in = f
+        .iter()
+        .chain(t.iter().map(|(v, _, _)| v))
+        .any(|v| v.is_nan());
     if nan_in {
         p
     } else {
@@ -370,12 +382,12 @@ pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd); M]) 
 }
 
 #[cold]
-fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd); M]) -> f64 {
+fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M]) -> f64 {
     let mut sign = 1.0;
     let mut arg: Dd = (0.0, 0.0);
     for v in f
         .into_iter()
-        .chain(t.iter().map(|(v, _)| *v).filter(|v| *v >= MIN_NORMAL))
+        .chain(t.iter().map(|(v, _, _)| *v).filter(|v| *v >= MIN_NORMAL))
     {
         if v == 0.0 {
             return 0.0;
@@ -383,12 +395,34 @@ fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd); M]) -> f64
         sign *= v.signum();
         arg = dd_add(arg, ln_dd(v.abs()));
     }
-    for (v, u) in t {
+    for (v, u, kind) in t {
         if v < MIN_NORMAL {
-            arg = dd_add(arg, u);
+            let l = match kind {
+                Tail::Exp => u,
+                Tail::Erfc => log_erfc_tail(u),
+            };
+            arg = dd_add(arg, l);
         }
     }
     sign * exp_dd(arg)
+}
+
+/// `ln(erfc(u))` for `u > 26` (where `erfc(u)` is below the normal range), from the asymptotic
+/// series `erfc(u) = exp(-u^2) / (u sqrt(pi)) (1 - 1/(2u^2) + 3/(2u^2)^2 - 15/(2u^2)^3 + …)`.
+#[cold]
+fn log_erfc_tail(u: Dd) -> Dd {
+    if !(u.0 > 26.0) {
+        return (erfc(u.0).ln(), 0.0);
+    }
+    let q = 1.0 / (2.0 * u.0 * u.0);
+    let (mut term, mut series) = (1.0, 1.0);
+    for k in 1..12 {
+        term *= -((2 * k - 1) as f64) * q;
+        series += term;
+    }
+    let ln_sqrt_pi = 0.572_364_942_924_700_1;
+    let rest = -(u.0.ln() + ln_sqrt_pi) + series.ln();
+    dd_add(dd_neg(dd_mul(u, u)), (rest, 0.0))
 }
 
 /// `ln(2)` as a double-double.

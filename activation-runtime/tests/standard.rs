@@ -100,11 +100,7 @@ fn worst<A: Activation<f64> + Activation<f32>>(name: &str, a: &A) -> [(f64, f64)
 
 /// What still misses the bar at ordinary points, and why (also in the README's table). The index
 /// is into ["f64 f", "f64 f'", "f32 f", "f32 f'"].
-const KNOWN_MISSES: &[(&str, usize)] = &[
-    // snake' = 1 + 2 sin(x) cos(x) has double zeros at x = -pi/4 + k pi; next to them every
-    // fixed-precision form cancels: 23 ULP at x = 14.75.
-    ("snake", 1),
-];
+const KNOWN_MISSES: &[(&str, usize)] = &[];
 
 #[test]
 fn standard_set_matches_mpmath_at_ordinary_points() {

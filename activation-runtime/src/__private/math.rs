@@ -411,7 +411,7 @@ fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M]) 
 /// series `erfc(u) = exp(-u^2) / (u sqrt(pi)) (1 - 1/(2u^2) + 3/(2u^2)^2 - 15/(2u^2)^3 + …)`.
 #[cold]
 fn log_erfc_tail(u: Dd) -> Dd {
-    if !(u.0 > 26.0) {
+    if u.0.is_nan() || u.0 <= 26.0 {
         return (erfc(u.0).ln(), 0.0);
     }
     let q = 1.0 / (2.0 * u.0 * u.0);
@@ -643,7 +643,7 @@ const FRAC_PI_2_DD: Dd = (core::f64::consts::FRAC_PI_2, 6.123_233_995_736_766e-1
 /// for `|a|` up to about 1e15), then the Taylor series of `sin r` and `cos r` to `r^27`.
 #[cold]
 pub fn sin_cos_ddd(a: Dd) -> (Dd, Dd) {
-    if !(a.0.abs() < 1e15) {
+    if a.0.is_nan() || a.0.abs() >= 1e15 {
         return ((a.0.sin(), 0.0), (a.0.cos(), 0.0));
     }
     let k = (a.0 / core::f64::consts::FRAC_PI_2).round();

@@ -33,7 +33,6 @@ use std::sync::OnceLock;
 /// `cargo run --release --example accuracy` shows the worst points of each.
 #[rustfmt::skip]
 const KNOWN_MISSES: &[(&str, &str)] = &[
-    ("gelu_tanh", "f64 f'"),
     ("snake", "f64 f'"),
     ("tb_leaky_relu", "f32 f'"),
     ("tb_leaky_relu", "f64 f'"),
@@ -51,15 +50,11 @@ const KNOWN_MISSES: &[(&str, &str)] = &[
     ("tb_soft_clipping", "f32 f'"),
     ("tb_soft_clipping", "f64 f"),
     ("tb_soft_clipping", "f64 f'"),
-    ("tb_tanh_exp", "f32 f'"),
     ("tb_tanh_exp", "f64 f"),
-    ("tb_tanh_exp", "f64 f'"),
     ("tb_smish", "f64 f"),
     ("tb_smish", "f64 f'"),
     ("tb_logish", "f64 f"),
     ("tb_serf", "f64 f"),
-    ("tb_gelu_tanh", "f64 f'"),
-    ("tb_gelu_sigmoid", "f64 f'"),
     ("tb_snake", "f64 f"),
     ("tb_snake", "f64 f'"),
     ("tb_sinc", "f32 f'"),

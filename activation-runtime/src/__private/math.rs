@@ -396,6 +396,17 @@ fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M]) 
         arg = dd_add(arg, ln_dd(v.abs()));
     }
     for (v, u, kind) in t {
+        // An exponential tail at an infinite argument (its argument overflowed) outweighs any
+        // factor that overflowed on the way: the product is 0.
+        let vanished = match kind {
+            Tail::Exp => u.0 == f64::NEG_INFINITY,
+            Tail::Erfc => u.0 == f64::INFINITY,
+        };
+        if v < MIN_NORMAL && vanished {
+            return 0.0 * sign;
+        }
+    }
+    for (v, u, kind) in t {
         if v < MIN_NORMAL {
             let l = match kind {
                 Tail::Exp => u,

@@ -416,41 +416,10 @@ impl<'g> Emitter<'g> {
                 let a = self.ddd(*a)?;
                 quote!({ let p = #a; math::dd_mul(p, p) })
             }
-            Node::Call(Builtin::Exp, a) => {
+            Node::Call(f, a) if a.len() == 1 && ddd_function(*f).is_some() => {
+                let m = format_ident!("{}", ddd_function(*f).expect("checked"));
                 let a = self.ddd(a[0])?;
-                quote!(math::exp_ddd(#a))
-            }
-            Node::Call(Builtin::Sigmoid, a) => {
-                let a = self.ddd(a[0])?;
-                quote!(math::sigmoid_ddd(#a))
-            }
-            Node::Call(Builtin::Softplus, a) => {
-                let a = self.ddd(a[0])?;
-                quote!(math::softplus_ddd(#a))
-            }
-            Node::Call(Builtin::Tanh, a) => {
-                let a = self.ddd(a[0])?;
-                quote!(math::tanh_ddd(#a))
-            }
-            Node::Call(Builtin::Ln, a) => {
-                let a = self.ddd(a[0])?;
-                quote!(math::ln_ddd(#a))
-            }
-            Node::Call(Builtin::Erf, a) => {
-                let a = self.ddd(a[0])?;
-                quote!(math::erf_ddd(#a))
-            }
-            Node::Call(Builtin::Sin, a) => {
-                let a = self.ddd(a[0])?;
-                quote!(math::sin_ddd(#a))
-            }
-            Node::Call(Builtin::Cos, a) => {
-                let a = self.ddd(a[0])?;
-                quote!(math::cos_ddd(#a))
-            }
-            Node::Call(Builtin::Erfc, a) => {
-                let a = self.ddd(a[0])?;
-                quote!(math::erfc_ddd(#a))
+                quote!(math::#m(#a))
             }
             Node::Call(Builtin::Sqrt, a) if g.as_num(a[0]).is_some() => {
                 let c = self.leaf_or_const(a[0]);
@@ -905,6 +874,23 @@ fn nan_at_infinity(g: &Graph, roots: &[Id], n_inputs: usize, defaults: &[f64]) -
         g.eval(roots, p, defaults, f64::NAN)
             .iter()
             .any(|v| v.is_nan())
+    })
+}
+
+/// The version of a built-in that takes and returns a double-double (accurate to about 1e-30),
+/// for re-evaluating a cancelling sum.
+fn ddd_function(f: Builtin) -> Option<&'static str> {
+    Some(match f {
+        Builtin::Exp => "exp_ddd",
+        Builtin::Ln => "ln_ddd",
+        Builtin::Sigmoid => "sigmoid_ddd",
+        Builtin::Softplus => "softplus_ddd",
+        Builtin::Tanh => "tanh_ddd",
+        Builtin::Erf => "erf_ddd",
+        Builtin::Erfc => "erfc_ddd",
+        Builtin::Sin => "sin_ddd",
+        Builtin::Cos => "cos_ddd",
+        _ => return None,
     })
 }
 

@@ -45,6 +45,10 @@ pub enum Builtin {
     Hypot,
     /// `tanhshrink(u)` = `u - tanh(u)`, without cancellation near 0.
     Tanhshrink,
+    /// `sin2(u)` = `sin(2u)`, also where `2u` overflows (`2 sin(u) cos(u)` there).
+    Sin2,
+    /// `cos2(u)` = `cos(2u)`, also where `2u` overflows.
+    Cos2,
 }
 
 /// One row of the table.
@@ -90,6 +94,8 @@ pub const BUILTINS: &[BuiltinInfo] = &[
     row(Builtin::Pow, "pow", 2, "pow(a, b) = a ^ b", &["v * u^(v - 1)", "u^v * ln(u)"]),
     row(Builtin::Hypot, "hypot", 2, "sqrt(a^2 + b^2) without overflow", &["u / hypot(u, v)", "v / hypot(u, v)"]),
     row(Builtin::Tanhshrink, "tanhshrink", 1, "u - tanh(u) without cancellation near 0", &["tanh(u)^2"]),
+    row(Builtin::Sin2, "sin2", 1, "sin(2u), also where 2u overflows", &["2 * cos2(u)"]),
+    row(Builtin::Cos2, "cos2", 1, "cos(2u), also where 2u overflows", &["-2 * sin2(u)"]),
 ];
 
 const fn row(
@@ -158,6 +164,8 @@ impl Builtin {
             Builtin::Pow => "d-pow",
             Builtin::Hypot => "d-hypot",
             Builtin::Tanhshrink => "d-tanhshrink",
+            Builtin::Sin2 => "d-sin2",
+            Builtin::Cos2 => "d-cos2",
         }
     }
 
@@ -219,6 +227,20 @@ impl Builtin {
             Builtin::Pow => u.powf(a[1]),
             Builtin::Hypot => u.hypot(a[1]),
             Builtin::Tanhshrink => tanhshrink(u),
+            Builtin::Sin2 => {
+                if (2.0 * u).is_finite() {
+                    (2.0 * u).sin()
+                } else {
+                    2.0 * u.sin() * u.cos()
+                }
+            }
+            Builtin::Cos2 => {
+                if (2.0 * u).is_finite() {
+                    (2.0 * u).cos()
+                } else {
+                    (u.cos() - u.sin()) * (u.cos() + u.sin())
+                }
+            }
         }
     }
 }

@@ -21,6 +21,8 @@
 //! | `ln-cosh` | `ln((exp(u) + exp(-u)) / 2)` -> a form that neither overflows nor cancels |
 //! | `sqrt-sum-of-squares` | `sqrt(c + u^2) -> hypot(u, sqrt(c))` for a constant `c > 0` (no overflow of `u^2`); for a parameter, under `if p >= 0` |
 //! | `exp-product` | `exp(u) * exp(v) -> exp(u + v)` |
+//! | `double-angle` | `2 * cos(u) * sin(u) -> sin2(u)` (`sin(2u)`, also where `2u` overflows) |
+//! | `one-plus-sin` | `1 + sin(u) -> if sin(u) < 0 { cos(u)^2 / (1 - sin(u)) } else { 1 + sin(u) }` |
 //! | `half-into-sum` | `0.5 * (a + b) -> 0.5 * a + 0.5 * b` (exact; `a + b` cannot overflow) |
 //! | `ln-product` | `ln(p * q) -> ln(p) + ln(q)` for provably positive factors |
 //! | `one-minus-hypot-ratio` | `1 - (u / hypot(u, s))^2 -> (s / hypot(u, s))^2` |
@@ -145,6 +147,17 @@ fn ratio_to_hypot(g: &Graph, id: Id) -> Option<(Id, Id)> {
     }
 }
 
+/// `u` when `a * b` is `(2 * cos(u)) * sin(u)` or `(2 * sin(u)) * cos(u)`.
+fn double_angle(g: &Graph, a: Id, b: Id) -> Option<Id> {
+    let inner = times_const(g, a, 2.0)?;
+    let (c, s) = (call(g, inner, Builtin::Cos), call(g, b, Builtin::Sin));
+    if c.is_some() && c == s {
+        return c;
+    }
+    let (s2, c2) = (call(g, inner, Builtin::Sin), call(g, b, Builtin::Cos));
+    (s2.is_some() && s2 == c2).then_some(s2?)
+}
+
 /// `(u, negated)` when `a / den` is `expm1(u) / (1 + exp(u))` or `-expm1(u) / (1 + exp(u))`.
 fn bipolar(g: &Graph, a: Id, den: Id) -> Option<(Id, bool)> {
     let (e, negated) = match neg_of(g, a) {
@@ -265,6 +278,11 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             } else {
                 return None;
             }
+        }
+        Node::Mul(a, b) if double_angle(g, a, b).is_some() => {
+            // 2 * cos(u) * sin(u) -> sin2(u) = sin(2u)
+            let u = double_angle(g, a, b).expect("checked");
+            ("double-angle", g.call1(Builtin::Sin2, u))
         }
         Node::Mul(a, b)
             if call(g, a, Builtin::Exp).is_some() && call(g, b, Builtin::Exp).is_some() =>
@@ -387,6 +405,26 @@ fn split_once(g: &mut Graph, id: Id) -> Option<Id> {
             let s = g.call1(Builtin::Sqrt, c);
             let h = g.add(Node::Call(Builtin::Hypot, vec![u, s]));
             ("sqrt-sum-of-squares", g.select(k, h, id))
+        }
+        Node::Add(one, sn)
+            if g.is_num(one, 1.0)
+                && (call(g, sn, Builtin::Sin).is_some()
+                    || call(g, sn, Builtin::Sin2).is_some()) =>
+        {
+            // 1 + sin(u) cancels where sin(u) is near -1; there (1 + s)(1 - s) = cos(u)^2 gives
+            // cos(u)^2 / (1 - sin(u)) instead (and the same for sin2, cos2).
+            let (u, cos) = match call(g, sn, Builtin::Sin) {
+                Some(u) => (u, Builtin::Cos),
+                None => (call(g, sn, Builtin::Sin2).expect("checked"), Builtin::Cos2),
+            };
+            let zero = g.num(0.0);
+            let neg = g.add(Node::Cmp(CmpOp::Lt, sn, zero));
+            let c = g.call1(cos, u);
+            let two = g.num(2.0);
+            let c2 = g.pow(c, two);
+            let d = g.minus(one, sn);
+            let left = g.over(c2, d);
+            ("one-plus-sin", g.select(neg, left, id))
         }
         Node::Add(u, h) => ("u-plus-hypot", split_sum(g, u, h)?),
         _ => return None,

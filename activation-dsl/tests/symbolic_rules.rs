@@ -181,6 +181,8 @@ const DERIVATIVES: &[(&str, &str, &str)] = &[
     // hypot, tanhshrink (the stable built-ins the stabilizer introduces)
     ("d-hypot", "hypot(x, 2)", "x / hypot(x, 2)"),
     ("d-tanhshrink", "tanhshrink(x)", "tanh(x)^2"),
+    ("d-sin2", "sin2(x)", "2 * cos2(x)"),
+    ("d-cos2", "cos2(x)", "-2 * sin2(x)"),
     // sigmoid
     ("d-sigmoid", "sigmoid(x)", "sigmoid(x) * (1 - sigmoid(x))"),
     (

@@ -33,7 +33,6 @@ use std::sync::OnceLock;
 /// `cargo run --release --example accuracy` shows the worst points of each.
 #[rustfmt::skip]
 const KNOWN_MISSES: &[(&str, &str)] = &[
-    ("snake", "f64 f'"),
     ("tb_leaky_relu", "f32 f'"),
     ("tb_leaky_relu", "f64 f'"),
     ("tb_isrlu", "f32 f'"),

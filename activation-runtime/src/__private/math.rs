@@ -145,6 +145,28 @@ pub fn hypot(a: f64, b: f64) -> f64 {
     a.hypot(b)
 }
 
+/// `sin(2u)`, also where `2u` overflows (then `2 sin(u) cos(u)`).
+#[inline(always)]
+pub fn sin2(u: f64) -> f64 {
+    let t = 2.0 * u;
+    if t.is_finite() {
+        t.sin()
+    } else {
+        2.0 * u.sin() * u.cos()
+    }
+}
+
+/// `cos(2u)`, also where `2u` overflows (then `(cos u - sin u)(cos u + sin u)`).
+#[inline(always)]
+pub fn cos2(u: f64) -> f64 {
+    let t = 2.0 * u;
+    if t.is_finite() {
+        t.cos()
+    } else {
+        (u.cos() - u.sin()) * (u.cos() + u.sin())
+    }
+}
+
 /// `u - tanh(u)` without cancellation near 0: for `|u| < 1`, from the continued fraction
 /// `tanh(u) = u / (1 + q)`, `q = u^2 / (3 + u^2 / (5 + …))`, as `u q / (1 + q)`.
 #[inline(always)]

@@ -142,48 +142,42 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
     // Statements computing `roots` into `r` (an f64, or a tuple of them).
     let defaults = &module.defaults[idx];
     let compute = |roots: &[Id]| compute(g, roots, &inputs, defaults);
-    let pick = |k: usize, _n: usize| -> TokenStream {
+    let pick = |k: usize| -> TokenStream {
         let k = Literal::usize_unsuffixed(k);
         quote!(T::from_f64(r[#k]))
+    };
+    // Every method body: widen the inputs, NaN in gives NaN out, bind the parameters, compute
+    // into `r`, return.
+    let body = |guard: &TokenStream, compute: &TokenStream, ret: TokenStream| {
+        quote! {
+            #prelude
+            #widen
+            #guard
+            #binds
+            #compute
+            #ret
+        }
     };
 
     let main_impl = if n_in == 1 {
         let x = &inputs[0];
         let (f, df) = (d.stable_forward, d.stable_d_inputs[0]);
         let (c1, c2, c3) = (compute(&[f]), compute(&[df]), compute(&[f, df]));
-        let (f1, f2, f3a, f3b) = (pick(0, 1), pick(0, 1), pick(0, 2), pick(1, 2));
+        let (f3a, f3b) = (pick(0), pick(1));
         let g1 = nan_guard(quote!(#nan));
         let g2 = nan_guard(quote!((#nan, #nan)));
+        let b1 = body(&g1, &c1, pick(0));
+        let b2 = body(&g1, &c2, pick(0));
+        let b3 = body(&g2, &c3, quote!((#f3a, #f3b)));
         quote! {
             #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
             impl<T: #rt::Float> #rt::Activation<T> for #ty {
                 #[inline]
-                fn forward(&self, #x: T) -> T {
-                    #prelude
-                    #widen
-                    #g1
-                    #binds
-                    #c1
-                    #f1
-                }
+                fn forward(&self, #x: T) -> T { #b1 }
                 #[inline]
-                fn derivative(&self, #x: T) -> T {
-                    #prelude
-                    #widen
-                    #g1
-                    #binds
-                    #c2
-                    #f2
-                }
+                fn derivative(&self, #x: T) -> T { #b2 }
                 #[inline]
-                fn forward_derivative(&self, #x: T) -> (T, T) {
-                    #prelude
-                    #widen
-                    #g2
-                    #binds
-                    #c3
-                    (#f3a, #f3b)
-                }
+                fn forward_derivative(&self, #x: T) -> (T, T) { #b3 }
             }
         }
     } else {
@@ -193,43 +187,25 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let mut all = vec![d.stable_forward];
         all.extend(d.stable_d_inputs.iter().copied());
         let c3 = compute(&all);
-        let f1 = pick(0, 1);
-        let grads: Vec<TokenStream> = (0..n_in).map(|k| pick(k, n_in)).collect();
-        let f3 = pick(0, n_in + 1);
-        let grads3: Vec<TokenStream> = (1..=n_in).map(|k| pick(k, n_in + 1)).collect();
+        let f1 = pick(0);
+        let grads: Vec<TokenStream> = (0..n_in).map(pick).collect();
+        let f3 = pick(0);
+        let grads3: Vec<TokenStream> = (1..=n_in).map(pick).collect();
         let g1 = nan_guard(quote!(#nan));
         let g2 = nan_guard(quote!((#nan, [#nan; #n])));
         let g3 = nan_guard(quote!([#nan; #n]));
+        let b1 = body(&g1, &c1, f1);
+        let b2 = body(&g3, &c2, quote!([#(#grads),*]));
+        let b3 = body(&g2, &c3, quote!((#f3, [#(#grads3),*])));
         quote! {
             #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
             impl<T: #rt::Float> #rt::MultiActivation<T, #n> for #ty {
                 #[inline]
-                fn forward(&self, [#(#inputs),*]: [T; #n]) -> T {
-                    #prelude
-                    #widen
-                    #g1
-                    #binds
-                    #c1
-                    #f1
-                }
+                fn forward(&self, [#(#inputs),*]: [T; #n]) -> T { #b1 }
                 #[inline]
-                fn gradient(&self, [#(#inputs),*]: [T; #n]) -> [T; #n] {
-                    #prelude
-                    #widen
-                    #g3
-                    #binds
-                    #c2
-                    [#(#grads),*]
-                }
+                fn gradient(&self, [#(#inputs),*]: [T; #n]) -> [T; #n] { #b2 }
                 #[inline]
-                fn forward_gradient(&self, [#(#inputs),*]: [T; #n]) -> (T, [T; #n]) {
-                    #prelude
-                    #widen
-                    #g2
-                    #binds
-                    #c3
-                    (#f3, [#(#grads3),*])
-                }
+                fn forward_gradient(&self, [#(#inputs),*]: [T; #n]) -> (T, [T; #n]) { #b3 }
             }
         }
     };
@@ -265,7 +241,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
     let param_impl = if n_params > 0 && n_in == 1 {
         let x = &inputs[0];
         let c = compute(&d.stable_d_params);
-        let outs: Vec<TokenStream> = (0..n_params).map(|k| pick(k, n_params)).collect();
+        let outs: Vec<TokenStream> = (0..n_params).map(pick).collect();
         let ks: Vec<Literal> = (0..n_params).map(Literal::usize_unsuffixed).collect();
         let n_params_lit = Literal::usize_unsuffixed(n_params);
         let g1 = quote! { if #x.is_nan() { __grad.fill(#nan); return; } };

@@ -573,11 +573,15 @@ impl<'g> Emitter<'g> {
                 let ts: Vec<TokenStream> = tails
                     .iter()
                     .map(|t| {
-                        let u = self.tail_argument(*t).expect("a tail factor");
+                        let (u, ln_c) = self.tail(*t).expect("a tail factor");
                         let v = self.expr(*t);
-                        let kind = match g.node(*t) {
-                            Node::Call(Builtin::Erfc, _) => quote!(math::Tail::Erfc),
-                            _ => quote!(math::Tail::Exp),
+                        let kind = match ln_c {
+                            None => quote!(math::Tail::Erfc),
+                            Some(0.0) => quote!(math::Tail::Exp),
+                            Some(l) => {
+                                let l: TokenStream = float_text(l).parse().expect("a literal");
+                                quote!(math::Tail::Scaled(#l))
+                            }
                         };
                         let u = self.dd(u);
                         quote!((#v, #u, #kind))
@@ -586,6 +590,20 @@ impl<'g> Emitter<'g> {
                 (quote!(math::mul_tail([#(#fs),*], [#(#ts),*])), R_ATOM)
             }
             Node::Mul(a, b) => bin(a, b, R_MUL, quote!(*)),
+            Node::Div(a, b) if self.square_numerator(*a).is_some() => {
+                // c * u^2 / b as c * u * (u / b): u^2 overflows (or underflows) long before the
+                // quotient does; the same two roundings.
+                let (c, u) = self.square_numerator(*a).expect("checked");
+                let (u, b) = (self.operand(u, R_MUL + 1), self.operand(*b, R_MUL + 1));
+                let q = quote!(#u * (#u / #b));
+                match c {
+                    Some(c) => {
+                        let c = self.operand(c, R_MUL);
+                        (quote!(#c * #q), R_MUL)
+                    }
+                    None => (q, R_MUL),
+                }
+            }
             Node::Div(a, b) => bin(a, b, R_MUL, quote!(/)),
             Node::And(a, b) => bin(a, b, R_AND, quote!(&&)),
             Node::Or(a, b) => bin(a, b, R_OR, quote!(||)),
@@ -650,15 +668,34 @@ impl<'g> Emitter<'g> {
     /// `tanh(softplus(u))` (like `exp(u)` as `u -> -inf`) and `erfc(u)` (like
     /// `exp(-u^2) / (u sqrt(pi))` as `u -> inf`), with `u` not constant.
     fn tail_argument(&self, id: Id) -> Option<Id> {
-        let u = match self.g.node(id) {
-            Node::Call(Builtin::Exp | Builtin::Sigmoid | Builtin::Erfc, a) => a[0],
-            Node::Call(Builtin::Tanh, a) => match self.g.node(a[0]) {
-                Node::Call(Builtin::Softplus, b) => b[0],
-                _ => return None,
-            },
+        self.tail(id).map(|(u, _)| u)
+    }
+
+    /// `(u, Some(ln c))` when `id` is like `c * exp(u)` as `u -> -inf`: `exp`, `sigmoid`,
+    /// `softplus`, and a function that is `c * t` near `t = 0` (`tanh`, `log1p`, `expm1`, `sin`
+    /// with `c = 1`; `erf` with `c = 2 / sqrt(pi)`) of such a factor (`tanh(exp(x))`,
+    /// `erf(softplus(x))`, `tanh(log1p(sigmoid(x)))`); `(u, None)` for `erfc(u)`; `u` not
+    /// constant.
+    fn tail(&self, id: Id) -> Option<(Id, Option<f64>)> {
+        let (u, ln_c) = match self.g.node(id) {
+            Node::Call(Builtin::Exp | Builtin::Sigmoid | Builtin::Softplus, a) => (a[0], Some(0.0)),
+            Node::Call(Builtin::Erfc, a) => (a[0], None),
+            Node::Call(
+                f @ (Builtin::Tanh | Builtin::Log1p | Builtin::Expm1 | Builtin::Sin | Builtin::Erf),
+                a,
+            ) => {
+                let (u, inner) = self.tail(a[0])?;
+                // ln(2 / sqrt(pi))
+                let c = if *f == Builtin::Erf {
+                    0.120_782_237_635_245_22
+                } else {
+                    0.0
+                };
+                (u, Some(inner? + c))
+            }
             _ => return None,
         };
-        self.g.as_num(u).is_none().then_some(u)
+        self.g.as_num(u).is_none().then_some((u, ln_c))
     }
 
     /// Whether computing `id` in f64 rounds (so an exponential-like function of it should take
@@ -743,6 +780,23 @@ impl<'g> Emitter<'g> {
         }
     }
 
+    /// `(c, u)` when `id` is `u^2` (`c` is `None`) or `c * u^2` for a constant `c`, and the
+    /// square is not a named value of its own.
+    fn square_numerator(&self, id: Id) -> Option<(Option<Id>, Id)> {
+        let g = self.g;
+        let square = |id: Id| match g.node(id) {
+            Node::Pow(u, n) if g.is_num(*n, 2.0) && !self.names.contains_key(&id) => Some(*u),
+            _ => None,
+        };
+        if self.names.contains_key(&id) {
+            return None;
+        }
+        match g.node(id) {
+            Node::Mul(c, sq) if g.as_num(*c).is_some() => Some((Some(*c), square(*sq)?)),
+            _ => Some((None, square(id)?)),
+        }
+    }
+
     fn pow(&self, a: Id, b: Id) -> (TokenStream, u8) {
         match self.g.as_num(b) {
             Some(2.0)
@@ -803,18 +857,39 @@ const R_ATOM: u8 = 10;
 fn compute(g: &Graph, roots: &[Id], inputs: &[Ident], defaults: &[f64]) -> TokenStream {
     let (lets, outs) = Emitter::new(g).block(roots);
     let value = quote!([#(#outs),*]);
-    if !nan_at_infinity(g, roots, inputs.len(), defaults) {
+    if !nan_at_infinity(g, roots, inputs.len(), defaults) && !ties_at_infinity(g, roots) {
         return quote! { #lets let r = #value; };
     }
     let n = Literal::usize_unsuffixed(inputs.len());
     let k = Literal::usize_unsuffixed(roots.len());
+    let infinite = quote!(#(#inputs.is_infinite())||*);
+    // Where a comparison may tie between two infinities (`alpha * x >= x` at `+inf`), the branch
+    // taken there says nothing: every infinite input goes to the limit.
+    let when = if ties_at_infinity(g, roots) {
+        infinite
+    } else {
+        quote!(r.iter().any(|v| v.is_nan()) && (#infinite))
+    };
     quote! {
         let f = |[#(#inputs),*]: [f64; #n]| -> [f64; #k] { #lets #value };
         let mut r = f([#(#inputs),*]);
-        if r.iter().any(|v| v.is_nan()) && (#(#inputs.is_infinite())||*) {
+        if #when {
             r = math::limit(f, [#(#inputs),*]);
         }
     }
+}
+
+/// Whether a comparison of `roots` has inputs on both sides (`alpha * x >= x`), so both sides
+/// can be the same infinity.
+fn ties_at_infinity(g: &Graph, roots: &[Id]) -> bool {
+    let varies = |id: Id| {
+        g.reachable(&[id])
+            .iter()
+            .any(|n| matches!(g.node(*n), Node::Input(_)))
+    };
+    g.reachable(roots)
+        .iter()
+        .any(|n| matches!(g.node(*n), Node::Cmp(_, a, b) if varies(*a) && varies(*b)))
 }
 
 /// Whether some root may be NaN when an input is infinite: it evaluates to NaN there (at the
@@ -859,6 +934,8 @@ fn ddd_function(f: Builtin) -> Option<&'static str> {
     Some(match f {
         Builtin::Exp => "exp_ddd",
         Builtin::Ln => "ln_ddd",
+        Builtin::Log1p => "log1p_ddd",
+        Builtin::Expm1 => "expm1_ddd",
         Builtin::Sigmoid => "sigmoid_ddd",
         Builtin::Softplus => "softplus_ddd",
         Builtin::Tanh => "tanh_ddd",

@@ -33,6 +33,7 @@ pub struct Derived {
 pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Derived {
     let (mut g, root) = crate::lower::lower_item(module, idx);
     g.tracing = tracing;
+    g.defaults = module.defaults[idx].clone();
     let forward = crate::simplify::simplify(&mut g, root);
     // A divisor of the forward formula is nonzero wherever the item is defined.
     for n in g.reachable(&[forward]) {
@@ -58,22 +59,32 @@ pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Derived {
     // What code is generated from: the stabilized forward, differentiated, each derivative
     // stabilized in turn.
     let stable_forward = crate::stabilize::stabilize(&mut g, forward);
+    let defaults = &module.defaults[idx];
     let stable_d_inputs: Vec<Id> = (0..n_in)
         .map(|i| {
-            let d = crate::diff::diff(&mut g, stable_forward, &Node::Input(i as u16));
-            crate::stabilize::stabilize(&mut g, d)
+            stable_derivative(
+                &mut g,
+                stable_forward,
+                d_inputs[i],
+                &Node::Input(i as u16),
+                defaults,
+            )
         })
         .collect();
     let stable_d_params = (0..n_par)
         .map(|k| {
-            let d = crate::diff::diff(&mut g, stable_forward, &Node::Param(k as u16));
-            crate::stabilize::stabilize(&mut g, d)
+            stable_derivative(
+                &mut g,
+                stable_forward,
+                d_params[k],
+                &Node::Param(k as u16),
+                defaults,
+            )
         })
         .collect();
     // The output form: from the formula as written (sigmoid: y * (1 - y)), else from its stable
     // form (ln(1 + exp(x)) is softplus: 1 - exp(-y)); stabilized like every derivative.
     let output_form = if n_in == 1 {
-        let defaults = &module.defaults[idx];
         crate::outform::find(&mut g, forward, d_inputs[0], defaults)
             .or_else(|| crate::outform::find(&mut g, stable_forward, stable_d_inputs[0], defaults))
             .map(|h| crate::stabilize::stabilize(&mut g, h))
@@ -91,4 +102,36 @@ pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Derived {
         d_params,
         output_form,
     }
+}
+
+/// The stable derivative of `forward` with respect to `leaf`: the derivative of the stabilized
+/// forward formula, stabilized (differentiating a stable form keeps the stable primitives:
+/// softplus gives sigmoid), unless it overflows at more probe points than the derivative of the
+/// formula as written (`naive`), stabilized. The derivative of a rewrite can be worse than the
+/// rewrite of the derivative: bent identity's `x^2 / (1 + hypot(x, 1))` differentiates into a
+/// quotient with `x^3`, infinite past 1e102, where the formula as written gives
+/// `x / hypot(x, 1)`.
+fn stable_derivative(g: &mut Graph, forward: Id, naive: Id, leaf: &Node, defaults: &[f64]) -> Id {
+    let d = crate::diff::diff(g, forward, leaf);
+    let of_stable = crate::stabilize::stabilize(g, d);
+    let of_naive = crate::stabilize::stabilize(g, naive);
+    if of_naive != of_stable && overflows(g, of_naive, defaults) < overflows(g, of_stable, defaults)
+    {
+        of_naive
+    } else {
+        of_stable
+    }
+}
+
+/// At how many probe points (every input `±10^k`, `k = -300, -290, …, 300`, and `±f64::MAX`;
+/// parameters at their defaults) `e` is not finite.
+fn overflows(g: &Graph, e: Id, defaults: &[f64]) -> usize {
+    let magnitudes = (-30..=30).map(|k| 10f64.powi(10 * k)).chain([f64::MAX]);
+    magnitudes
+        .flat_map(|m| [m, -m])
+        .filter(|x| {
+            let inputs = vec![*x; g.inputs.len()];
+            !g.eval(&[e], &inputs, defaults, f64::NAN)[0].is_finite()
+        })
+        .count()
 }

@@ -173,6 +173,9 @@ pub struct Graph {
     /// The low part of constants that are not exact in `f64` (`pi`, `0.1`, `2 / sqrt(pi)`): the
     /// constant is `hi + lo` to about 32 digits. Absent means exact.
     pub low: HashMap<Id, f64>,
+    /// The parameters' default values (empty when unknown), for rewrites that check an
+    /// identity numerically before they apply it.
+    pub defaults: Vec<f64>,
 }
 
 impl Graph {

@@ -14,18 +14,20 @@
 //! | `one-minus-sigmoid` | `1 - sigmoid(u) -> sigmoid(-u)` |
 //! | `one-plus-erf` | `1 + erf(u) -> erfc(-u)` |
 //! | `one-minus-erf` | `1 - erf(u) -> erfc(u)` |
+//! | `one-minus-cos` | `1 - cos(u) -> 2 * sin(u / 2)^2`, `cos(u) - 1 -> -2 * sin(u / 2)^2` |
 //! | `exp-quotient-to-tanh` | `(exp(u) - exp(-u)) / (exp(u) + exp(-u)) -> tanh(u)` |
 //! | `sigmoid-to-tanh` | `2 * sigmoid(2 * u) - 1 -> tanh(u)` |
 //! | `one-plus-tanh` | `1 + tanh(u) -> 2 * sigmoid(2 * u)`, `1 - tanh(u) -> 2 * sigmoid(-2 * u)` |
 //! | `one-minus-tanh-squared` | `1 - tanh(u)^2 -> 4 * sigmoid(2 * u) * sigmoid(-2 * u)` |
 //! | `ln-cosh` | `ln((exp(u) + exp(-u)) / 2)` -> a form that neither overflows nor cancels |
-//! | `sqrt-sum-of-squares` | `sqrt(c + u^2) -> hypot(u, sqrt(c))` for a constant `c > 0` (no overflow of `u^2`); for a parameter, under `if p >= 0` |
+//! | `sqrt-sum-of-squares` | `sqrt(c + k * u^2) -> hypot(sqrt(k) * u, sqrt(c))` for constants `c, k > 0` (no overflow of `u^2`); for parameters, under `if c >= 0 && k >= 0` |
 //! | `exp-product` | `exp(u) * exp(v) -> exp(u + v)` |
 //! | `double-angle` | `2 * cos(u) * sin(u) -> sin2(u)` (`sin(2u)`, also where `2u` overflows) |
 //! | `one-plus-sin` | `1 + sin(u) -> if sin(u) < 0 { cos(u)^2 / (1 - sin(u)) } else { 1 + sin(u) }` |
 //! | `half-into-sum` | `0.5 * (a + b) -> 0.5 * a + 0.5 * b` (exact; `a + b` cannot overflow) |
 //! | `ln-product` | `ln(p * q) -> ln(p) + ln(q)` for provably positive factors |
 //! | `one-minus-hypot-ratio` | `1 - (u / hypot(u, s))^2 -> (s / hypot(u, s))^2` |
+//! | `one-minus-square-ratio` | the same, and `1 - w / (c + w) -> c / (c + w)`, for `1 - t` with `t` written any way, checked numerically |
 //! | `hypot-minus-leg` | `hypot(u, s) - s -> u^2 / (hypot(u, s) + s)` |
 //! | `bipolar-to-tanh` | `expm1(u) / (1 + exp(u)) -> tanh(u / 2)` |
 //! | `u-plus-hypot` | `u + hypot(u, s) -> if u < 0 { s^2 / (hypot(u, s) - u) } else { u + hypot(u, s) }`, and the same for `u + sqrt(c + u^2)` |
@@ -49,6 +51,48 @@ pub fn stabilize(g: &mut Graph, root: Id) -> Id {
     // Simplify first, so an algebraic cancellation (`1 - (1 - tanh(u)^2)`) is taken before a
     // stabilizing rule rewrites the inner part out of its reach.
     let r = simplify::simplify(g, root);
+    // A rewrite that holds only for some parameter values splits the whole formula, so that
+    // each branch is stabilized (and differentiated) as one formula.
+    if let Some((cond, rewritten)) = parameter_split(g, r) {
+        g.fire("sqrt-sum-of-squares");
+        let a = stabilize(g, rewritten);
+        let b = stabilize_as_is(g, r);
+        let s = g.select(cond, a, b);
+        return simplify::simplify(g, s);
+    }
+    stabilize_as_is(g, r)
+}
+
+/// `(condition, formula)`: `root` with one `sqrt(c + k * u^2)` whose `c` or `k` is a parameter
+/// replaced by `hypot(sqrt(k) * u, sqrt(c))`, which holds under `condition` (`c >= 0 && k >= 0`).
+fn parameter_split(g: &mut Graph, root: Id) -> Option<(Id, Id)> {
+    for n in g.reachable(&[root]) {
+        let Node::Call(Builtin::Sqrt, a) = g.node(n).clone() else {
+            continue;
+        };
+        let Some((h, checks)) = sum_of_squares(g, a[0]) else {
+            continue;
+        };
+        if checks.is_empty() {
+            continue;
+        }
+        let zero = g.num(0.0);
+        let mut cond = None;
+        for p in checks {
+            let k = g.add(Node::Cmp(CmpOp::Ge, p, zero));
+            cond = Some(match cond {
+                Some(c) => g.add(Node::And(c, k)),
+                None => k,
+            });
+        }
+        let rewritten = g.rebuild(root, &mut |_, id| (id == n).then_some(h));
+        return Some((cond?, rewritten));
+    }
+    None
+}
+
+/// [`stabilize`] without the parameter split.
+fn stabilize_as_is(g: &mut Graph, r: Id) -> Id {
     let r = simplify::simplify_with(g, r, &passes());
     let r = g.rebuild(r, &mut |g, id| split_once(g, id));
     // Last, rewrites that would hide the patterns above from them.
@@ -147,6 +191,65 @@ fn ratio_to_hypot(g: &Graph, id: Id) -> Option<(Id, Id)> {
     }
 }
 
+/// `1 - t` without cancellation, when `t` is, however it is written, `(u / h)^2` for some
+/// `h = hypot(u, s)` in it (then `(s / h)^2`), or `w / p` for some `sqrt(p)` in it with
+/// `p = c + w` (then `c / p`). The identity is checked numerically (at seven inputs and two
+/// parameter sets, to 1e-12) before it is used: `1 - alpha * x * x / sqrt(1 + alpha * x^2) /
+/// sqrt(1 + alpha * x^2)`, isru's derivative, is `1 / (1 + alpha * x^2)`.
+fn complement(g: &mut Graph, t: Id) -> Option<Id> {
+    if g.defaults.len() != g.params.len() {
+        return None;
+    }
+    let mut candidates = Vec::new();
+    for n in g.reachable(&[t]) {
+        match g.node(n).clone() {
+            Node::Call(Builtin::Hypot, a) => candidates.push((n, a[0], a[1], true)),
+            Node::Call(Builtin::Sqrt, a) => {
+                if let Node::Add(c, w) = g.node(a[0]).clone() {
+                    candidates.push((a[0], w, c, false));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (h, leg, other, hyp) in candidates {
+        // `t` should be `leg^2 / h^2` (hypot) or `leg / h` (sqrt: `h` is `p`, `leg` is `w`)
+        let two = g.num(2.0);
+        let (guess, out) = if hyp {
+            let q = g.over(leg, h);
+            let o = g.over(other, h);
+            (g.pow(q, two), g.pow(o, two))
+        } else {
+            (g.over(leg, h), g.over(other, h))
+        };
+        if same_values(g, t, guess) {
+            return Some(out);
+        }
+    }
+    None
+}
+
+/// Whether `a` and `b` agree to 1e-12 at seven inputs and two parameter sets (the defaults,
+/// and the defaults times 1.5), at four points or more where both are finite and nonzero.
+fn same_values(g: &Graph, a: Id, b: Id) -> bool {
+    let scaled: Vec<f64> = g.defaults.iter().map(|p| p * 1.5).collect();
+    let mut agree = 0;
+    for params in [&g.defaults, &scaled] {
+        for x in [0.37, -1.3, 2.9, 0.05, -7.1, 11.0, 0.8] {
+            let inputs = vec![x; g.inputs.len()];
+            let v = g.eval(&[a, b], &inputs, params, f64::NAN);
+            if !v[0].is_finite() || !v[1].is_finite() || v[0] == 0.0 {
+                continue;
+            }
+            if (v[0] - v[1]).abs() > 1e-12 * v[0].abs() {
+                return false;
+            }
+            agree += 1;
+        }
+    }
+    agree >= 4
+}
+
 /// `u` when `a * b` is `(2 * cos(u)) * sin(u)` or `(2 * sin(u)) * cos(u)`.
 fn double_angle(g: &Graph, a: Id, b: Id) -> Option<Id> {
     let inner = times_const(g, a, 2.0)?;
@@ -220,6 +323,9 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
         Node::Sub(a, one) if g.is_num(one, 1.0) => {
             if let Some(u) = call(g, a, Builtin::Exp) {
                 ("exp-minus-one", g.call1(Builtin::Expm1, u))
+            } else if let Some(u) = call(g, a, Builtin::Cos) {
+                let h = half_angle_square(g, u);
+                ("one-minus-cos", g.neg(h))
             } else if let Some(s) =
                 times_const(g, a, 2.0).and_then(|s| call(g, s, Builtin::Sigmoid))
             {
@@ -228,6 +334,9 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             } else {
                 return None;
             }
+        }
+        Node::Sub(one, t) if g.is_num(one, 1.0) && complement(g, t).is_some() => {
+            ("one-minus-square-ratio", complement(g, t).expect("checked"))
         }
         Node::Sub(one, b) if g.is_num(one, 1.0) && ratio_to_hypot(g, b).is_some() => {
             // 1 - (u / hypot(u, s))^2 -> (s / hypot(u, s))^2
@@ -245,6 +354,8 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
                 ("one-minus-sigmoid", g.call1(Builtin::Sigmoid, n))
             } else if let Some(u) = call(g, b, Builtin::Erf) {
                 ("one-minus-erf", g.call1(Builtin::Erfc, u))
+            } else if let Some(u) = call(g, b, Builtin::Cos) {
+                ("one-minus-cos", half_angle_square(g, u))
             } else if let Some(u) = call(g, b, Builtin::Tanh) {
                 let m = g.num(-2.0);
                 let a = g.times(m, u);
@@ -355,27 +466,12 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             ("exp-quotient-to-tanh", t)
         }
         Node::Call(Builtin::Sqrt, ref a) => {
-            // sqrt(c + u^2) with a constant c > 0 -> hypot(u, sqrt(c))
-            let Node::Add(c, sq) = g.node(a[0]).clone() else {
-                return None;
-            };
-            let cv = g.as_num(c).filter(|v| *v > 0.0)?;
-            let Node::Pow(u, two) = g.node(sq).clone() else {
-                return None;
-            };
-            if !g.is_num(two, 2.0) {
+            // sqrt(c + k * u^2) with constants c, k > 0 -> hypot(sqrt(k) * u, sqrt(c))
+            let (h, checks) = sum_of_squares(g, a[0])?;
+            if !checks.is_empty() {
                 return None;
             }
-            let s = g.num(cv.sqrt());
-            let s = if s == c || cv.sqrt() * cv.sqrt() == cv {
-                s
-            } else {
-                g.call1(Builtin::Sqrt, c)
-            };
-            (
-                "sqrt-sum-of-squares",
-                g.add(Node::Call(Builtin::Hypot, vec![u, s])),
-            )
+            ("sqrt-sum-of-squares", h)
         }
         _ => return None,
     };
@@ -388,24 +484,6 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
 fn split_once(g: &mut Graph, id: Id) -> Option<Id> {
     let node = g.node(id).clone();
     let (name, out) = match node {
-        Node::Call(Builtin::Sqrt, ref a) if matches!(g.node(a[0]), Node::Add(c, _) if matches!(g.node(*c), Node::Param(_))) =>
-        {
-            // sqrt(p + u^2) with a parameter p -> if p >= 0 { hypot(u, sqrt(p)) } else { as is }
-            let Node::Add(c, sq) = g.node(a[0]).clone() else {
-                unreachable!()
-            };
-            let Node::Pow(u, two) = g.node(sq).clone() else {
-                return None;
-            };
-            if !g.is_num(two, 2.0) {
-                return None;
-            }
-            let zero = g.num(0.0);
-            let k = g.add(Node::Cmp(CmpOp::Ge, c, zero));
-            let s = g.call1(Builtin::Sqrt, c);
-            let h = g.add(Node::Call(Builtin::Hypot, vec![u, s]));
-            ("sqrt-sum-of-squares", g.select(k, h, id))
-        }
         Node::Add(one, sn)
             if g.is_num(one, 1.0)
                 && (call(g, sn, Builtin::Sin).is_some()
@@ -469,6 +547,65 @@ fn split_sum(g: &mut Graph, u: Id, h: Id) -> Option<Id> {
     let two = g.num(2.0);
     let whole = g.times(two, sum);
     Some(g.select(neg, left, whole))
+}
+
+/// `1 - cos(u)` as `2 * sin(u / 2)^2`: no cancellation near 0, and no overflow where `u` is
+/// `2 * v` (the half folds away).
+fn half_angle_square(g: &mut Graph, u: Id) -> Id {
+    let half = g.num(0.5);
+    let h = g.times(half, u);
+    let s = g.call1(Builtin::Sin, h);
+    let two = g.num(2.0);
+    let s2 = g.pow(s, two);
+    g.times(two, s2)
+}
+
+/// `hypot(sqrt(k) * u, sqrt(c))` when `sum` is `c + u^2` or `c + k * u^2`, where `c` and `k`
+/// are positive constants or parameters; with the parameters, which must be `>= 0` for the
+/// rewrite to hold.
+fn sum_of_squares(g: &mut Graph, sum: Id) -> Option<(Id, Vec<Id>)> {
+    let Node::Add(c, t) = g.node(sum).clone() else {
+        return None;
+    };
+    let (k, sq) = match g.node(t).clone() {
+        Node::Mul(k, sq) => (Some(k), sq),
+        _ => (None, t),
+    };
+    let Node::Pow(u, two) = g.node(sq).clone() else {
+        return None;
+    };
+    if !g.is_num(two, 2.0) {
+        return None;
+    }
+    let mut checks = Vec::new();
+    let mut root = |g: &mut Graph, v: Id| -> Option<Id> {
+        match g.node(v) {
+            Node::Num(_) => {
+                let cv = g.as_num(v).filter(|v| *v > 0.0)?;
+                let r = cv.sqrt();
+                Some(if r * r == cv {
+                    g.num(r)
+                } else {
+                    g.call1(Builtin::Sqrt, v)
+                })
+            }
+            Node::Param(_) => {
+                checks.push(v);
+                Some(g.call1(Builtin::Sqrt, v))
+            }
+            _ => None,
+        }
+    };
+    let s = root(g, c)?;
+    let leg = match k {
+        Some(k) => {
+            let r = root(g, k)?;
+            g.times(r, u)
+        }
+        None => u,
+    };
+    let h = g.add(Node::Call(Builtin::Hypot, vec![leg, s]));
+    Some((h, checks))
 }
 
 /// `ln(cosh(u))`: for `|u| < 3`, `log1p(expm1(|u|)^2 / (2 * exp(|u|)))` (no cancellation near

@@ -169,6 +169,20 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             _ => return None,
         },
         Node::Select(_, a, b) if a == b => ("select-same", a),
+        // if k { if k { p } else { q } } else { r } -> if k { p } else { r }, and the same in
+        // the other branch: the inner test has the outer one's answer
+        Node::Select(k, a, b) if matches!(g.node(a), Node::Select(k2, ..) if *k2 == k) => {
+            let Node::Select(_, p, _) = g.node(a).clone() else {
+                unreachable!()
+            };
+            ("select-nested", g.select(k, p, b))
+        }
+        Node::Select(k, a, b) if matches!(g.node(b), Node::Select(k2, ..) if *k2 == k) => {
+            let Node::Select(_, _, r) = g.node(b).clone() else {
+                unreachable!()
+            };
+            ("select-nested", g.select(k, a, r))
+        }
 
         Node::Not(c) => match g.node(c).clone() {
             Node::Not(x) => ("not-not", x),

@@ -370,12 +370,15 @@ pub fn erfc_dd(a: Dd) -> f64 {
 const MIN_NORMAL: f64 = f64::MIN_POSITIVE;
 
 /// How a tail factor behaves where it leaves the normal range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Tail {
     /// Like `exp(u)` as `u -> -inf` (`exp`, `sigmoid`, `tanh(softplus(u))`): `ln t = u`.
     Exp,
     /// `erfc(u)` as `u -> inf`: `ln t = -u^2 - ln(u sqrt(pi)) + ln(1 - 1/(2u^2) + …)`.
     Erfc,
+    /// Like `c exp(u)` as `u -> -inf`, with `ln c` given: a function that is `c t` near
+    /// `t = 0` of an [`Tail::Exp`] factor (`erf(softplus(u))`: `c = 2 / sqrt(pi)`).
+    Scaled(f64),
 }
 
 /// `f[0] * … * f[N-1] * t[0] * … * t[M-1]`, where each `t` is `(value, u, kind)`: a computed
@@ -421,7 +424,7 @@ fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M]) 
         // An exponential tail at an infinite argument (its argument overflowed) outweighs any
         // factor that overflowed on the way: the product is 0.
         let vanished = match kind {
-            Tail::Exp => u.0 == f64::NEG_INFINITY,
+            Tail::Exp | Tail::Scaled(_) => u.0 == f64::NEG_INFINITY,
             Tail::Erfc => u.0 == f64::INFINITY,
         };
         if v < MIN_NORMAL && vanished {
@@ -432,6 +435,7 @@ fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M]) 
         if v < MIN_NORMAL {
             let l = match kind {
                 Tail::Exp => u,
+                Tail::Scaled(ln_c) => dd_add(u, (ln_c, 0.0)),
                 Tail::Erfc => log_erfc_tail(u),
             };
             arg = dd_add(arg, l);
@@ -608,6 +612,33 @@ pub fn ln_ddd(v: Dd) -> Dd {
     }
     let t = dd_sub(dd_mul(v, exp_ddd(dd_neg(y))), (1.0, 0.0));
     dd_add(y, t)
+}
+
+/// `exp(a) - 1` as a double-double: the Taylor series for `|a| < 1/2` (no cancellation near
+/// 0), `exp(a) - 1` beyond.
+#[cold]
+pub fn expm1_ddd(a: Dd) -> Dd {
+    if !(a.0.abs() < 0.5) {
+        return dd_sub(exp_ddd(a), (1.0, 0.0));
+    }
+    // Horner: a (1 + a/2 (1 + a/3 (… (1 + a/27))))
+    let mut p: Dd = (1.0, 0.0);
+    for n in (2..=27).rev() {
+        p = dd_add((1.0, 0.0), dd_div(dd_mul(a, p), (n as f64, 0.0)));
+    }
+    dd_mul(a, p)
+}
+
+/// `ln(1 + a)` as a double-double: one Newton step from the f64 `ln_1p`,
+/// `y + (a - expm1(y)) exp(-y)`, doubles its 16 digits, near 0 too.
+#[cold]
+pub fn log1p_ddd(a: Dd) -> Dd {
+    let y = dd_hi(a).ln_1p();
+    if !y.is_finite() {
+        return (y, 0.0);
+    }
+    let t = dd_mul(dd_sub(a, expm1_ddd((y, 0.0))), exp_ddd((-y, 0.0)));
+    dd_add((y, 0.0), t)
 }
 
 /// `softplus(a)` as a double-double.

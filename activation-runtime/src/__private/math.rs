@@ -618,7 +618,7 @@ pub fn ln_ddd(v: Dd) -> Dd {
 /// 0), `exp(a) - 1` beyond.
 #[cold]
 pub fn expm1_ddd(a: Dd) -> Dd {
-    if !(a.0.abs() < 0.5) {
+    if a.0.is_nan() || a.0.abs() >= 0.5 {
         return dd_sub(exp_ddd(a), (1.0, 0.0));
     }
     // Horner: a (1 + a/2 (1 + a/3 (… (1 + a/27))))

@@ -59,6 +59,7 @@ pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Derived {
     // What code is generated from: the stabilized forward, differentiated, each derivative
     // stabilized in turn.
     let stable_forward = crate::stabilize::stabilize(&mut g, forward);
+    let stable_forward = crate::series::patch_at_zero(&mut g, stable_forward);
     let defaults = &module.defaults[idx];
     let stable_d_inputs: Vec<Id> = (0..n_in)
         .map(|i| {
@@ -115,12 +116,14 @@ fn stable_derivative(g: &mut Graph, forward: Id, naive: Id, leaf: &Node, default
     let d = crate::diff::diff(g, forward, leaf);
     let of_stable = crate::stabilize::stabilize(g, d);
     let of_naive = crate::stabilize::stabilize(g, naive);
-    if of_naive != of_stable && overflows(g, of_naive, defaults) < overflows(g, of_stable, defaults)
+    let d = if of_naive != of_stable
+        && overflows(g, of_naive, defaults) < overflows(g, of_stable, defaults)
     {
         of_naive
     } else {
         of_stable
-    }
+    };
+    crate::series::patch_at_zero(g, d)
 }
 
 /// At how many probe points (every input `±10^k`, `k = -300, -290, …, 300`, and `±f64::MAX`;

@@ -48,5 +48,6 @@ pub mod expand;
 pub mod ir;
 pub mod lower;
 pub mod outform;
+pub mod series;
 pub mod simplify;
 pub mod stabilize;

@@ -31,6 +31,7 @@
 //! | `hypot-minus-leg` | `hypot(u, s) - s -> u^2 / (hypot(u, s) + s)` |
 //! | `bipolar-to-tanh` | `expm1(u) / (1 + exp(u)) -> tanh(u / 2)` |
 //! | `u-plus-hypot` | `u + hypot(u, s) -> if u < 0 { s^2 / (hypot(u, s) - u) } else { u + hypot(u, s) }`, and the same for `u + sqrt(c + u^2)` |
+//! | `softplus-difference` | `softplus(u) - softplus(v) -> if u + v > 0 { (u - v) + softplus(-u) - softplus(-v) } else { as is }`, `u - v` collected (`alpha x - alpha (x - 1)` is `alpha`) |
 //! | `x-minus-tanh` | `u - tanh(u) -> tanhshrink(u)` (a continued fraction near 0, where the difference cancels) |
 
 use crate::builtins::Builtin;
@@ -505,6 +506,28 @@ fn split_once(g: &mut Graph, id: Id) -> Option<Id> {
             ("one-plus-sin", g.select(neg, left, id))
         }
         Node::Add(u, h) => ("u-plus-hypot", split_sum(g, u, h)?),
+        Node::Sub(a, b)
+            if call(g, a, Builtin::Softplus).is_some()
+                && call(g, b, Builtin::Softplus).is_some() =>
+        {
+            // softplus(u) - softplus(v) cancels where both are large; there softplus(w) =
+            // w + softplus(-w) gives (u - v) + softplus(-u) - softplus(-v), with u - v
+            // collected symbolically (alpha x - alpha (x - 1) is alpha)
+            let u = call(g, a, Builtin::Softplus).expect("checked");
+            let v = call(g, b, Builtin::Softplus).expect("checked");
+            let zero = g.num(0.0);
+            let uv = g.plus(u, v);
+            let large = g.add(Node::Cmp(CmpOp::Gt, uv, zero));
+            let d = linear_difference(g, u, v);
+            let (nu, nv) = (g.neg(u), g.neg(v));
+            let (su, sv) = (
+                g.call1(Builtin::Softplus, nu),
+                g.call1(Builtin::Softplus, nv),
+            );
+            let t = g.plus(d, su);
+            let right = g.minus(t, sv);
+            ("softplus-difference", g.select(large, right, id))
+        }
         _ => return None,
     };
     g.fire(name);
@@ -606,6 +629,73 @@ fn sum_of_squares(g: &mut Graph, sum: Id) -> Option<(Id, Vec<Id>)> {
     };
     let h = g.add(Node::Call(Builtin::Hypot, vec![leg, s]));
     Some((h, checks))
+}
+
+/// `u - v` with like terms collected: both are expanded into sums of `c * m` (`c` a number,
+/// `m` a product of constants, parameters and other factors, sums multiplied out where a
+/// constant or parameter multiplies them), and equal monomials cancel. `u - v` as it is when the
+/// expansion would exceed 16 monomials.
+fn linear_difference(g: &mut Graph, u: Id, v: Id) -> Id {
+    let mut terms = Vec::new();
+    let one = g.num(1.0);
+    if !(expand(g, u, 1.0, one, &mut terms) && expand(g, v, -1.0, one, &mut terms)) {
+        return g.minus(u, v);
+    }
+    let mut collected: Vec<(Id, f64)> = Vec::new();
+    for (m, c) in terms {
+        match collected.iter_mut().find(|(n, _)| *n == m) {
+            Some((_, k)) => *k += c,
+            None => collected.push((m, c)),
+        }
+    }
+    let mut sum: Option<Id> = None;
+    for (m, c) in collected.into_iter().filter(|(_, c)| *c != 0.0) {
+        let t = if m == one {
+            g.num(c)
+        } else if c == 1.0 {
+            m
+        } else {
+            let c = g.num(c);
+            g.times(c, m)
+        };
+        sum = Some(match sum {
+            Some(s) => g.plus(s, t),
+            None => t,
+        });
+    }
+    sum.unwrap_or_else(|| g.num(0.0))
+}
+
+/// Appends `c * scale * id`, expanded, to `terms` as `(monomial, coefficient)`; false when there
+/// would be more than 16 terms.
+fn expand(g: &mut Graph, id: Id, c: f64, scale: Id, terms: &mut Vec<(Id, f64)>) -> bool {
+    if terms.len() > 16 {
+        return false;
+    }
+    let one = g.num(1.0);
+    match g.node(id).clone() {
+        Node::Add(a, b) => expand(g, a, c, scale, terms) && expand(g, b, c, scale, terms),
+        Node::Sub(a, b) => expand(g, a, c, scale, terms) && expand(g, b, -c, scale, terms),
+        Node::Neg(a) => expand(g, a, -c, scale, terms),
+        Node::Num(_) => {
+            let v = g.as_num(id).expect("a number");
+            terms.push((scale, c * v));
+            true
+        }
+        Node::Mul(p, q) if matches!(g.node(p), Node::Num(_)) => {
+            let v = g.as_num(p).expect("a number");
+            expand(g, q, c * v, scale, terms)
+        }
+        Node::Mul(p, q) if matches!(g.node(p), Node::Param(_)) => {
+            let s = if scale == one { p } else { g.times(scale, p) };
+            expand(g, q, c, s, terms)
+        }
+        _ => {
+            let m = if scale == one { id } else { g.times(scale, id) };
+            terms.push((m, c));
+            true
+        }
+    }
 }
 
 /// `ln(cosh(u))`: for `|u| < 3`, `log1p(expm1(|u|)^2 / (2 * exp(|u|)))` (no cancellation near

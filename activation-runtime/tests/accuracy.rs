@@ -33,12 +33,6 @@ use std::sync::OnceLock;
 /// `cargo run --release --example accuracy` shows the worst points of each.
 #[rustfmt::skip]
 const KNOWN_MISSES: &[(&str, &str)] = &[
-    ("tb_soft_clipping", "f32 f"),
-    ("tb_soft_clipping", "f32 f'"),
-    ("tb_soft_clipping", "f64 f"),
-    ("tb_soft_clipping", "f64 f'"),
-    ("tb_sinc", "f32 f'"),
-    ("tb_sinc", "f64 f'"),
 ];
 
 const SPECIAL: &str = " special";

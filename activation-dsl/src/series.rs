@@ -1,0 +1,318 @@
+//! Taylor patches at zero: where a formula cancels as its input goes to 0 (`sinc`'s derivative
+//! `(cos(x) - sin(x) / x) / x` is `-x/3 + …`, but computed as written it is 0 or noise below
+//! 1e-8), the generated code evaluates the formula's Taylor polynomial there instead.
+//!
+//! The polynomial comes from truncated power series arithmetic on the expression graph at
+//! generation time ([`taylor`]): sums, products, quotients (a removable `0/0` shifts both
+//! series), and the built-ins through their differential equations (`exp' = u' exp`,
+//! `ln' = u'/u`, `sin' = u' cos`, …). A patch is made only when the formula as written is
+//! measurably inaccurate near 0 (its `f64` value and the series disagree by more than 2^-45 at
+//! one of `±1e-3, ±1e-5, ±1e-7`), and only for formulas of one input and no parameters (the
+//! coefficients are numbers). The patch covers `|x| < r`, the largest power of two at which the
+//! neglected terms are below 2^-60 of the polynomial's value.
+
+use crate::builtins::Builtin;
+use crate::ir::{CmpOp, Graph, Id, Node};
+
+/// Terms kept (the polynomial has degree below this).
+const N: usize = 24;
+
+/// A power series in the input, truncated to [`N`] terms.
+type Series = Vec<f64>;
+
+fn constant(c: f64) -> Series {
+    let mut s = vec![0.0; N];
+    s[0] = c;
+    s
+}
+
+fn mul(a: &Series, b: &Series) -> Series {
+    (0..N)
+        .map(|k| (0..=k).map(|j| a[j] * b[k - j]).sum())
+        .collect()
+}
+
+/// Whether a leading coefficient is zero up to the rounding of the series arithmetic.
+fn vanishes(c: f64) -> bool {
+    c.abs() < 1e-14
+}
+
+/// `a / b`; where `b(0) = 0`, both must vanish there and are shifted (a removable `0/0`).
+fn div(a: &Series, b: &Series) -> Option<Series> {
+    let (mut a, mut b) = (a.clone(), b.clone());
+    let mut shifts = 0;
+    while vanishes(b[0]) {
+        if !vanishes(a[0]) || shifts >= 4 {
+            return None;
+        }
+        a.remove(0);
+        b.remove(0);
+        a.push(0.0);
+        b.push(0.0);
+        shifts += 1;
+    }
+    let mut q = vec![0.0; N];
+    for k in 0..N - shifts {
+        let s: f64 = (0..k).map(|j| q[j] * b[k - j]).sum();
+        q[k] = (a[k] - s) / b[0];
+    }
+    // The last `shifts` terms are unknown: mark them so the radius test sees no convergence.
+    for c in q.iter_mut().skip(N - shifts) {
+        *c = f64::NAN;
+    }
+    Some(q)
+}
+
+/// The series of `f(a)` where `f' = a' * g(a)` for a known series `g`: `f_k = (1/k) sum_j j a_j
+/// g_{k-j}`, with `f_0` given. `g` may depend on `f` itself, so it is supplied term by term.
+fn integrate(a: &Series, f0: f64, mut g: impl FnMut(&[f64], usize) -> f64) -> Series {
+    let mut f = vec![0.0; N];
+    f[0] = f0;
+    for k in 1..N {
+        let s: f64 = (1..=k).map(|j| j as f64 * a[j] * g(&f, k - j)).sum();
+        f[k] = s / k as f64;
+    }
+    f
+}
+
+fn exp(a: &Series) -> Series {
+    // e' = a' e
+    let mut e = vec![0.0; N];
+    e[0] = a[0].exp();
+    for k in 1..N {
+        let s: f64 = (1..=k).map(|j| j as f64 * a[j] * e[k - j]).sum();
+        e[k] = s / k as f64;
+    }
+    e
+}
+
+fn ln(a: &Series) -> Option<Series> {
+    if !(a[0] > 0.0) {
+        return None;
+    }
+    let inv = div(&constant(1.0), a)?;
+    let mut l = integrate(a, a[0].ln(), |_, i| inv[i]);
+    l[0] = a[0].ln();
+    Some(l)
+}
+
+fn sin_cos(a: &Series) -> (Series, Series) {
+    let (mut s, mut c) = (vec![0.0; N], vec![0.0; N]);
+    s[0] = a[0].sin();
+    c[0] = a[0].cos();
+    for k in 1..N {
+        let ss: f64 = (1..=k).map(|j| j as f64 * a[j] * c[k - j]).sum();
+        let cc: f64 = (1..=k).map(|j| j as f64 * a[j] * s[k - j]).sum();
+        s[k] = ss / k as f64;
+        c[k] = -cc / k as f64;
+    }
+    (s, c)
+}
+
+fn sqrt(a: &Series) -> Option<Series> {
+    if !(a[0] > 0.0) {
+        return None;
+    }
+    let mut r = vec![0.0; N];
+    r[0] = a[0].sqrt();
+    for k in 1..N {
+        let s: f64 = (1..k).map(|j| r[j] * r[k - j]).sum();
+        r[k] = (a[k] - s) / (2.0 * r[0]);
+    }
+    Some(r)
+}
+
+fn scale(a: &Series, c: f64) -> Series {
+    a.iter().map(|v| v * c).collect()
+}
+
+fn add(a: &Series, b: &Series) -> Series {
+    a.iter().zip(b).map(|(x, y)| x + y).collect()
+}
+
+fn sub(a: &Series, b: &Series) -> Series {
+    a.iter().zip(b).map(|(x, y)| x - y).collect()
+}
+
+/// `a^p` for a constant `p`, `a(0) > 0`, or a non-negative integer `p`.
+fn pow(a: &Series, p: f64) -> Option<Series> {
+    if p.fract() == 0.0 && (0.0..=64.0).contains(&p) {
+        let mut r = constant(1.0);
+        for _ in 0..p as usize {
+            r = mul(&r, a);
+        }
+        return Some(r);
+    }
+    let l = ln(a)?;
+    Some(exp(&scale(&l, p)))
+}
+
+/// The Taylor series at 0 of `id`, a function of input 0 only; `None` where some part is not
+/// analytic there (a branch, `abs`, `max`, a parameter, a pole).
+pub fn taylor(g: &Graph, id: Id) -> Option<Series> {
+    let mut memo = std::collections::HashMap::new();
+    series(g, id, &mut memo)
+}
+
+fn series(
+    g: &Graph,
+    id: Id,
+    memo: &mut std::collections::HashMap<Id, Option<Series>>,
+) -> Option<Series> {
+    if let Some(s) = memo.get(&id) {
+        return s.clone();
+    }
+    let mut rec = |n: Id| series(g, n, memo);
+    let s = match g.node(id).clone() {
+        Node::Num(_) => Some(constant(g.as_num(id)?)),
+        Node::Input(0) => {
+            let mut s = vec![0.0; N];
+            s[1] = 1.0;
+            Some(s)
+        }
+        Node::Neg(a) => rec(a).map(|a| scale(&a, -1.0)),
+        Node::Add(a, b) => Some(add(&rec(a)?, &rec(b)?)),
+        Node::Sub(a, b) => Some(sub(&rec(a)?, &rec(b)?)),
+        Node::Mul(a, b) => Some(mul(&rec(a)?, &rec(b)?)),
+        Node::Div(a, b) => div(&rec(a)?, &rec(b)?),
+        Node::Pow(a, p) => pow(&rec(a)?, g.as_num(p)?),
+        Node::Call(f, args) if args.len() == 1 => {
+            let a = rec(args[0])?;
+            call(f, &a)
+        }
+        Node::Call(Builtin::Hypot, args) => {
+            let (u, v) = (rec(args[0])?, rec(args[1])?);
+            sqrt(&add(&mul(&u, &u), &mul(&v, &v)))
+        }
+        _ => None,
+    };
+    memo.insert(id, s.clone());
+    s
+}
+
+fn call(f: Builtin, a: &Series) -> Option<Series> {
+    let two_over_sqrt_pi = std::f64::consts::FRAC_2_SQRT_PI;
+    Some(match f {
+        Builtin::Exp => exp(a),
+        Builtin::Expm1 => {
+            let mut e = exp(a);
+            e[0] = a[0].exp_m1();
+            e
+        }
+        Builtin::Ln => ln(a)?,
+        Builtin::Log1p => {
+            let mut l = ln(&add(a, &constant(1.0)))?;
+            l[0] = a[0].ln_1p();
+            l
+        }
+        Builtin::Sqrt => sqrt(a)?,
+        Builtin::Sin => sin_cos(a).0,
+        Builtin::Cos => sin_cos(a).1,
+        Builtin::Sin2 => sin_cos(&scale(a, 2.0)).0,
+        Builtin::Cos2 => sin_cos(&scale(a, 2.0)).1,
+        Builtin::Tanh => {
+            // 1 - 2 / (exp(2a) + 1)
+            let e = exp(&scale(a, 2.0));
+            let q = div(&constant(2.0), &add(&e, &constant(1.0)))?;
+            sub(&constant(1.0), &q)
+        }
+        Builtin::Tanhshrink => {
+            let t = call(Builtin::Tanh, a)?;
+            sub(a, &t)
+        }
+        Builtin::Sigmoid => {
+            let e = exp(&scale(a, -1.0));
+            div(&constant(1.0), &add(&e, &constant(1.0)))?
+        }
+        Builtin::Softplus => ln(&add(&exp(a), &constant(1.0)))?,
+        Builtin::Erf | Builtin::Erfc => {
+            // erf' = a' 2/sqrt(pi) exp(-a^2)
+            let gs = scale(&exp(&scale(&mul(a, a), -1.0)), two_over_sqrt_pi);
+            let e = integrate(a, libm::erf(a[0]), |_, i| gs[i]);
+            if f == Builtin::Erf {
+                e
+            } else {
+                let mut c = scale(&e, -1.0);
+                c[0] = libm::erfc(a[0]);
+                c
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// `sum c_k x^k` at `x`.
+fn horner(c: &[f64], x: f64) -> f64 {
+    c.iter().rev().fold(0.0, |acc, ck| acc * x + ck)
+}
+
+/// `root` with a Taylor patch at 0 where it cancels there: `if abs(x) < r { polynomial } else
+/// { root }`; a branch (`if x == 0 { 1 } else { sin(x) / x }`) is patched branch by branch.
+pub fn patch_at_zero(g: &mut Graph, root: Id) -> Id {
+    if g.inputs.len() != 1
+        || g.reachable(&[root])
+            .iter()
+            .any(|n| matches!(g.node(*n), Node::Param(_) | Node::Output))
+    {
+        return root;
+    }
+    patch(g, root)
+}
+
+fn patch(g: &mut Graph, id: Id) -> Id {
+    if let Node::Select(k, a, b) = g.node(id).clone() {
+        let (pa, pb) = (patch(g, a), patch(g, b));
+        return if (pa, pb) == (a, b) {
+            id
+        } else {
+            g.select(k, pa, pb)
+        };
+    }
+    let Some(c) = taylor(g, id) else {
+        return id;
+    };
+    // Keep the finite prefix (a removable 0/0 leaves the last terms unknown).
+    let c: Vec<f64> = c.into_iter().take_while(|v| v.is_finite()).collect();
+    if c.len() < 8 || c.iter().all(|v| *v == 0.0) {
+        return id;
+    }
+    let cancels = [1e-3, -1e-3, 1e-5, -1e-5, 1e-7, -1e-7].iter().any(|x| {
+        let direct = g.eval(&[id], &[*x], &[], f64::NAN)[0];
+        let p = horner(&c, *x);
+        !direct.is_finite() || (direct - p).abs() > 2f64.powi(-45) * p.abs()
+    });
+    if !cancels {
+        return id;
+    }
+    // The largest r = 2^-k where the last two terms are below 2^-60 of the polynomial.
+    let n = c.len();
+    let radius = (1..=40).map(|k| 2f64.powi(-k)).find(|r| {
+        let tail = c[n - 1].abs() * r.powi(n as i32 - 1) + c[n - 2].abs() * r.powi(n as i32 - 2);
+        let p = horner(&c, *r).abs().min(horner(&c, -r).abs());
+        tail < 2f64.powi(-60) * p
+    });
+    let Some(r) = radius else {
+        return id;
+    };
+    // Horner in the graph, from the highest nonzero coefficient.
+    let x = g.add(Node::Input(0));
+    let last = c
+        .iter()
+        .rposition(|v| *v != 0.0)
+        .expect("a nonzero coefficient");
+    let mut acc = g.num(c[last]);
+    for ck in c[..last].iter().rev() {
+        let t = g.times(acc, x);
+        acc = if *ck == 0.0 {
+            t
+        } else {
+            let k = g.num(*ck);
+            g.plus(k, t)
+        };
+    }
+    let a = g.call1(Builtin::Abs, x);
+    let rn = g.num(r);
+    let near = g.add(Node::Cmp(CmpOp::Lt, a, rn));
+    g.fire("taylor-at-zero");
+    g.select(near, acc, id)
+}

@@ -87,7 +87,7 @@ fn exp(a: &Series) -> Series {
 }
 
 fn ln(a: &Series) -> Option<Series> {
-    if !(a[0] > 0.0) {
+    if a[0].is_nan() || a[0] <= 0.0 {
         return None;
     }
     let inv = div(&constant(1.0), a)?;
@@ -110,7 +110,7 @@ fn sin_cos(a: &Series) -> (Series, Series) {
 }
 
 fn sqrt(a: &Series) -> Option<Series> {
-    if !(a[0] > 0.0) {
+    if a[0].is_nan() || a[0] <= 0.0 {
         return None;
     }
     let mut r = vec![0.0; N];

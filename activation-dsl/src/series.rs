@@ -211,10 +211,11 @@ fn call(f: Builtin, a: &Series) -> Option<Series> {
         Builtin::Sin2 => sin_cos(&scale(a, 2.0)).0,
         Builtin::Cos2 => sin_cos(&scale(a, 2.0)).1,
         Builtin::Tanh => {
-            // 1 - 2 / (exp(2a) + 1)
-            let e = exp(&scale(a, 2.0));
-            let q = div(&constant(2.0), &add(&e, &constant(1.0)))?;
-            sub(&constant(1.0), &q)
+            // t' = a' (1 - t^2)
+            integrate(a, a[0].tanh(), |t, i| {
+                let sq: f64 = (0..=i).map(|m| t[m] * t[i - m]).sum();
+                f64::from(i == 0) - sq
+            })
         }
         Builtin::Tanhshrink => {
             let t = call(Builtin::Tanh, a)?;
@@ -315,4 +316,101 @@ fn patch(g: &mut Graph, id: Id) -> Id {
     let near = g.add(Node::Cmp(CmpOp::Lt, a, rn));
     g.fire("taylor-at-zero");
     g.select(near, acc, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lower::IrExpr;
+
+    fn coefficients(text: &str) -> Series {
+        let IrExpr { graph, root } = text.parse().expect("an expression");
+        taylor(&graph, root).expect("a series")
+    }
+
+    fn close(got: &[f64], want: &[f64]) {
+        for (k, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (g - w).abs() <= 1e-15 * w.abs().max(1e-2),
+                "term {k}: {g} != {w} (got {got:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn series_of_the_builtins() {
+        let third = 1.0 / 3.0;
+        let c = std::f64::consts::FRAC_2_SQRT_PI;
+        close(
+            &coefficients("exp(x)"),
+            &[1.0, 1.0, 0.5, 1.0 / 6.0, 1.0 / 24.0],
+        );
+        close(&coefficients("expm1(x)"), &[0.0, 1.0, 0.5, 1.0 / 6.0]);
+        close(&coefficients("log1p(x)"), &[0.0, 1.0, -0.5, third, -0.25]);
+        close(&coefficients("sqrt(1 + x)"), &[1.0, 0.5, -0.125, 0.0625]);
+        close(
+            &coefficients("sin(x) / x"),
+            &[1.0, 0.0, -1.0 / 6.0, 0.0, 1.0 / 120.0],
+        );
+        close(
+            &coefficients("tanh(x)"),
+            &[0.0, 1.0, 0.0, -third, 0.0, 2.0 / 15.0],
+        );
+        close(
+            &coefficients("erf(x)"),
+            &[0.0, c, 0.0, -c / 3.0, 0.0, c / 10.0],
+        );
+        close(&coefficients("sigmoid(x)"), &[0.5, 0.25, 0.0, -1.0 / 48.0]);
+        close(
+            &coefficients("softplus(x)"),
+            &[std::f64::consts::LN_2, 0.5, 0.125, 0.0, -1.0 / 192.0],
+        );
+        close(&coefficients("cos2(x)"), &[1.0, 0.0, -2.0, 0.0, 2.0 / 3.0]);
+        close(&coefficients("hypot(x, 1)"), &[1.0, 0.0, 0.5, 0.0, -0.125]);
+        close(&coefficients("x - tanh(x)"), &[0.0, 0.0, 0.0, third, 0.0]);
+    }
+
+    #[test]
+    fn no_series_where_not_analytic() {
+        for text in [
+            "abs(x)",
+            "sqrt(x)",
+            "ln(x)",
+            "1 / x",
+            "max(x, 0)",
+            "x / sin(x)^2",
+        ] {
+            let IrExpr { graph, root } = text.parse().expect("an expression");
+            assert!(taylor(&graph, root).is_none(), "{text} has a series at 0?");
+        }
+    }
+
+    #[test]
+    fn patches_what_cancels_and_nothing_else() {
+        let IrExpr { mut graph, root } = "(cos(x) - sin(x) / x) / x".parse().expect("parses");
+        graph.tracing = true;
+        let p = patch_at_zero(&mut graph, root);
+        assert_eq!(graph.trace, vec!["taylor-at-zero"]);
+        for x in [1e-300f64, 1e-20, -1e-8, 1e-3, 0.1, -0.4] {
+            // sinc'(x) = sum over k >= 1 of (-1)^k 2k x^(2k-1) / (2k+1)!
+            let (mut want, mut fact) = (0.0, 1.0);
+            for k in 1..=12 {
+                fact *= ((2 * k) * (2 * k + 1)) as f64;
+                let sign = if k % 2 == 1 { -1.0 } else { 1.0 };
+                want += sign * (2 * k) as f64 * x.powi(2 * k - 1) / fact;
+            }
+            let got = graph.eval(&[p], &[x], &[], f64::NAN)[0];
+            assert!(
+                (got - want).abs() <= 4e-16 * want.abs(),
+                "{x}: {got} vs {want}"
+            );
+        }
+        // Beyond the patch, the formula as written.
+        let far = graph.eval(&[p], &[3.0], &[], f64::NAN)[0];
+        assert_eq!(far, graph.eval(&[root], &[3.0], &[], f64::NAN)[0]);
+        for text in ["sin(x)", "exp(x) * x", "sigmoid(x)", "x / (1 + exp(-x))"] {
+            let IrExpr { mut graph, root } = text.parse().expect("parses");
+            assert_eq!(patch_at_zero(&mut graph, root), root, "{text} patched");
+        }
+    }
 }

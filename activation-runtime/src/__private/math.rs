@@ -742,3 +742,40 @@ pub fn sin_ddd(a: Dd) -> Dd {
 pub fn cos_ddd(a: Dd) -> Dd {
     sin_cos_ddd(a).1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expm1_ddd_keeps_the_digits_near_zero() {
+        // expm1(1e-10) - 1e-10 = 1e-20/2 + 1e-30/6 + …: the low part carries it.
+        let d = dd_sub(expm1_ddd((1e-10, 0.0)), (1e-10, 0.0));
+        let want = 5e-21 + 1e-30 / 6.0;
+        assert!((dd_hi(d) - want).abs() <= 1e-15 * want, "{d:?}");
+    }
+
+    #[test]
+    fn log1p_ddd_inverts_expm1_ddd() {
+        for a in [1e-20, -3e-12, 1e-5, 0.3, -0.4, 2.0, -3.0, 40.0] {
+            let back = log1p_ddd(expm1_ddd((a, 0.0)));
+            let err = dd_hi(dd_sub(back, (a, 0.0))).abs();
+            assert!(err <= 1e-30 * a.abs(), "{a}: {back:?} (error {err:e})");
+        }
+    }
+
+    #[test]
+    fn scaled_tail_below_the_normal_range() {
+        // x * erf(softplus(x)) at x = -745: erf(t) = (2 / sqrt(pi)) t near 0 and softplus(x) =
+        // exp(x) there, so the product is -745 (2 / sqrt(pi)) exp(-745) = -exp(ln(745) +
+        // ln(2 / sqrt(pi)) - 745), about -4.1e-321; computed directly it has 3 significant bits.
+        let x = -745.0_f64;
+        let t = libm::erf(softplus(x));
+        let got = mul_tail([x], [(t, (x, 0.0), Tail::Scaled(0.120_782_237_635_245_22))]);
+        let want = -(745f64.ln() + 0.120_782_237_635_245_22 - 745.0).exp();
+        assert!(
+            got < 0.0 && (got - want).abs() <= 4.0 * 5e-324,
+            "{got:e} vs {want:e}"
+        );
+    }
+}

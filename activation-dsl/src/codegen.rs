@@ -348,7 +348,7 @@ impl<'g> Emitter<'g> {
         let ea = self.expr(a);
         let eb = self.operand(b, R_UNARY);
         let eb = if sub { quote!(-#eb) } else { eb };
-        quote!(math::refine_sum(#ea, #eb, || #exact))
+        quote!(math::refine_sum::<T>(#ea, #eb, || #exact))
     }
 
     fn has_transcendental(&self, id: Id) -> bool {

@@ -29,6 +29,9 @@ pub trait Float:
     const ONE: Self;
     /// A quiet NaN.
     const NAN: Self;
+    /// Significant bits (24 for `f32`, 53 for `f64`): generated code derives its switch points
+    /// from it (see `refine_sum`).
+    const MANTISSA_DIGITS: u32;
     /// Rounds an `f64` to this type (exact for `f64`).
     fn from_f64(v: f64) -> Self;
     /// Widens to `f64` (exact).
@@ -133,6 +136,7 @@ impl Float for f64 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
     const NAN: Self = f64::NAN;
+    const MANTISSA_DIGITS: u32 = f64::MANTISSA_DIGITS;
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v
@@ -228,6 +232,7 @@ impl Float for f32 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
     const NAN: Self = f32::NAN;
+    const MANTISSA_DIGITS: u32 = f32::MANTISSA_DIGITS;
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v as f32

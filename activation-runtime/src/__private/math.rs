@@ -587,19 +587,35 @@ pub fn sigmoid_ddd(a: Dd) -> Dd {
     }
 }
 
-/// `a + b`, or, where the sum cancels (below 1/8 of `|a| + |b|`), `exact()`: the same sum
-/// evaluated in double-double.
+/// `a + b` for a result of type `T`, or, where the sum cancels (below
+/// [`cancellation_threshold`] of `|a| + |b|`), `exact()`: the same sum evaluated in
+/// double-double.
 #[inline(always)]
-pub fn refine_sum(a: f64, b: f64, exact: impl FnOnce() -> Dd) -> f64 {
+pub fn refine_sum<T: crate::Float>(a: f64, b: f64, exact: impl FnOnce() -> Dd) -> f64 {
     let s = a + b;
     let size = a.abs() + b.abs();
-    if s.abs() < 0.125 * size && size.is_finite() {
+    if s.abs() < cancellation_threshold(T::MANTISSA_DIGITS) * size && size.is_finite() {
         let e = dd_hi(exact());
         if e.is_finite() {
             return e;
         }
     }
     s
+}
+
+/// Below what fraction of `|a| + |b|` an `f64` sum `a + b` whose terms carry up to 8 ULPs of
+/// error each (a few roundings and a library call) must be re-evaluated, for a result of
+/// `digits` significant bits. The sum's relative error is at most `2^3 2^-53 / rho` where
+/// `|a + b| = rho (|a| + |b|)`; for `f32` (24 bits) it must stay below 2^-30 (a 64th of the
+/// final rounding), so `rho >= 2^(digits - 44) = 2^-20`; for `f64`, whose bars are 8 and 16 ULPs,
+/// `rho >= 1/8` bounds it by 64 ULPs in theory (7 measured).
+pub const fn cancellation_threshold(digits: u32) -> f64 {
+    if digits >= 41 {
+        0.125
+    } else {
+        // 2^(digits - 44), digits < 41
+        1.0 / (1u64 << (44 - digits)) as f64
+    }
 }
 
 /// `ln(v)` for a positive double-double: one Newton step from the f64 logarithm,

@@ -9,6 +9,7 @@
 //! | `exp-minus-one` | `exp(u) - 1 -> expm1(u)`, `1 - exp(u) -> -expm1(u)` |
 //! | `log1p-exp-to-softplus` | `log1p(exp(u)) -> softplus(u)` |
 //! | `ln-sigmoid` | `ln(sigmoid(u)) -> -softplus(-u)` |
+//! | `ln-exp` | `ln(exp(u)) -> u` (exact for every real `u`; `exp(ln(u))` is not rewritten) |
 //! | `quotient-to-sigmoid` | `a / (1 + exp(-u)) -> a * sigmoid(u)`, `a / (1 + exp(u)) -> a * sigmoid(-u)`, `exp(u) / (1 + exp(u)) -> sigmoid(u)` |
 //! | `expm1-over-exp` | `expm1(u) / exp(u) -> -expm1(-u)` |
 //! | `one-minus-sigmoid` | `1 - sigmoid(u) -> sigmoid(-u)` |
@@ -302,6 +303,8 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
                     let sp = g.call1(Builtin::Softplus, n);
                     ("ln-sigmoid", g.neg(sp))
                 }
+                // ln(exp(u)) = u for every real u (and at ±inf, NaN), unlike exp(ln(u))
+                Node::Call(Builtin::Exp, e) => ("ln-exp", e[0]),
                 Node::Mul(half, sum) if g.is_num(half, 0.5) && exp_pair_sum(g, sum).is_some() => {
                     let u = exp_pair_sum(g, sum).expect("checked");
                     ("ln-cosh", log_cosh(g, u))

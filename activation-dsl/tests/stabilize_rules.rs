@@ -231,6 +231,8 @@ const STABILIZATIONS: &[(&str, &str, &str)] = &[
         "ln(2 * sigmoid(x))",
         "0.6931471805599453 - softplus(-x)",
     ),
+    // ln(exp(u)) = u: after ln-product, ln(2 * exp(x)) = ln(2) + x
+    ("ln-exp", "ln(2 * exp(x))", "0.6931471805599453 + x"),
     // 1 - u^2 / (u^2 + s^2) = s^2 / (u^2 + s^2) = (s / hypot(u, s))^2, however t is written;
     // the last row is isru's derivative at alpha = 1 (sqrt(1 + x^2) is hypot(x, 1) first).
     // (Without parameters, `defaults` matches `params`, so this rule is tried before
@@ -498,6 +500,8 @@ const STRESS: &[Stress] = &[
     ("ln(sigmoid(x) * sigmoid(2 * x))", -300.0, |x| 3.0 * x),
     // 2 sigmoid(-800) underflows; ln(2) + ln(sigmoid(-800)) = ln(2) - 800
     ("ln(2 * sigmoid(x))", -800.0, |x| LN_2 + x),
+    // exp(800) overflows; ln(2 exp(x)) = ln(2) + x
+    ("ln(2 * exp(x))", 800.0, |x| LN_2 + x),
     // x^2 / hypot(x, s)^2 rounds to 1 at x = 1e10; 1 - it is s^2 / (s^2 + x^2)
     ("1 - x^2 / hypot(x, 1)^2", 1e10, |x| 1.0 / (1.0 + x * x)),
     ("1 - (x / hypot(x, 2))^2", 1e10, |x| 4.0 / (4.0 + x * x)),

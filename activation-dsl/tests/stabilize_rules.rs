@@ -23,6 +23,9 @@
 //! - `derive_item` on isru stabilizes its derivative (no cancelling `1 - …` is left);
 //! - `activation-dsl derive --trace` names the rules that fired on `ln(1 + exp(x))`.
 
+mod common;
+use common::{assert_all, parse};
+
 use activation_dsl::derive::derive_item;
 use activation_dsl::ir::{Graph, Id};
 use activation_dsl::lower::{parse_expr, IrExpr};
@@ -33,11 +36,6 @@ use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, LN_2, PI};
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn parse(text: &str) -> IrExpr {
-    text.parse::<IrExpr>()
-        .unwrap_or_else(|e| panic!("`{text}` does not parse: {e:?}"))
-}
 
 /// The input and its stabilized form, with the trace of the run. The only leaf is `x`, and
 /// there are no parameters (so `graph.defaults`, empty, matches `graph.params`).
@@ -85,16 +83,6 @@ fn param_value(name: &str) -> f64 {
 
 /// Ordinary points for `x`: away from 0 and ±0.5, and from where an input cancels badly.
 const XS: &[f64] = &[-2.9, -1.73, -0.61, 0.37, 0.83, 1.49, 2.21, 2.9];
-
-/// Asserts every mismatch is absent, listing all of them at once.
-fn assert_all(mismatches: Vec<String>) {
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatch(es):\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
-}
 
 /// `erfc(z)` for `z >= 10` from its asymptotic expansion
 /// `exp(-z^2) / (z sqrt(pi)) * sum_n (-1)^n (2n - 1)!! / (2 z^2)^n`, summed while the terms

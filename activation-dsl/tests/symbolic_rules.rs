@@ -18,7 +18,7 @@
 //!   form is canonical) and, parsed into the graph it came from, is the very same node.
 
 mod common;
-use common::ridders;
+use common::{assert_all, parse, ridders};
 
 use activation_dsl::diff::diff;
 use activation_dsl::ir::{Graph, Id, Node};
@@ -28,11 +28,6 @@ use activation_dsl::simplify::simplify;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn parse(text: &str) -> IrExpr {
-    text.parse::<IrExpr>()
-        .unwrap_or_else(|e| panic!("`{text}` does not parse: {e:?}"))
-}
 
 /// The leaf `x`. Names become inputs in order of appearance, so `x` is input 0 whenever it is
 /// written first; a few rows (`a^x`, `clamp(a, x, b)`) need another name first, hence the lookup.
@@ -120,16 +115,6 @@ fn check_numerically(g: &Graph, f: Id, d: Id, what: &str) -> usize {
         checked += 1;
     }
     checked
-}
-
-/// Asserts every `(label, got, expected)` matches, listing all mismatches at once.
-fn assert_all(mismatches: Vec<String>) {
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatch(es):\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
 }
 
 // ---------------------------------------------------------------------------------------------

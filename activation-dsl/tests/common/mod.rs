@@ -2,6 +2,7 @@
 
 /// Ridders' extrapolation of central differences (Numerical Recipes `dfridr`): the derivative
 /// and an estimate of its error.
+#[allow(dead_code)]
 pub fn ridders(f: &dyn Fn(f64) -> f64, x: f64, h: f64) -> (f64, f64) {
     const CON: f64 = 1.4;
     const CON2: f64 = CON * CON;
@@ -30,4 +31,22 @@ pub fn ridders(f: &dyn Fn(f64) -> f64, x: f64, h: f64) -> (f64, f64) {
         }
     }
     (ans, err)
+}
+
+/// Parses an IR expression, panicking with the text when it does not parse.
+#[allow(dead_code)]
+pub fn parse(text: &str) -> activation_dsl::lower::IrExpr {
+    text.parse::<activation_dsl::lower::IrExpr>()
+        .unwrap_or_else(|e| panic!("`{text}` does not parse: {e:?}"))
+}
+
+/// Asserts that there are no mismatches, listing all of them at once.
+#[allow(dead_code)]
+pub fn assert_all(mismatches: Vec<String>) {
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatch(es):\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }

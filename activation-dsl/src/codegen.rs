@@ -169,6 +169,40 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let b1 = body(&g1, &c1, pick(0));
         let b2 = body(&g1, &c2, pick(0));
         let b3 = body(&g2, &c3, quote!((#f3a, #f3b)));
+        // Slice kernels: every element through the vectorizable fast path, the few it cannot
+        // take (special values, tails, cancellations: a non-finite fast result) through the
+        // scalar method.
+        let fast_prelude = quote! {
+            #[allow(unused_imports)]
+            use #rt::__private::fast as math;
+            #binds
+        };
+        let fwd_slice = fast_body(g, f).map(|e| {
+            quote! {
+                #[inline]
+                fn forward_slice(&self, __x: &[T], __y: &mut [T]) {
+                    #fast_prelude
+                    #rt::__private::fast::map(
+                        __x, __y,
+                        |#x: f64| -> f64 { #e },
+                        |__v| <Self as #rt::Activation<T>>::forward(self, __v),
+                    );
+                }
+            }
+        });
+        let bwd_slice = fast_body(g, df).map(|e| {
+            quote! {
+                #[inline]
+                fn backward_slice(&self, __x: &[T], __dy: &[T], __dx: &mut [T]) {
+                    #fast_prelude
+                    #rt::__private::fast::map_backward(
+                        __x, __dy, __dx,
+                        |#x: f64| -> f64 { #e },
+                        |__v| <Self as #rt::Activation<T>>::derivative(self, __v),
+                    );
+                }
+            }
+        });
         quote! {
             #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
             impl<T: #rt::Float> #rt::Activation<T> for #ty {
@@ -178,6 +212,8 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                 fn derivative(&self, #x: T) -> T { #b2 }
                 #[inline]
                 fn forward_derivative(&self, #x: T) -> (T, T) { #b3 }
+                #fwd_slice
+                #bwd_slice
             }
         }
     } else {
@@ -275,6 +311,51 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
     }
 }
 
+/// The fast-path expression of `root` for a slice kernel (see
+/// `activation_runtime::__private::fast`), when every function in it has a fast version and no
+/// comparison depends on a function call (a fast function's NaN outside its range must reach
+/// the result, which a comparison would hide).
+fn fast_body(g: &Graph, root: Id) -> Option<TokenStream> {
+    let has_call = |id: Id| {
+        g.reachable(&[id])
+            .iter()
+            .any(|n| matches!(g.node(*n), Node::Call(..) | Node::Pow(..)))
+    };
+    for n in g.reachable(&[root]) {
+        let ok = match g.node(n) {
+            Node::Call(f, _) => matches!(
+                f,
+                Builtin::Exp
+                    | Builtin::Expm1
+                    | Builtin::Ln
+                    | Builtin::Log1p
+                    | Builtin::Sqrt
+                    | Builtin::Abs
+                    | Builtin::Sign
+                    | Builtin::Tanh
+                    | Builtin::Sigmoid
+                    | Builtin::Softplus
+                    | Builtin::Max
+                    | Builtin::Min
+                    | Builtin::Clamp
+                    | Builtin::Hypot
+            ),
+            Node::Pow(_, e) => g
+                .as_num(*e)
+                .is_some_and(|v| v == 0.5 || (v.fract() == 0.0 && v.abs() <= 64.0)),
+            Node::Cmp(_, a, b) => !has_call(*a) && !has_call(*b),
+            Node::Output => false,
+            _ => true,
+        };
+        if !ok {
+            return None;
+        }
+    }
+    let (lets, outs) = Emitter::fast(g).block(&[root]);
+    let out = &outs[0];
+    Some(quote! { #lets #out })
+}
+
 fn doc_text(item: &crate::ast::Item, d: &Derived, formula: &str, defaults: &[f64]) -> String {
     let g = &d.graph;
     let mut s = String::new();
@@ -315,6 +396,10 @@ struct Emitter<'g> {
     g: &'g Graph,
     names: HashMap<Id, Ident>,
     temp_prefix: String,
+    /// Emitting a slice kernel's fast path: every top-level sum that may cancel goes through
+    /// `refine_sum` (which hands it to the scalar path there), even where the scalar path has
+    /// no double-double re-evaluation for it.
+    fast: bool,
 }
 
 impl<'g> Emitter<'g> {
@@ -328,6 +413,15 @@ impl<'g> Emitter<'g> {
             g,
             names: HashMap::new(),
             temp_prefix: if clash { "tmp".into() } else { "t".into() },
+            fast: false,
+        }
+    }
+
+    /// An emitter for a slice kernel's fast path.
+    fn fast(g: &'g Graph) -> Self {
+        Emitter {
+            fast: true,
+            ..Emitter::new(g)
         }
     }
 
@@ -343,6 +437,8 @@ impl<'g> Emitter<'g> {
         };
         let exact = match self.ddd(id) {
             Some(e) if self.has_transcendental(id) => e,
+            // no re-evaluation: the fast path still hands a cancelling sum to the scalar path
+            _ if self.fast && self.has_transcendental(id) => quote!(math::dd(f64::NAN)),
             _ => return self.expr(id),
         };
         let ea = self.expr(a);

@@ -31,6 +31,7 @@ mod traits;
 /// What generated code uses; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub mod fast;
     pub mod math;
 }
 

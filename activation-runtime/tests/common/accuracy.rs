@@ -94,6 +94,20 @@ pub struct Item {
     pub f32: fn(&[f32], &mut [f32]) -> f32,
     /// The `f64` implementation.
     pub f64: fn(&[f64], &mut [f64]) -> f64,
+    /// The `f32` implementation through the slice kernels (`forward_slice`, `backward_slice`
+    /// with `dy = 1`), which have a vectorized fast path of their own.
+    pub f32_slices: fn(&[f32], &mut [f32]) -> f32,
+    /// The `f64` implementation through the slice kernels.
+    pub f64_slices: fn(&[f64], &mut [f64]) -> f64,
+}
+
+/// Which methods are measured: the scalar ones, or the slice kernels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// `forward` and `derivative` (`gradient`).
+    Scalar,
+    /// `forward_slice` and `backward_slice`, one element at a time.
+    Slices,
 }
 
 macro_rules! one {
@@ -112,6 +126,20 @@ macro_rules! one {
                 g[0] = Activation::<f64>::derivative(&a, x[0]);
                 Activation::<f64>::forward(&a, x[0])
             },
+            f32_slices: |x, g| {
+                let a = <$ty as Default>::default();
+                let mut y = [0.0f32];
+                Activation::<f32>::forward_slice(&a, &x[..1], &mut y);
+                Activation::<f32>::backward_slice(&a, &x[..1], &[1.0], &mut g[..1]);
+                y[0]
+            },
+            f64_slices: |x, g| {
+                let a = <$ty as Default>::default();
+                let mut y = [0.0f64];
+                Activation::<f64>::forward_slice(&a, &x[..1], &mut y);
+                Activation::<f64>::backward_slice(&a, &x[..1], &[1.0], &mut g[..1]);
+                y[0]
+            },
         }
     };
 }
@@ -128,6 +156,17 @@ macro_rules! two {
                 MultiActivation::<f32, 2>::forward(&a, [x[0], x[1]])
             },
             f64: |x, g| {
+                let a = <$ty as Default>::default();
+                g.copy_from_slice(&MultiActivation::<f64, 2>::gradient(&a, [x[0], x[1]]));
+                MultiActivation::<f64, 2>::forward(&a, [x[0], x[1]])
+            },
+            // Two-input items have no slice kernels of their own (the traits' loops).
+            f32_slices: |x, g| {
+                let a = <$ty as Default>::default();
+                g.copy_from_slice(&MultiActivation::<f32, 2>::gradient(&a, [x[0], x[1]]));
+                MultiActivation::<f32, 2>::forward(&a, [x[0], x[1]])
+            },
+            f64_slices: |x, g| {
                 let a = <$ty as Default>::default();
                 g.copy_from_slice(&MultiActivation::<f64, 2>::gradient(&a, [x[0], x[1]]));
                 MultiActivation::<f64, 2>::forward(&a, [x[0], x[1]])
@@ -234,7 +273,7 @@ pub trait Sample: Float + FromStr + Debug {
     /// Which type this is.
     const TY: Ty;
     /// The implementation of `item` for this type.
-    fn pick(item: &Item) -> fn(&[Self], &mut [Self]) -> Self;
+    fn pick(item: &Item, path: Path) -> fn(&[Self], &mut [Self]) -> Self;
     /// The spacing of this type at `v` (finite), as an `f64`; the smallest subnormal for zero
     /// and subnormals.
     fn ulp(v: Self) -> f64;
@@ -255,8 +294,11 @@ fn pow2(n: i32) -> f64 {
 
 impl Sample for f32 {
     const TY: Ty = Ty::F32;
-    fn pick(item: &Item) -> fn(&[f32], &mut [f32]) -> f32 {
-        item.f32
+    fn pick(item: &Item, path: Path) -> fn(&[f32], &mut [f32]) -> f32 {
+        match path {
+            Path::Scalar => item.f32,
+            Path::Slices => item.f32_slices,
+        }
     }
     fn ulp(v: f32) -> f64 {
         let biased = ((v.to_bits() >> 23) & 0xff) as i32;
@@ -272,8 +314,11 @@ impl Sample for f32 {
 
 impl Sample for f64 {
     const TY: Ty = Ty::F64;
-    fn pick(item: &Item) -> fn(&[f64], &mut [f64]) -> f64 {
-        item.f64
+    fn pick(item: &Item, path: Path) -> fn(&[f64], &mut [f64]) -> f64 {
+        match path {
+            Path::Scalar => item.f64,
+            Path::Slices => item.f64_slices,
+        }
     }
     fn ulp(v: f64) -> f64 {
         let biased = ((v.to_bits() >> 52) & 0x7ff) as i32;
@@ -547,8 +592,8 @@ fn see<T: Sample>(s: &mut Stats, row: &Row<T>, which: &str, got: T, want: T, bar
 }
 
 /// Measures `item` in `T` over `rows`.
-pub fn measure<T: Sample>(item: &Item, rows: &[Row<T>]) -> Measure {
-    let eval = T::pick(item);
+pub fn measure<T: Sample>(item: &Item, rows: &[Row<T>], path: Path) -> Measure {
+    let eval = T::pick(item, path);
     let bars = bars(item.set, T::TY);
     let mut f = Stats::default();
     let mut df = Stats::default();
@@ -581,7 +626,7 @@ pub fn measure<T: Sample>(item: &Item, rows: &[Row<T>]) -> Measure {
     }
 }
 
-fn measure_type<T: Sample>(items: &[Item]) -> Result<Vec<Measure>, String> {
+fn measure_type<T: Sample>(items: &[Item], path: Path) -> Result<Vec<Measure>, String> {
     let table = load::<T>()?;
     let mut out = Vec::new();
     for item in items {
@@ -596,7 +641,7 @@ fn measure_type<T: Sample>(items: &[Item]) -> Result<Vec<Measure>, String> {
                     item.name
                 )
             })?;
-        out.push(measure(item, rows));
+        out.push(measure(item, rows, path));
     }
     if let Some((n, _)) = table
         .iter()
@@ -611,10 +656,10 @@ fn measure_type<T: Sample>(items: &[Item]) -> Result<Vec<Measure>, String> {
 }
 
 /// Measures every item in `f32` and in `f64`: per item, the `f32` measure then the `f64` one.
-pub fn measure_all() -> Result<Vec<Measure>, String> {
+pub fn measure_all(path: Path) -> Result<Vec<Measure>, String> {
     let items = items();
-    let m32 = measure_type::<f32>(&items)?;
-    let m64 = measure_type::<f64>(&items)?;
+    let m32 = measure_type::<f32>(&items, path)?;
+    let m64 = measure_type::<f64>(&items, path)?;
     Ok(m32.into_iter().zip(m64).flat_map(|(a, b)| [a, b]).collect())
 }
 

@@ -1,0 +1,531 @@
+//! The fast path of the generated slice kernels: the functions of [`super::math`] under the same
+//! names, written without branches or library calls so that a loop over a slice vectorizes,
+//! each exact to about an ULP of `f64` **inside its fast range**, and NaN outside it (an
+//! argument where the result leaves the normal range, a product whose exponential factor
+//! underflows, a sum that cancels). Generated `forward_slice` and `backward_slice` evaluate every
+//! element through this module and re-evaluate through the scalar method exactly the elements
+//! whose fast result is not finite ([`map`], [`map_backward`]), so special values, tails and
+//! cancellations get the scalar path's answers, and ordinary inputs its accuracy.
+//!
+//! Everything else (double-double helpers, `Tail`, the re-evaluation closures) is
+//! [`super::math`]'s, re-exported.
+
+#![allow(clippy::excessive_precision)]
+
+pub use super::math::*;
+
+/// `1.5 * 2^52`: adding it rounds to an integer, which then sits in the low mantissa bits.
+const SHIFT: f64 = 6_755_399_441_055_744.0;
+const LOG2_E: f64 = core::f64::consts::LOG2_E;
+/// `ln 2` in two parts; `k * LN2_HI` is exact for `|k| < 2^21`.
+const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
+const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+/// Beyond this `|x|`, `exp(x)` leaves the normal range (or overflows): the scalar path.
+const EXP_RANGE: f64 = 708.0;
+
+/// `(k, r, 2^k)` with `x = k ln 2 + r`, `|r| <= ln 2 / 2`, for `|x| <= 708`.
+#[inline(always)]
+fn reduce(x: f64) -> (f64, f64) {
+    let x = x.clamp(-EXP_RANGE, EXP_RANGE);
+    let t = x * LOG2_E + SHIFT;
+    let k = t - SHIFT;
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    // the low bits of t hold k; shifted into the exponent field, plus the bias, they are 2^k
+    let scale = f64::from_bits((t.to_bits() << 52).wrapping_add(1023 << 52));
+    (r, scale)
+}
+
+/// `e^r - 1` for `|r| <= 0.35`: the Taylor series to degree 13 (truncation below 5e-18
+/// relative).
+#[inline(always)]
+fn expm1_reduced(r: f64) -> f64 {
+    const C: [f64; 12] = [
+        1.0 / 2.0,
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5040.0,
+        1.0 / 40320.0,
+        1.0 / 362880.0,
+        1.0 / 3628800.0,
+        1.0 / 39916800.0,
+        1.0 / 479001600.0,
+        1.0 / 6227020800.0,
+    ];
+    // Estrin's scheme: the pairs, then the pairs of pairs, are independent, so the chain of
+    // dependent multiplications is 5 deep instead of Horner's 12 (the loop is latency-bound)
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let r8 = r4 * r4;
+    let p01 = C[0] + C[1] * r;
+    let p23 = C[2] + C[3] * r;
+    let p45 = C[4] + C[5] * r;
+    let p67 = C[6] + C[7] * r;
+    let p89 = C[8] + C[9] * r;
+    let p1011 = C[10] + C[11] * r;
+    let q0 = p01 + p23 * r2;
+    let q1 = p45 + p67 * r2;
+    let q2 = p89 + p1011 * r2;
+    let p = (q0 + q1 * r4) + q2 * r8;
+    r + r2 * p
+}
+
+/// NaN where `ok` is false.
+#[inline(always)]
+fn valid(v: f64, ok: bool) -> f64 {
+    if ok {
+        v
+    } else {
+        f64::NAN
+    }
+}
+
+/// `e^x`, for `|x| <= 708`.
+#[inline(always)]
+pub fn exp(x: f64) -> f64 {
+    let (r, scale) = reduce(x);
+    valid(scale + scale * expm1_reduced(r), x.abs() <= EXP_RANGE)
+}
+
+/// `e^x - 1`, for `|x| <= 708`: `2^k (e^r - 1) + (2^k - 1)`, exact in its last step where
+/// `k = 0` (the series itself) and without cancellation elsewhere.
+#[inline(always)]
+pub fn expm1(x: f64) -> f64 {
+    let (r, scale) = reduce(x);
+    valid(
+        scale * expm1_reduced(r) + (scale - 1.0),
+        x.abs() <= EXP_RANGE,
+    )
+}
+
+/// `ln(1 + f)` for `f` in `[sqrt(1/2) - 1, sqrt(2) - 1]`, as `f - hfsq + s (hfsq + R)` with
+/// `s = f / (2 + f)` and `R` the series of `2 atanh(s) / s - 2` (fdlibm's arrangement).
+#[inline(always)]
+fn log1p_reduced(f: f64) -> f64 {
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let mut q = 2.0 / 21.0;
+    for k in (1..=9).rev() {
+        q = q * z + 2.0 / (2 * k + 1) as f64;
+    }
+    let r = z * q;
+    let hfsq = 0.5 * f * f;
+    f - hfsq + s * (hfsq + r)
+}
+
+/// `ln x`, for positive normal finite `x`.
+#[inline(always)]
+pub fn ln(x: f64) -> f64 {
+    let ok = (f64::MIN_POSITIVE..=f64::MAX).contains(&x);
+    let bits = valid(x, ok).abs().to_bits();
+    let e = (bits >> 52) as i64 - 1023;
+    let m = f64::from_bits((bits & ((1 << 52) - 1)) | (1023 << 52));
+    // m in [1, 2); above sqrt(2), halve it
+    let big = m > core::f64::consts::SQRT_2;
+    let m = if big { 0.5 * m } else { m };
+    let k = e as f64 + if big { 1.0 } else { 0.0 };
+    let l = log1p_reduced(m - 1.0);
+    valid(k * LN2_HI + (l + k * LN2_LO), ok)
+}
+
+/// `ln(1 + u)`, for `-1 < u < 2^1000`: `ln(w) + (u - (w - 1)) / w` with `w = fl(1 + u)`.
+#[inline(always)]
+pub fn log1p(u: f64) -> f64 {
+    let w = 1.0 + u;
+    let c = (u - (w - 1.0)) / w;
+    // near 0, w - 1 is u's rounding and ln(w) is computed from w exactly; the series directly
+    // where |u| is small keeps full relative accuracy
+    let small = u > -0.29 && u < 0.41;
+    let direct = log1p_reduced(if small { u } else { 0.0 });
+    valid(
+        if small { direct } else { ln(w) + c },
+        u > -1.0 && u < 1e300,
+    )
+}
+
+/// `1 / (1 + e^-x)`, for `|x| <= 708`.
+#[inline(always)]
+pub fn sigmoid(x: f64) -> f64 {
+    sigmoid_pair(x).0
+}
+
+/// `(sigmoid(u), sigmoid(-u))` from one exponential, for `|u| <= 708`.
+#[inline(always)]
+pub fn sigmoid_pair(u: f64) -> (f64, f64) {
+    let e = exp(-u.abs());
+    let r = 1.0 / (1.0 + e);
+    let er = e * r;
+    if u >= 0.0 {
+        (r, er)
+    } else {
+        (er, r)
+    }
+}
+
+/// `ln(1 + e^x)`, for `|x| <= 708`.
+#[inline(always)]
+pub fn softplus(x: f64) -> f64 {
+    x.max(0.0) + log1p(exp(-x.abs()))
+}
+
+/// `tanh x` as `-expm1(-2|x|) / (2 + expm1(-2|x|))` with the sign of `x` (`|x|` capped at 20,
+/// where `tanh` is 1 in `f64`).
+#[inline(always)]
+pub fn tanh(x: f64) -> f64 {
+    let a = x.abs().min(20.0);
+    let m = expm1(-2.0 * a);
+    let t = -m / (2.0 + m);
+    valid(t.copysign(x), x.is_finite())
+}
+
+/// `sqrt(a^2 + b^2)`, where neither square overflows nor the sum underflows.
+#[inline(always)]
+pub fn hypot(a: f64, b: f64) -> f64 {
+    let s = a * a + b * b;
+    valid(
+        s.sqrt(),
+        a.abs() < 1e150 && b.abs() < 1e150 && (s >= 1e-290 || s == 0.0),
+    )
+}
+
+/// `a^n` by repeated squaring (an integer `n`, constant where generated code calls it).
+#[inline(always)]
+pub fn powi(a: f64, n: i32) -> f64 {
+    let mut base = if n < 0 { 1.0 / a } else { a };
+    let mut k = n.unsigned_abs();
+    let mut acc = 1.0;
+    while k > 0 {
+        if k & 1 == 1 {
+            acc *= base;
+        }
+        base *= base;
+        k >>= 1;
+    }
+    acc
+}
+
+/// The low part, NaN where it is not finite (the scalar path drops it there).
+#[inline(always)]
+fn lo(a: Dd) -> f64 {
+    valid(a.1, a.1.is_finite())
+}
+
+/// `exp(hi + lo)`.
+#[inline(always)]
+pub fn exp_dd(a: Dd) -> f64 {
+    let e = exp(a.0);
+    e + e * lo(a)
+}
+
+/// `expm1(hi + lo)`.
+#[inline(always)]
+pub fn expm1_dd(a: Dd) -> f64 {
+    expm1(a.0) + exp(a.0) * lo(a)
+}
+
+/// `sigmoid(hi + lo)`.
+#[inline(always)]
+pub fn sigmoid_dd(a: Dd) -> f64 {
+    let (s, c) = sigmoid_pair(a.0);
+    s + s * c * lo(a)
+}
+
+/// `softplus(hi + lo)`.
+#[inline(always)]
+pub fn softplus_dd(a: Dd) -> f64 {
+    softplus(a.0) + sigmoid(a.0) * lo(a)
+}
+
+/// `tanh(hi + lo)`.
+#[inline(always)]
+pub fn tanh_dd(a: Dd) -> f64 {
+    let (s, c) = sigmoid_pair(2.0 * a.0);
+    tanh(a.0) + 4.0 * s * c * lo(a)
+}
+
+/// The product, NaN where a tail factor is below the normal range or the product is not finite
+/// (the scalar path rescales through logarithms there).
+#[inline(always)]
+pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M]) -> f64 {
+    let mut p = 1.0;
+    let mut ok = true;
+    for v in f {
+        p *= v;
+    }
+    for (v, _, _) in t {
+        p *= v;
+        ok &= v >= f64::MIN_POSITIVE;
+    }
+    valid(p, ok && p.is_finite())
+}
+
+/// `a + b`, NaN where it cancels below twice [`cancellation_threshold`] of `|a| + |b|` (the
+/// scalar path re-evaluates it in double-double below the threshold itself): the fast functions
+/// carry up to 3 ULPs where the library's carry 1, and a cancellation multiplies that.
+#[inline(always)]
+pub fn refine_sum<T: crate::Float>(a: f64, b: f64, _exact: impl FnOnce() -> Dd) -> f64 {
+    let s = a + b;
+    let size = a.abs() + b.abs();
+    valid(
+        s,
+        s.abs() >= 2.0 * cancellation_threshold(T::MANTISSA_DIGITS) * size,
+    )
+}
+
+/// Elements per block: a block's results are computed in one vectorizable pass, then the few
+/// that are not finite are recomputed by the scalar method.
+const BLOCK: usize = 256;
+
+fn check_len(what: &str, a: usize, b: usize) {
+    assert!(
+        a == b,
+        "{what}: slices have different lengths (input {a}, other {b})"
+    );
+}
+
+/// `y[i] = f(x[i])` through `fast`, and through `slow` (the scalar method) wherever the fast
+/// result is not finite. Panics if the lengths differ.
+#[inline(always)]
+pub fn map<T: crate::Float>(
+    x: &[T],
+    y: &mut [T],
+    fast: impl Fn(f64) -> f64,
+    slow: impl Fn(T) -> T,
+) {
+    check_len("forward_slice", x.len(), y.len());
+    let one = |_: &T| T::ONE;
+    dispatch(x, x, y, fast, slow, one);
+}
+
+/// `dx[i] = dy[i] * f'(x[i])` through `fast` (the derivative), and through `slow` (the scalar
+/// derivative) wherever the fast result is not finite. Panics if the lengths differ.
+#[inline(always)]
+pub fn map_backward<T: crate::Float>(
+    x: &[T],
+    dy: &[T],
+    dx: &mut [T],
+    fast: impl Fn(f64) -> f64,
+    slow: impl Fn(T) -> T,
+) {
+    check_len("backward_slice", x.len(), dy.len());
+    check_len("backward_slice", x.len(), dx.len());
+    dispatch(x, dy, dx, fast, slow, |g: &T| *g);
+}
+
+/// [`blocks`], compiled for the widest vector unit the CPU has (AVX-512F, AVX2, else the
+/// target's baseline). Every version does the same IEEE operations in the same order (no fused
+/// multiply-adds), so the results do not depend on the CPU.
+#[inline(always)]
+fn dispatch<T: crate::Float>(
+    x: &[T],
+    g: &[T],
+    out: &mut [T],
+    fast: impl Fn(f64) -> f64,
+    slow: impl Fn(T) -> T,
+    scale: impl Fn(&T) -> T,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F, checked just above.
+            unsafe { blocks_avx512(x, g, out, fast, slow, scale) };
+            return;
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            unsafe { blocks_avx2(x, g, out, fast, slow, scale) };
+            return;
+        }
+    }
+    blocks(x, g, out, fast, slow, scale);
+}
+
+/// [`blocks`] compiled for AVX-512F (eight `f64` lanes).
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn blocks_avx512<T: crate::Float>(
+    x: &[T],
+    g: &[T],
+    out: &mut [T],
+    fast: impl Fn(f64) -> f64,
+    slow: impl Fn(T) -> T,
+    scale: impl Fn(&T) -> T,
+) {
+    blocks(x, g, out, fast, slow, scale);
+}
+
+/// [`blocks`] compiled for AVX2 (four `f64` lanes).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn blocks_avx2<T: crate::Float>(
+    x: &[T],
+    g: &[T],
+    out: &mut [T],
+    fast: impl Fn(f64) -> f64,
+    slow: impl Fn(T) -> T,
+    scale: impl Fn(&T) -> T,
+) {
+    blocks(x, g, out, fast, slow, scale);
+}
+
+/// `out[i] = scale(g[i]) * fast(x[i])` block by block, then `scale(g[i]) * slow(x[i])` for the
+/// elements of a block whose input or fast value is not finite (NaN and ±inf inputs always take
+/// the scalar path, with its NaN propagation and limits). (`scale` is 1 for a forward pass, in
+/// which `g` is ignored, and `dy` for a backward pass.)
+#[inline(always)]
+fn blocks<T: crate::Float>(
+    x: &[T],
+    g: &[T],
+    out: &mut [T],
+    fast: impl Fn(f64) -> f64,
+    slow: impl Fn(T) -> T,
+    scale: impl Fn(&T) -> T,
+) {
+    for ((xb, gb), ob) in x
+        .chunks(BLOCK)
+        .zip(g.chunks(BLOCK))
+        .zip(out.chunks_mut(BLOCK))
+    {
+        let mut finite = true;
+        for ((o, x), g) in ob.iter_mut().zip(xb).zip(gb) {
+            let x = x.to_f64();
+            let r = fast(x);
+            finite &= r.is_finite() & x.is_finite();
+            *o = scale(g) * T::from_f64(r);
+        }
+        if !finite {
+            for ((o, x), g) in ob.iter_mut().zip(xb).zip(gb) {
+                let v = x.to_f64();
+                if !(fast(v).is_finite() && v.is_finite()) {
+                    *o = scale(g) * slow(*x);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::math;
+
+    fn ulps(a: f64, b: f64) -> f64 {
+        if a == b {
+            return 0.0;
+        }
+        let u = f64::from_bits(b.abs().to_bits() + 1) - b.abs();
+        (a - b).abs() / u
+    }
+
+    /// Points over `[lo, hi]`, dense and irregular.
+    fn sweep(lo: f64, hi: f64) -> impl Iterator<Item = f64> {
+        (0..=20_000)
+            .map(move |i| lo + (hi - lo) * (i as f64 / 20_000.0).powf(1.0 + 1e-3 * (i % 7) as f64))
+    }
+
+    #[track_caller]
+    fn agree(
+        name: &str,
+        fast: fn(f64) -> f64,
+        scalar: fn(f64) -> f64,
+        lo: f64,
+        hi: f64,
+        bound: f64,
+    ) {
+        let mut worst = (0.0, 0.0);
+        let extra = [0.0, -0.0, 1e-300, -1e-300, 1e-20, -1e-20, lo, hi];
+        for x in sweep(lo, hi).chain(extra.into_iter().filter(|x| (lo..=hi).contains(x))) {
+            let (f, s) = (fast(x), scalar(x));
+            assert!(f.is_finite(), "{name}({x}) = {f} in the fast range");
+            let u = ulps(f, s);
+            if u > worst.0 {
+                worst = (u, x);
+            }
+        }
+        assert!(worst.0 <= bound, "{name}: {} ulps at {}", worst.0, worst.1);
+    }
+
+    #[test]
+    fn fast_functions_agree_with_the_library_in_their_range() {
+        agree("exp", super::exp, f64::exp, -708.0, 708.0, 1.0);
+        agree("expm1", super::expm1, f64::exp_m1, -708.0, 708.0, 2.0);
+        agree("ln", super::ln, f64::ln, 1e-300, 1e300, 1.0);
+        agree("ln near 1", super::ln, f64::ln, 0.5, 2.0, 1.0);
+        agree("log1p", super::log1p, f64::ln_1p, -0.999, 1e299, 2.0);
+        agree("log1p near 0", super::log1p, f64::ln_1p, -0.29, 0.41, 1.0);
+        agree("sigmoid", super::sigmoid, math::sigmoid, -708.0, 708.0, 2.0);
+        agree(
+            "softplus",
+            super::softplus,
+            math::softplus,
+            -708.0,
+            708.0,
+            2.0,
+        );
+        // -m / (2 + m): m's error (up to 2 ulps) enters twice, plus the division
+        agree("tanh", super::tanh, f64::tanh, -30.0, 30.0, 3.0);
+        agree("tanh near 0", super::tanh, f64::tanh, -0.1, 0.1, 3.0);
+    }
+
+    #[test]
+    fn outside_the_fast_range_nan() {
+        for x in [
+            709.0,
+            -709.0,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ] {
+            assert!(super::exp(x).is_nan(), "exp({x})");
+            assert!(super::expm1(x).is_nan(), "expm1({x})");
+            assert!(super::sigmoid(x).is_nan(), "sigmoid({x})");
+        }
+        for x in [0.0, -1.0, 1e-310, f64::INFINITY, f64::NAN] {
+            assert!(super::ln(x).is_nan(), "ln({x})");
+        }
+        assert!(super::log1p(-1.0).is_nan());
+        // a cancelling sum, and a product whose exponential factor is subnormal
+        assert!(super::refine_sum::<f64>(1.0, -0.95, || (0.0, 0.0)).is_nan());
+        assert_eq!(super::refine_sum::<f64>(1.0, -0.5, || (0.0, 0.0)), 0.5);
+        assert!(super::refine_sum::<f32>(1.0, -0.95, || (0.0, 0.0)).is_finite());
+        let t = (1e-310, (-713.0, 0.0), math::Tail::Exp);
+        assert!(super::mul_tail([-713.0], [t]).is_nan());
+    }
+
+    #[test]
+    fn map_falls_back_exactly_where_fast_is_not_finite() {
+        let x: Vec<f64> = (0..200).map(|i| i as f64 - 100.0).collect();
+        let mut y = vec![0.0; 200];
+        // fast fails for negative inputs; slow marks its answers
+        super::map(
+            &x,
+            &mut y,
+            |v| if v < 0.0 { f64::NAN } else { 2.0 * v },
+            |v| v - 0.5,
+        );
+        for (x, y) in x.iter().zip(&y) {
+            assert_eq!(*y, if *x < 0.0 { x - 0.5 } else { 2.0 * x });
+        }
+        let dy: Vec<f64> = (0..200).map(|i| 1.0 + i as f64).collect();
+        let mut dx = vec![0.0; 200];
+        super::map_backward(&x, &dy, &mut dx, valid_pos, |_| 3.0);
+        for ((x, g), d) in x.iter().zip(&dy).zip(&dx) {
+            assert_eq!(*d, g * if *x < 0.0 { 3.0 } else { 1.0 });
+        }
+    }
+
+    fn valid_pos(v: f64) -> f64 {
+        if v < 0.0 {
+            f64::NAN
+        } else {
+            1.0
+        }
+    }
+}

@@ -38,6 +38,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
     let g = &d.graph;
 
     let param_idents: Vec<Ident> = g.params.iter().map(|p| format_ident!("{}", p)).collect();
+    let param_idents_ty: Vec<TokenStream> = param_idents.iter().map(|_| quote!(f64)).collect();
     let defaults: Vec<Literal> = module.defaults[idx]
         .iter()
         .map(|v| Literal::f64_suffixed(*v))
@@ -172,32 +173,45 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         // Slice kernels: every element through the vectorizable fast path, the few it cannot
         // take (special values, tails, cancellations: a non-finite fast result) through the
         // scalar method.
-        let fast_prelude = quote! {
-            #[allow(unused_imports)]
-            use #rt::__private::fast as math;
-            #binds
+        // The fast body is the `eval` of a local struct holding the parameters, always
+        // inlined into the runtime's vectorized loop.
+        let fast_kernel = |e: TokenStream| {
+            quote! {
+                struct __Fast<T>(#( #param_idents_ty, )* ::core::marker::PhantomData<T>);
+                impl<T: #rt::Float> #rt::__private::fast::Kernel for __Fast<T> {
+                    #[inline(always)]
+                    fn eval(&self, #x: f64) -> f64 {
+                        #[allow(unused_imports)]
+                        use #rt::__private::fast as math;
+                        #[allow(unused_variables)]
+                        let __Fast(#( #param_idents, )* _) = *self;
+                        #e
+                    }
+                }
+                let __fast = __Fast::<T>(#( self.#param_idents, )* ::core::marker::PhantomData);
+            }
         };
         let fwd_slice = fast_body(g, f).map(|e| {
+            let k = fast_kernel(e);
             quote! {
                 #[inline]
                 fn forward_slice(&self, __x: &[T], __y: &mut [T]) {
-                    #fast_prelude
+                    #k
                     #rt::__private::fast::map(
-                        __x, __y,
-                        |#x: f64| -> f64 { #e },
+                        __x, __y, __fast,
                         |__v| <Self as #rt::Activation<T>>::forward(self, __v),
                     );
                 }
             }
         });
         let bwd_slice = fast_body(g, df).map(|e| {
+            let k = fast_kernel(e);
             quote! {
                 #[inline]
                 fn backward_slice(&self, __x: &[T], __dy: &[T], __dx: &mut [T]) {
-                    #fast_prelude
+                    #k
                     #rt::__private::fast::map_backward(
-                        __x, __dy, __dx,
-                        |#x: f64| -> f64 { #e },
+                        __x, __dy, __dx, __fast,
                         |__v| <Self as #rt::Activation<T>>::derivative(self, __v),
                     );
                 }
@@ -339,6 +353,8 @@ fn fast_body(g: &Graph, root: Id) -> Option<TokenStream> {
                     | Builtin::Min
                     | Builtin::Clamp
                     | Builtin::Hypot
+                    | Builtin::Erf
+                    | Builtin::Erfc
             ),
             Node::Pow(_, e) => g
                 .as_num(*e)

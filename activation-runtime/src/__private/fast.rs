@@ -205,6 +205,174 @@ pub fn powi(a: f64, n: i32) -> f64 {
     acc
 }
 
+// ---- erf and erfc ---------------------------------------------------------------------------
+//
+// fdlibm's rational approximations (Sun Microsystems, 1993: "Permission to use, copy, modify,
+// and distribute this software is freely granted, provided that this notice is preserved"; the
+// coefficients below are theirs, as in the `libm` crate), evaluated on every interval and
+// selected per lane instead of branched on.
+
+const ERX: f64 = 8.45062911510467529297e-01;
+const PP: [f64; 5] = [
+    1.28379167095512558561e-01,
+    -3.25042107247001499370e-01,
+    -2.84817495755985104766e-02,
+    -5.77027029648944159157e-03,
+    -2.37630166566501626084e-05,
+];
+const QQ: [f64; 5] = [
+    3.97917223959155352819e-01,
+    6.50222499887672944485e-02,
+    5.08130628187576562776e-03,
+    1.32494738004321644526e-04,
+    -3.96022827877536812320e-06,
+];
+const PA: [f64; 7] = [
+    -2.36211856075265944077e-03,
+    4.14856118683748331666e-01,
+    -3.72207876035701323847e-01,
+    3.18346619901161753674e-01,
+    -1.10894694282396677476e-01,
+    3.54783043256182359371e-02,
+    -2.16637559486879084300e-03,
+];
+const QA: [f64; 6] = [
+    1.06420880400844228286e-01,
+    5.40397917702171048937e-01,
+    7.18286544141962662868e-02,
+    1.26171219808761642112e-01,
+    1.36370839120290507362e-02,
+    1.19844998467991074170e-02,
+];
+const RA: [f64; 8] = [
+    -9.86494403484714822705e-03,
+    -6.93858572707181764372e-01,
+    -1.05586262253232909814e+01,
+    -6.23753324503260060396e+01,
+    -1.62396669462573470355e+02,
+    -1.84605092906711035994e+02,
+    -8.12874355063065934246e+01,
+    -9.81432934416914548592e+00,
+];
+const SA: [f64; 8] = [
+    1.96512716674392571292e+01,
+    1.37657754143519042600e+02,
+    4.34565877475229228821e+02,
+    6.45387271733267880336e+02,
+    4.29008140027567833386e+02,
+    1.08635005541779435134e+02,
+    6.57024977031928170135e+00,
+    -6.04244152148580987438e-02,
+];
+const RB: [f64; 8] = [
+    -9.86494292470009928597e-03,
+    -7.99283237680523006574e-01,
+    -1.77579549177547519889e+01,
+    -1.60636384855821916062e+02,
+    -6.37566443368389627722e+02,
+    -1.02509513161107724954e+03,
+    -4.83519191608651397019e+02,
+    0.0,
+];
+const SB: [f64; 8] = [
+    3.03380607434824582924e+01,
+    3.25792512996573918826e+02,
+    1.53672958608443695994e+03,
+    3.19985821950859553908e+03,
+    2.55305040643316442583e+03,
+    4.74528541206955367215e+02,
+    -2.24409524465858183362e+01,
+    0.0,
+];
+
+/// `c[0] + c[1] t + … ` (Horner; these are short and the loop has other work to overlap).
+#[inline(always)]
+fn poly(c: &[f64], t: f64) -> f64 {
+    c.iter().rev().fold(0.0, |acc, ck| acc * t + ck)
+}
+
+/// `1 + c[0] t + c[1] t^2 + …`
+#[inline(always)]
+fn poly1(c: &[f64], t: f64) -> f64 {
+    1.0 + t * poly(c, t)
+}
+
+/// `(erf(|x|) - |x|) / |x|` near 0 (`|x| < 0.84375`), `erf(|x|) - ERX` around 1
+/// (`0.84375 <= |x| < 1.25`), and `erfc(|x|)` beyond, for `|x| <= 26` (clamped).
+#[inline(always)]
+fn erf_parts(x: f64) -> (f64, f64, f64) {
+    let a = x.abs().min(26.0);
+    let z = a * a;
+    let near = poly(&PP, z) / poly1(&QQ, z);
+    let s = a - 1.0;
+    let mid = poly(&PA, s) / poly1(&QA, s);
+    // the tail: erfc(a) = exp(-a^2 - 0.5625 + R/S) / a, with a^2 split exactly
+    let t = 1.0 / z;
+    let first = a < 1.0 / 0.35;
+    let (mut rr, mut ss) = (0.0, 0.0);
+    for k in (0..8).rev() {
+        rr = rr * t + if first { RA[k] } else { RB[k] };
+        ss = ss * t + if first { SA[k] } else { SB[k] };
+    }
+    let big_s = 1.0 + t * ss;
+    let hi = f64::from_bits(a.to_bits() & 0xffff_ffff_0000_0000);
+    let tail = exp(-hi * hi - 0.5625) * exp((hi - a) * (hi + a) + rr / big_s) / a;
+    (near, mid, tail)
+}
+
+/// The error function, for finite `x`.
+#[inline(always)]
+pub fn erf(x: f64) -> f64 {
+    let a = x.abs();
+    let (near, mid, tail) = erf_parts(x.clamp(-6.0, 6.0));
+    let v = if a < 0.84375 {
+        a + a * near
+    } else if a < 1.25 {
+        ERX + mid
+    } else {
+        1.0 - tail
+    };
+    valid(v.copysign(x), x.is_finite())
+}
+
+/// `1 - erf(x)`, for `x < 26` (where the result stays in the normal range).
+#[inline(always)]
+pub fn erfc(x: f64) -> f64 {
+    let a = x.abs();
+    let (near, mid, tail) = erf_parts(x);
+    let pos = x >= 0.0;
+    let v = if a < 0.84375 {
+        if x < 0.25 {
+            1.0 - (x + x * near)
+        } else {
+            0.5 - (x - 0.5 + x * near)
+        }
+    } else if a < 1.25 {
+        if pos {
+            1.0 - ERX - mid
+        } else {
+            1.0 + (ERX + mid)
+        }
+    } else if pos {
+        tail
+    } else {
+        2.0 - tail
+    };
+    valid(v, x < 26.0)
+}
+
+/// `erf(hi + lo)`.
+#[inline(always)]
+pub fn erf_dd(a: Dd) -> f64 {
+    erf(a.0) + core::f64::consts::FRAC_2_SQRT_PI * exp(-(a.0 * a.0)) * lo(a)
+}
+
+/// `erfc(hi + lo)`.
+#[inline(always)]
+pub fn erfc_dd(a: Dd) -> f64 {
+    erfc(a.0) - core::f64::consts::FRAC_2_SQRT_PI * exp(-(a.0 * a.0)) * lo(a)
+}
+
 /// The low part, NaN where it is not finite (the scalar path drops it there).
 #[inline(always)]
 fn lo(a: Dd) -> f64 {
@@ -273,6 +441,15 @@ pub fn refine_sum<T: crate::Float>(a: f64, b: f64, _exact: impl FnOnce() -> Dd) 
     )
 }
 
+/// The fast path of one generated method, as a type (a generated local struct holding the
+/// parameters): `eval` is `#[inline(always)]` in every implementation, so the whole fast body is
+/// inlined into the vectorized loop of [`map`] (a closure that large would not be, and would miss
+/// the vector unit the loop was compiled for).
+pub trait Kernel {
+    /// The fast value at `x`: NaN where the fast path cannot answer.
+    fn eval(&self, x: f64) -> f64;
+}
+
 /// Elements per block: a block's results are computed in one vectorizable pass, then the few
 /// that are not finite are recomputed by the scalar method.
 const BLOCK: usize = 256;
@@ -287,12 +464,7 @@ fn check_len(what: &str, a: usize, b: usize) {
 /// `y[i] = f(x[i])` through `fast`, and through `slow` (the scalar method) wherever the fast
 /// result is not finite. Panics if the lengths differ.
 #[inline(always)]
-pub fn map<T: crate::Float>(
-    x: &[T],
-    y: &mut [T],
-    fast: impl Fn(f64) -> f64,
-    slow: impl Fn(T) -> T,
-) {
+pub fn map<T: crate::Float>(x: &[T], y: &mut [T], fast: impl Kernel, slow: impl Fn(T) -> T) {
     check_len("forward_slice", x.len(), y.len());
     let one = |_: &T| T::ONE;
     dispatch(x, x, y, fast, slow, one);
@@ -305,7 +477,7 @@ pub fn map_backward<T: crate::Float>(
     x: &[T],
     dy: &[T],
     dx: &mut [T],
-    fast: impl Fn(f64) -> f64,
+    fast: impl Kernel,
     slow: impl Fn(T) -> T,
 ) {
     check_len("backward_slice", x.len(), dy.len());
@@ -321,7 +493,7 @@ fn dispatch<T: crate::Float>(
     x: &[T],
     g: &[T],
     out: &mut [T],
-    fast: impl Fn(f64) -> f64,
+    fast: impl Kernel,
     slow: impl Fn(T) -> T,
     scale: impl Fn(&T) -> T,
 ) {
@@ -351,7 +523,7 @@ unsafe fn blocks_avx512<T: crate::Float>(
     x: &[T],
     g: &[T],
     out: &mut [T],
-    fast: impl Fn(f64) -> f64,
+    fast: impl Kernel,
     slow: impl Fn(T) -> T,
     scale: impl Fn(&T) -> T,
 ) {
@@ -368,7 +540,7 @@ unsafe fn blocks_avx2<T: crate::Float>(
     x: &[T],
     g: &[T],
     out: &mut [T],
-    fast: impl Fn(f64) -> f64,
+    fast: impl Kernel,
     slow: impl Fn(T) -> T,
     scale: impl Fn(&T) -> T,
 ) {
@@ -384,7 +556,7 @@ fn blocks<T: crate::Float>(
     x: &[T],
     g: &[T],
     out: &mut [T],
-    fast: impl Fn(f64) -> f64,
+    fast: impl Kernel,
     slow: impl Fn(T) -> T,
     scale: impl Fn(&T) -> T,
 ) {
@@ -396,14 +568,14 @@ fn blocks<T: crate::Float>(
         let mut finite = true;
         for ((o, x), g) in ob.iter_mut().zip(xb).zip(gb) {
             let x = x.to_f64();
-            let r = fast(x);
+            let r = fast.eval(x);
             finite &= r.is_finite() & x.is_finite();
             *o = scale(g) * T::from_f64(r);
         }
         if !finite {
             for ((o, x), g) in ob.iter_mut().zip(xb).zip(gb) {
                 let v = x.to_f64();
-                if !(fast(v).is_finite() && v.is_finite()) {
+                if !(fast.eval(v).is_finite() && v.is_finite()) {
                     *o = scale(g) * slow(*x);
                 }
             }
@@ -471,6 +643,10 @@ mod tests {
         // -m / (2 + m): m's error (up to 2 ulps) enters twice, plus the division
         agree("tanh", super::tanh, f64::tanh, -30.0, 30.0, 3.0);
         agree("tanh near 0", super::tanh, f64::tanh, -0.1, 0.1, 3.0);
+        // fdlibm's approximations, with two fast exps (1 ulp each) in the tail
+        agree("erf", super::erf, libm::erf, -30.0, 30.0, 3.0);
+        agree("erfc", super::erfc, libm::erfc, -30.0, 25.9, 3.0);
+        agree("erfc near 1", super::erfc, libm::erfc, 0.5, 3.0, 3.0);
     }
 
     #[test]
@@ -504,18 +680,29 @@ mod tests {
         let x: Vec<f64> = (0..200).map(|i| i as f64 - 100.0).collect();
         let mut y = vec![0.0; 200];
         // fast fails for negative inputs; slow marks its answers
-        super::map(
-            &x,
-            &mut y,
-            |v| if v < 0.0 { f64::NAN } else { 2.0 * v },
-            |v| v - 0.5,
-        );
+        struct Double;
+        impl super::Kernel for Double {
+            fn eval(&self, v: f64) -> f64 {
+                if v < 0.0 {
+                    f64::NAN
+                } else {
+                    2.0 * v
+                }
+            }
+        }
+        struct One;
+        impl super::Kernel for One {
+            fn eval(&self, v: f64) -> f64 {
+                valid_pos(v)
+            }
+        }
+        super::map(&x, &mut y, Double, |v| v - 0.5);
         for (x, y) in x.iter().zip(&y) {
             assert_eq!(*y, if *x < 0.0 { x - 0.5 } else { 2.0 * x });
         }
         let dy: Vec<f64> = (0..200).map(|i| 1.0 + i as f64).collect();
         let mut dx = vec![0.0; 200];
-        super::map_backward(&x, &dy, &mut dx, valid_pos, |_| 3.0);
+        super::map_backward(&x, &dy, &mut dx, One, |_| 3.0);
         for ((x, g), d) in x.iter().zip(&dy).zip(&dx) {
             assert_eq!(*d, g * if *x < 0.0 { 3.0 } else { 1.0 });
         }

@@ -335,6 +335,15 @@ fn fast_body(g: &Graph, root: Id) -> Option<TokenStream> {
             .iter()
             .any(|n| matches!(g.node(*n), Node::Call(..) | Node::Pow(..)))
     };
+    // Piecewise-linear formulas gain nothing: the traits' loops over the scalar methods are as
+    // fast (and vectorize as well).
+    if !g
+        .reachable(&[root])
+        .iter()
+        .any(|n| matches!(g.node(*n), Node::Call(..)))
+    {
+        return None;
+    }
     for n in g.reachable(&[root]) {
         let ok = match g.node(n) {
             Node::Call(f, _) => matches!(

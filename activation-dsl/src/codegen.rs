@@ -247,6 +247,50 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let b1 = body(&g1, &c1, f1);
         let b2 = body(&g3, &c2, quote!([#(#grads),*]));
         let b3 = body(&g2, &c3, quote!((#f3, [#(#grads3),*])));
+        // Slice kernels with a fast path, as for one input (see there).
+        let kernel_n = |e: TokenStream, k: usize| {
+            let k = Literal::usize_unsuffixed(k);
+            quote! {
+                struct __Fast<T>(#( #param_idents_ty, )* ::core::marker::PhantomData<T>);
+                impl<T: #rt::Float> #rt::__private::fast::KernelN<#n, #k> for __Fast<T> {
+                    #[inline(always)]
+                    fn eval(&self, [#(#inputs),*]: [f64; #n]) -> [f64; #k] {
+                        #[allow(unused_imports)]
+                        use #rt::__private::fast as math;
+                        #[allow(unused_variables)]
+                        let __Fast(#( #param_idents, )* _) = *self;
+                        #e
+                    }
+                }
+                let __fast = __Fast::<T>(#( self.#param_idents, )* ::core::marker::PhantomData);
+            }
+        };
+        let fwd_slices = fast_block(g, &[d.stable_forward]).map(|e| {
+            let k = kernel_n(e, 1);
+            quote! {
+                #[inline]
+                fn forward_slices(&self, __xs: [&[T]; #n], __y: &mut [T]) {
+                    #k
+                    #rt::__private::fast::map_n(
+                        __xs, __y, __fast,
+                        |__v| <Self as #rt::MultiActivation<T, #n>>::forward(self, __v),
+                    );
+                }
+            }
+        });
+        let bwd_slices = fast_block(g, &d.stable_d_inputs).map(|e| {
+            let k = kernel_n(e, n_in);
+            quote! {
+                #[inline]
+                fn backward_slices(&self, __xs: [&[T]; #n], __dy: &[T], __dxs: [&mut [T]; #n]) {
+                    #k
+                    #rt::__private::fast::map_n_backward(
+                        __xs, __dy, __dxs, __fast,
+                        |__v| <Self as #rt::MultiActivation<T, #n>>::gradient(self, __v),
+                    );
+                }
+            }
+        });
         quote! {
             #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
             impl<T: #rt::Float> #rt::MultiActivation<T, #n> for #ty {
@@ -256,6 +300,8 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                 fn gradient(&self, [#(#inputs),*]: [T; #n]) -> [T; #n] { #b2 }
                 #[inline]
                 fn forward_gradient(&self, [#(#inputs),*]: [T; #n]) -> (T, [T; #n]) { #b3 }
+                #fwd_slices
+                #bwd_slices
             }
         }
     };
@@ -330,20 +376,33 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
 /// comparison depends on a function call (a fast function's NaN outside its range must reach
 /// the result, which a comparison would hide).
 fn fast_body(g: &Graph, root: Id) -> Option<TokenStream> {
+    let supported = fast_block(g, &[root])?;
+    Some(quote! { let [__r] = { #supported }; __r })
+}
+
+/// [`fast_body`] for several roots sharing their subexpressions: an expression whose value is
+/// the array of the roots' fast values.
+fn fast_block(g: &Graph, roots: &[Id]) -> Option<TokenStream> {
+    // Piecewise-linear formulas gain nothing: the traits' loops over the scalar methods are as
+    // fast (and vectorize as well).
+    let transcendental = g
+        .reachable(roots)
+        .iter()
+        .any(|n| matches!(g.node(*n), Node::Call(..)));
+    if !transcendental || roots.iter().any(|r| fast_expr_supported(g, *r).is_none()) {
+        return None;
+    }
+    let (lets, outs) = Emitter::fast(g).block(roots);
+    Some(quote! { #lets [#(#outs),*] })
+}
+
+/// `Some(())` when every node of `root` has a fast version (see [`fast_body`]).
+fn fast_expr_supported(g: &Graph, root: Id) -> Option<()> {
     let has_call = |id: Id| {
         g.reachable(&[id])
             .iter()
             .any(|n| matches!(g.node(*n), Node::Call(..) | Node::Pow(..)))
     };
-    // Piecewise-linear formulas gain nothing: the traits' loops over the scalar methods are as
-    // fast (and vectorize as well).
-    if !g
-        .reachable(&[root])
-        .iter()
-        .any(|n| matches!(g.node(*n), Node::Call(..)))
-    {
-        return None;
-    }
     for n in g.reachable(&[root]) {
         let ok = match g.node(n) {
             Node::Call(f, _) => matches!(
@@ -376,9 +435,7 @@ fn fast_body(g: &Graph, root: Id) -> Option<TokenStream> {
             return None;
         }
     }
-    let (lets, outs) = Emitter::fast(g).block(&[root]);
-    let out = &outs[0];
-    Some(quote! { #lets #out })
+    Some(())
 }
 
 fn doc_text(item: &crate::ast::Item, d: &Derived, formula: &str, defaults: &[f64]) -> String {

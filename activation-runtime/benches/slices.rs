@@ -6,8 +6,8 @@
 //! cargo bench -p activation-runtime --bench slices
 //! ```
 
-use activation_runtime::standard::{Gelu, Relu, Sigmoid, Silu, Tanh};
-use activation_runtime::Activation;
+use activation_runtime::standard::{Geglu, Gelu, Relu, Sigmoid, Silu, Swiglu, Tanh};
+use activation_runtime::{Activation, MultiActivation};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
 const N: usize = 4096;
@@ -44,6 +44,42 @@ macro_rules! group {
         });
         g.bench_function("backward_slice", |b| {
             b.iter(|| $act.backward_slice(black_box(&x), &dy, &mut y))
+        });
+        g.finish();
+    }};
+}
+
+/// The same for a two-input (gated) activation: `forward_slices` and `backward_slices`.
+macro_rules! group2 {
+    ($c:expr, $name:literal, $t:ty, $act:expr, $naive:expr, $naive_d:expr) => {{
+        let a: Vec<$t> = input();
+        let b: Vec<$t> = input::<$t>().into_iter().rev().collect();
+        let dy: Vec<$t> = vec![1.0; N];
+        let mut y: Vec<$t> = vec![0.0; N];
+        let mut y2: Vec<$t> = vec![0.0; N];
+        let mut g = $c.benchmark_group(concat!($name, "/", stringify!($t)));
+        g.bench_function("memcpy", |bn| bn.iter(|| y.copy_from_slice(black_box(&a))));
+        g.bench_function("plain loop", |bn| {
+            bn.iter(|| {
+                for ((y, &a), &b) in y.iter_mut().zip(black_box(&a)).zip(black_box(&b)) {
+                    *y = $naive(a, b);
+                }
+            })
+        });
+        g.bench_function("forward_slice", |bn| {
+            bn.iter(|| $act.forward_slices([black_box(&a), black_box(&b)], &mut y))
+        });
+        g.bench_function("plain backward loop", |bn| {
+            bn.iter(|| {
+                for (i, (&a, &b)) in black_box(&a).iter().zip(black_box(&b)).enumerate() {
+                    let (da, db) = $naive_d(a, b);
+                    y[i] = dy[i] * da;
+                    y2[i] = dy[i] * db;
+                }
+            })
+        });
+        g.bench_function("backward_slice", |bn| {
+            bn.iter(|| $act.backward_slices([black_box(&a), black_box(&b)], &dy, [&mut y, &mut y2]))
         });
         g.finish();
     }};
@@ -101,6 +137,28 @@ fn bench(c: &mut Criterion) {
         |x: f32| 0.5 * x * (1.0 + libm::erff(x * std::f32::consts::FRAC_1_SQRT_2)),
         |x: f32| 0.5 * (1.0 + libm::erff(x * std::f32::consts::FRAC_1_SQRT_2))
             + x * (-0.5 * x * x).exp() * 0.398_942_3
+    );
+    group2!(
+        c,
+        "swiglu",
+        f32,
+        Swiglu,
+        |a: f32, b: f32| a * b / (1.0 + (-b).exp()),
+        |a: f32, b: f32| {
+            let s = 1.0 / (1.0 + (-b).exp());
+            (b * s, a * s * (1.0 + b * (1.0 - s)))
+        }
+    );
+    group2!(
+        c,
+        "geglu",
+        f32,
+        Geglu,
+        |a: f32, b: f32| a * 0.5 * b * (1.0 + libm::erff(b * std::f32::consts::FRAC_1_SQRT_2)),
+        |a: f32, b: f32| {
+            let cdf = 0.5 * (1.0 + libm::erff(b * std::f32::consts::FRAC_1_SQRT_2));
+            (b * cdf, a * (cdf + b * (-0.5 * b * b).exp() * 0.398_942_3))
+        }
     );
 }
 

@@ -583,6 +583,159 @@ fn blocks<T: crate::Float>(
     }
 }
 
+/// The fast path of a generated method of `N` inputs and `K` results (1 for the value, `N` for
+/// the gradient): as [`Kernel`], `eval` is `#[inline(always)]` in every implementation.
+pub trait KernelN<const N: usize, const K: usize> {
+    /// The fast values at `x`: NaN where the fast path cannot answer.
+    fn eval(&self, x: [f64; N]) -> [f64; K];
+}
+
+/// `y[i] = f(xs[0][i], …)` through `fast`, and through `slow` (the scalar method) wherever an
+/// input or the fast value is not finite. Panics if the lengths differ.
+#[inline(always)]
+pub fn map_n<T: crate::Float, const N: usize>(
+    xs: [&[T]; N],
+    y: &mut [T],
+    fast: impl KernelN<N, 1>,
+    slow: impl Fn([T; N]) -> T,
+) {
+    for s in &xs {
+        check_len("forward_slices", s.len(), y.len());
+    }
+    let mut out = [y];
+    dispatch_n(xs, None, &mut out, fast, |x| [slow(x)]);
+}
+
+/// `dxs[k][i] = dy[i] * df/dx_k` through `fast` (the gradient), and through `slow` (the scalar
+/// gradient) wherever an input or a fast value is not finite. Panics if the lengths differ.
+#[inline(always)]
+pub fn map_n_backward<T: crate::Float, const N: usize>(
+    xs: [&[T]; N],
+    dy: &[T],
+    mut dxs: [&mut [T]; N],
+    fast: impl KernelN<N, N>,
+    slow: impl Fn([T; N]) -> [T; N],
+) {
+    for s in &xs {
+        check_len("backward_slices", s.len(), dy.len());
+    }
+    for s in &dxs {
+        check_len("backward_slices", s.len(), dy.len());
+    }
+    dispatch_n(xs, Some(dy), &mut dxs, fast, slow);
+}
+
+/// [`blocks_n`] for the widest vector unit the CPU has (as [`dispatch`]).
+#[inline(always)]
+fn dispatch_n<T: crate::Float, const N: usize, const K: usize>(
+    xs: [&[T]; N],
+    dy: Option<&[T]>,
+    out: &mut [&mut [T]; K],
+    fast: impl KernelN<N, K>,
+    slow: impl Fn([T; N]) -> [T; K],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F, checked just above.
+            unsafe { blocks_n_avx512(xs, dy, out, fast, slow) };
+            return;
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            unsafe { blocks_n_avx2(xs, dy, out, fast, slow) };
+            return;
+        }
+    }
+    blocks_n(xs, dy, out, fast, slow);
+}
+
+/// [`blocks_n`] compiled for AVX-512F.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn blocks_n_avx512<T: crate::Float, const N: usize, const K: usize>(
+    xs: [&[T]; N],
+    dy: Option<&[T]>,
+    out: &mut [&mut [T]; K],
+    fast: impl KernelN<N, K>,
+    slow: impl Fn([T; N]) -> [T; K],
+) {
+    blocks_n(xs, dy, out, fast, slow);
+}
+
+/// [`blocks_n`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn blocks_n_avx2<T: crate::Float, const N: usize, const K: usize>(
+    xs: [&[T]; N],
+    dy: Option<&[T]>,
+    out: &mut [&mut [T]; K],
+    fast: impl KernelN<N, K>,
+    slow: impl Fn([T; N]) -> [T; K],
+) {
+    blocks_n(xs, dy, out, fast, slow);
+}
+
+/// `out[k][i] = dy[i] * fast(x_i)[k]` (`dy` 1 when absent) block by block, then the same from
+/// `slow` for the elements of a block with a non-finite input or fast value.
+#[inline(always)]
+fn blocks_n<T: crate::Float, const N: usize, const K: usize>(
+    xs: [&[T]; N],
+    dy: Option<&[T]>,
+    out: &mut [&mut [T]; K],
+    fast: impl KernelN<N, K>,
+    slow: impl Fn([T; N]) -> [T; K],
+) {
+    let n = out[0].len();
+    let ones = [T::ONE; BLOCK];
+    let mut start = 0;
+    while start < n {
+        let end = (start + BLOCK).min(n);
+        let len = end - start;
+        // sub-slices of exactly `len` elements, so that the loop below has no bounds checks
+        let xb: [&[T]; N] = core::array::from_fn(|k| &xs[k][start..end]);
+        let gb = match dy {
+            Some(d) => &d[start..end],
+            None => &ones[..len],
+        };
+        let mut rest = out.iter_mut();
+        let ob: [&mut [T]; K] =
+            core::array::from_fn(|_| &mut rest.next().expect("K outputs")[start..end]);
+        let mut finite = true;
+        for i in 0..len {
+            let x: [f64; N] = core::array::from_fn(|k| xb[k][i].to_f64());
+            let r = fast.eval(x);
+            for k in 0..K {
+                finite &= r[k].is_finite();
+                ob[k][i] = gb[i] * T::from_f64(r[k]);
+            }
+            for v in x {
+                finite &= v.is_finite();
+            }
+        }
+        if !finite {
+            for i in 0..len {
+                let x: [f64; N] = core::array::from_fn(|k| xb[k][i].to_f64());
+                let r = fast.eval(x);
+                if r.iter().chain(&x).all(|v| v.is_finite()) {
+                    continue;
+                }
+                let s = slow(core::array::from_fn(|k| xb[k][i]));
+                for k in 0..K {
+                    ob[k][i] = gb[i] * s[k];
+                }
+            }
+        }
+        start = end;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::math;

@@ -160,16 +160,31 @@ macro_rules! two {
                 g.copy_from_slice(&MultiActivation::<f64, 2>::gradient(&a, [x[0], x[1]]));
                 MultiActivation::<f64, 2>::forward(&a, [x[0], x[1]])
             },
-            // Two-input items have no slice kernels of their own (the traits' loops).
             f32_slices: |x, g| {
                 let a = <$ty as Default>::default();
-                g.copy_from_slice(&MultiActivation::<f32, 2>::gradient(&a, [x[0], x[1]]));
-                MultiActivation::<f32, 2>::forward(&a, [x[0], x[1]])
+                let mut y = [0.0f32];
+                MultiActivation::<f32, 2>::forward_slices(&a, [&x[..1], &x[1..2]], &mut y);
+                let (ga, gb) = g.split_at_mut(1);
+                MultiActivation::<f32, 2>::backward_slices(
+                    &a,
+                    [&x[..1], &x[1..2]],
+                    &[1.0],
+                    [ga, &mut gb[..1]],
+                );
+                y[0]
             },
             f64_slices: |x, g| {
                 let a = <$ty as Default>::default();
-                g.copy_from_slice(&MultiActivation::<f64, 2>::gradient(&a, [x[0], x[1]]));
-                MultiActivation::<f64, 2>::forward(&a, [x[0], x[1]])
+                let mut y = [0.0f64];
+                MultiActivation::<f64, 2>::forward_slices(&a, [&x[..1], &x[1..2]], &mut y);
+                let (ga, gb) = g.split_at_mut(1);
+                MultiActivation::<f64, 2>::backward_slices(
+                    &a,
+                    [&x[..1], &x[1..2]],
+                    &[1.0],
+                    [ga, &mut gb[..1]],
+                );
+                y[0]
             },
         }
     };

@@ -17,6 +17,28 @@
 //! assert!((f.forward(1.0_f64) - 1.3132616875182228).abs() < 1e-15);
 //! assert_eq!(MySoftplus::FORMULA, "ln(1 + exp(x))");
 //! ```
+//!
+//! Generated code computes in `f64` (an `f32` result is rounded once) from stabilized forms of
+//! the formula, so `ln(1 + exp(x))` above neither overflows at `x = 1000` nor loses its digits at
+//! `x = -40`. The slice methods (`forward_slice`, `backward_slice`, `forward_slices`,
+//! `backward_slices`) of generated types run a vectorized fast path (AVX-512F or AVX2 where the
+//! CPU has them, the same bits on every CPU) and hand the elements it cannot take (special
+//! values, deep tails, cancellations) to the scalar methods, element by element: they return what
+//! the scalar methods would, to the same accuracy bars.
+//!
+//! ```
+//! use activation_runtime::{Activation, standard::Gelu};
+//!
+//! let x = [-10.0_f32, -3.0, 0.0, 1.5, f32::INFINITY, f32::NAN];
+//! let mut y = [0.0_f32; 6];
+//! Gelu.forward_slice(&x, &mut y);
+//! for (x, y) in x.iter().zip(&y) {
+//!     let scalar = Gelu.forward(*x);
+//!     assert!(y == &scalar || (y.is_nan() && scalar.is_nan()));
+//! }
+//! // gelu(-10) = -10 Φ(-10) = -7.6198530241605260e-23 (0.5 x (1 + erf(x / sqrt 2)) gives 0 in f32)
+//! assert!((y[0] / -7.619853e-23 - 1.0).abs() < 1e-6);
+//! ```
 #![warn(missing_docs)]
 
 extern crate self as activation_runtime;

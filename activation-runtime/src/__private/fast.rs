@@ -692,18 +692,29 @@ fn blocks_n<T: crate::Float, const N: usize, const K: usize>(
     fast: impl KernelN<N, K>,
     slow: impl Fn([T; N]) -> [T; K],
 ) {
+    match dy {
+        Some(d) => blocks_n_scaled(xs, out, &fast, &slow, |i| d[i]),
+        None => blocks_n_scaled(xs, out, &fast, &slow, |_| T::ONE),
+    }
+}
+
+/// [`blocks_n`] with the factor of element `i` given by `scale` (a constant 1 for a forward
+/// pass, which the compiler folds away).
+#[inline(always)]
+fn blocks_n_scaled<T: crate::Float, const N: usize, const K: usize>(
+    xs: [&[T]; N],
+    out: &mut [&mut [T]; K],
+    fast: &impl KernelN<N, K>,
+    slow: &impl Fn([T; N]) -> [T; K],
+    scale: impl Fn(usize) -> T,
+) {
     let n = out[0].len();
-    let ones = [T::ONE; BLOCK];
     let mut start = 0;
     while start < n {
         let end = (start + BLOCK).min(n);
         let len = end - start;
         // sub-slices of exactly `len` elements, so that the loop below has no bounds checks
         let xb: [&[T]; N] = core::array::from_fn(|k| &xs[k][start..end]);
-        let gb = match dy {
-            Some(d) => &d[start..end],
-            None => &ones[..len],
-        };
         let mut rest = out.iter_mut();
         let ob: [&mut [T]; K] =
             core::array::from_fn(|_| &mut rest.next().expect("K outputs")[start..end]);
@@ -711,9 +722,10 @@ fn blocks_n<T: crate::Float, const N: usize, const K: usize>(
         for i in 0..len {
             let x: [f64; N] = core::array::from_fn(|k| xb[k][i].to_f64());
             let r = fast.eval(x);
+            let g = scale(start + i);
             for k in 0..K {
                 finite &= r[k].is_finite();
-                ob[k][i] = gb[i] * T::from_f64(r[k]);
+                ob[k][i] = g * T::from_f64(r[k]);
             }
             for v in x {
                 finite &= v.is_finite();
@@ -727,8 +739,9 @@ fn blocks_n<T: crate::Float, const N: usize, const K: usize>(
                     continue;
                 }
                 let s = slow(core::array::from_fn(|k| xb[k][i]));
+                let g = scale(start + i);
                 for k in 0..K {
-                    ob[k][i] = gb[i] * s[k];
+                    ob[k][i] = g * s[k];
                 }
             }
         }

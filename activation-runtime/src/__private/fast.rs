@@ -513,39 +513,50 @@ fn dispatch<T: crate::Float>(
     blocks(x, g, out, fast, slow, scale);
 }
 
-/// [`blocks`] compiled for AVX-512F (eight `f64` lanes).
-///
-/// # Safety
-/// The CPU must support AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn blocks_avx512<T: crate::Float>(
-    x: &[T],
-    g: &[T],
-    out: &mut [T],
-    fast: impl Kernel,
-    slow: impl Fn(T) -> T,
-    scale: impl Fn(&T) -> T,
-) {
-    blocks(x, g, out, fast, slow, scale);
+/// Two copies of a block loop compiled for wider vector units, `$avx512` (AVX-512F, eight `f64`
+/// lanes) and `$avx2` (AVX2, four), each calling the `#[inline(always)]` loop `$inner`, which
+/// is then compiled (with everything it inlines) for that unit. Callers check the CPU first.
+macro_rules! vector_variants {
+    ($inner:ident: $avx512:ident, $avx2:ident; [$($g:tt)*] ($($arg:ident: $ty:ty),* $(,)?)) => {
+        /// The block loop compiled for AVX-512F.
+        ///
+        /// # Safety
+        /// The CPU must support AVX-512F.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn $avx512<$($g)*>($($arg: $ty),*) {
+            $inner($($arg),*)
+        }
+
+        /// The block loop compiled for AVX2.
+        ///
+        /// # Safety
+        /// The CPU must support AVX2.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $avx2<$($g)*>($($arg: $ty),*) {
+            $inner($($arg),*)
+        }
+    };
 }
 
-/// [`blocks`] compiled for AVX2 (four `f64` lanes).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn blocks_avx2<T: crate::Float>(
+vector_variants!(blocks: blocks_avx512, blocks_avx2; [T: crate::Float] (
     x: &[T],
     g: &[T],
     out: &mut [T],
     fast: impl Kernel,
     slow: impl Fn(T) -> T,
     scale: impl Fn(&T) -> T,
-) {
-    blocks(x, g, out, fast, slow, scale);
-}
+));
+
+vector_variants!(blocks_n: blocks_n_avx512, blocks_n_avx2;
+    [T: crate::Float, const N: usize, const K: usize] (
+    xs: [&[T]; N],
+    dy: Option<&[T]>,
+    out: &mut [&mut [T]; K],
+    fast: impl KernelN<N, K>,
+    slow: impl Fn([T; N]) -> [T; K],
+));
 
 /// `out[i] = scale(g[i]) * fast(x[i])` block by block, then `scale(g[i]) * slow(x[i])` for the
 /// elements of a block whose input or fast value is not finite (NaN and ±inf inputs always take
@@ -647,38 +658,6 @@ fn dispatch_n<T: crate::Float, const N: usize, const K: usize>(
             return;
         }
     }
-    blocks_n(xs, dy, out, fast, slow);
-}
-
-/// [`blocks_n`] compiled for AVX-512F.
-///
-/// # Safety
-/// The CPU must support AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn blocks_n_avx512<T: crate::Float, const N: usize, const K: usize>(
-    xs: [&[T]; N],
-    dy: Option<&[T]>,
-    out: &mut [&mut [T]; K],
-    fast: impl KernelN<N, K>,
-    slow: impl Fn([T; N]) -> [T; K],
-) {
-    blocks_n(xs, dy, out, fast, slow);
-}
-
-/// [`blocks_n`] compiled for AVX2.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn blocks_n_avx2<T: crate::Float, const N: usize, const K: usize>(
-    xs: [&[T]; N],
-    dy: Option<&[T]>,
-    out: &mut [&mut [T]; K],
-    fast: impl KernelN<N, K>,
-    slow: impl Fn([T; N]) -> [T; K],
-) {
     blocks_n(xs, dy, out, fast, slow);
 }
 

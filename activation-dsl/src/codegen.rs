@@ -372,9 +372,9 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
 }
 
 /// The fast-path expression of `root` for a slice kernel (see
-/// `activation_runtime::__private::fast`), when every function in it has a fast version and no
-/// comparison depends on a function call (a fast function's NaN outside its range must reach
-/// the result, which a comparison would hide).
+/// `activation_runtime::__private::fast`), when every function in it has a fast version (a fast
+/// function's NaN outside its range must reach the result: a branch on compared function values
+/// is poisoned by them, see the `Select` case of `Emitter::prec_expr`).
 fn fast_body(g: &Graph, root: Id) -> Option<TokenStream> {
     let supported = fast_block(g, &[root])?;
     Some(quote! { let [__r] = { #supported }; __r })
@@ -398,11 +398,6 @@ fn fast_block(g: &Graph, roots: &[Id]) -> Option<TokenStream> {
 
 /// `Some(())` when every node of `root` has a fast version (see [`fast_body`]).
 fn fast_expr_supported(g: &Graph, root: Id) -> Option<()> {
-    let has_call = |id: Id| {
-        g.reachable(&[id])
-            .iter()
-            .any(|n| matches!(g.node(*n), Node::Call(..) | Node::Pow(..)))
-    };
     for n in g.reachable(&[root]) {
         let ok = match g.node(n) {
             Node::Call(f, _) => matches!(
@@ -423,11 +418,14 @@ fn fast_expr_supported(g: &Graph, root: Id) -> Option<()> {
                     | Builtin::Hypot
                     | Builtin::Erf
                     | Builtin::Erfc
+                    | Builtin::Sin
+                    | Builtin::Cos
+                    | Builtin::Sin2
+                    | Builtin::Cos2
             ),
             Node::Pow(_, e) => g
                 .as_num(*e)
                 .is_some_and(|v| v == 0.5 || (v.fract() == 0.0 && v.abs() <= 64.0)),
-            Node::Cmp(_, a, b) => !has_call(*a) && !has_call(*b),
             Node::Output => false,
             _ => true,
         };
@@ -812,8 +810,36 @@ impl<'g> Emitter<'g> {
                 (quote!(math::#m(#(#args),*)), R_ATOM)
             }
             Node::Select(c, a, b) => {
+                // In the fast path, a comparison of function values (`sin2(u) < 0`) must not
+                // hide a fast function's NaN (the branch taken would be wrong): the result is
+                // poisoned by the compared values.
+                let compared: Vec<TokenStream> = if self.fast {
+                    g.reachable(&[*c])
+                        .iter()
+                        .filter_map(|n| match g.node(*n) {
+                            Node::Cmp(_, x, y) => Some([*x, *y]),
+                            _ => None,
+                        })
+                        .flatten()
+                        .filter(|o| {
+                            g.reachable(&[*o])
+                                .iter()
+                                .any(|n| matches!(g.node(*n), Node::Call(..) | Node::Pow(..)))
+                        })
+                        .map(|o| self.expr(o))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 let (c, a, b) = (self.expr(*c), self.expr(*a), self.expr(*b));
-                (quote!(if #c { #a } else { #b }), R_BLOCK)
+                if compared.is_empty() {
+                    (quote!(if #c { #a } else { #b }), R_BLOCK)
+                } else {
+                    (
+                        quote!(math::poison(if #c { #a } else { #b }, [#(#compared),*])),
+                        R_ATOM,
+                    )
+                }
             }
         }
     }

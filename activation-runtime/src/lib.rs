@@ -23,8 +23,9 @@
 //! `x = -40`. The slice methods (`forward_slice`, `backward_slice`, `forward_slices`,
 //! `backward_slices`) of generated types run a vectorized fast path (AVX-512F or AVX2 where the
 //! CPU has them, the same bits on every CPU) and hand the elements it cannot take (special
-//! values, deep tails, cancellations) to the scalar methods, element by element: they return what
-//! the scalar methods would, to the same accuracy bars.
+//! values, deep tails, cancellations) to the scalar methods, element by element. Both meet the
+//! same accuracy bars over the whole test grid; they are not always bit-identical (the fast
+//! functions are within 1 to 3 ULP of the library's, before the final rounding to `f32`).
 //!
 //! ```
 //! use activation_runtime::{Activation, standard::Gelu};
@@ -34,7 +35,7 @@
 //! Gelu.forward_slice(&x, &mut y);
 //! for (x, y) in x.iter().zip(&y) {
 //!     let scalar = Gelu.forward(*x);
-//!     assert!(y == &scalar || (y.is_nan() && scalar.is_nan()));
+//!     assert!((y - scalar).abs() <= 1e-6 * scalar.abs() || (y.is_nan() && scalar.is_nan()));
 //! }
 //! // gelu(-10) = -10 Φ(-10) = -7.6198530241605260e-23 (0.5 x (1 + erf(x / sqrt 2)) gives 0 in f32)
 //! assert!((y[0] / -7.619853e-23 - 1.0).abs() < 1e-6);

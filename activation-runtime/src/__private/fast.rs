@@ -205,6 +205,98 @@ pub fn powi(a: f64, n: i32) -> f64 {
     acc
 }
 
+// ---- sin and cos ------------------------------------------------------------------------------
+
+/// Beyond this `|x|`, `sin` and `cos` go to the scalar path (the three-part reduction below is
+/// exact to double precision up to here).
+const TRIG_RANGE: f64 = 1e5;
+const FRAC_2_PI: f64 = core::f64::consts::FRAC_2_PI;
+/// `pi / 2` in three parts of 33 bits (fdlibm's `pio2_1`, `pio2_2`, `pio2_3`): `k * part` is
+/// exact for `|k| < 2^20`.
+const PIO2_1: f64 = 1.570_796_326_734_125_614_17e+00;
+const PIO2_2: f64 = 6.077_100_506_303_965_976_60e-11;
+const PIO2_3: f64 = 2.022_266_248_711_166_455_80e-21;
+
+/// `(-1)^(n+1) / (2n+3)!`, `n = 0..9`: the series of `(sin r - r) / r^3` in `r^2`.
+const SIN_C: [f64; 9] = [
+    -0.16666666666666666,
+    0.008333333333333333,
+    -0.0001984126984126984,
+    2.7557319223985893e-06,
+    -2.505210838544172e-08,
+    1.6059043836821613e-10,
+    -7.647163731819816e-13,
+    2.8114572543455206e-15,
+    -8.22063524662433e-18,
+];
+/// `(-1)^n / (2n+4)!`, `n = 0..9`: the series of `(cos r - 1 + r^2/2) / r^4` in `r^2`.
+const COS_C: [f64; 9] = [
+    0.041666666666666664,
+    -0.001388888888888889,
+    2.48015873015873e-05,
+    -2.755731922398589e-07,
+    2.08767569878681e-09,
+    -1.1470745597729725e-11,
+    4.779477332387385e-14,
+    -1.5619206968586225e-16,
+    4.110317623312165e-19,
+];
+
+/// `(sin x, cos x)` for `|x| <= 1e5`: `x = k pi/2 + r`, `|r| <= pi/4`, the Taylor series of
+/// `sin r` (to `r^19`) and `cos r` (to `r^20`), swapped and negated by the quadrant `k mod 4`.
+#[inline(always)]
+pub fn sin_cos(x: f64) -> (f64, f64) {
+    let ok = x.abs() <= TRIG_RANGE;
+    let xc = x.clamp(-TRIG_RANGE, TRIG_RANGE);
+    let t = xc * FRAC_2_PI + SHIFT;
+    let k = t - SHIFT;
+    let q = t.to_bits() & 3;
+    let r = ((xc - k * PIO2_1) - k * PIO2_2) - k * PIO2_3;
+    let z = r * r;
+    // sin r = r + r z (-1/3! + z (1/5! - …)), cos r = 1 - z/2 + z^2 (1/4! - z (1/6! - …))
+    let mut ps = 0.0;
+    for c in SIN_C.iter().rev() {
+        ps = ps * z + c;
+    }
+    let sin_r = r + r * z * ps;
+    let mut pc = 0.0;
+    for c in COS_C.iter().rev() {
+        pc = pc * z + c;
+    }
+    let cos_r = 1.0 - (0.5 * z - z * z * pc);
+    let (s, c) = if q & 1 == 1 {
+        (cos_r, -sin_r)
+    } else {
+        (sin_r, cos_r)
+    };
+    let (s, c) = if q & 2 == 2 { (-s, -c) } else { (s, c) };
+    (valid(s, ok), valid(c, ok))
+}
+
+/// Sine, for `|x| <= 1e5`.
+#[inline(always)]
+pub fn sin(x: f64) -> f64 {
+    sin_cos(x).0
+}
+
+/// Cosine, for `|x| <= 1e5`.
+#[inline(always)]
+pub fn cos(x: f64) -> f64 {
+    sin_cos(x).1
+}
+
+/// `sin(2u)`, for `|2u| <= 1e5`.
+#[inline(always)]
+pub fn sin2(u: f64) -> f64 {
+    sin(2.0 * u)
+}
+
+/// `cos(2u)`, for `|2u| <= 1e5`.
+#[inline(always)]
+pub fn cos2(u: f64) -> f64 {
+    cos(2.0 * u)
+}
+
 // ---- erf and erfc ---------------------------------------------------------------------------
 //
 // fdlibm's rational approximations (Sun Microsystems, 1993: "Permission to use, copy, modify,
@@ -371,6 +463,17 @@ pub fn erf_dd(a: Dd) -> f64 {
 #[inline(always)]
 pub fn erfc_dd(a: Dd) -> f64 {
     erfc(a.0) - core::f64::consts::FRAC_2_SQRT_PI * exp(-(a.0 * a.0)) * lo(a)
+}
+
+/// `v`, or NaN where one of the compared values `c` is NaN (a comparison with NaN is false, and
+/// would silently pick a branch).
+#[inline(always)]
+pub fn poison<const M: usize>(v: f64, c: [f64; M]) -> f64 {
+    let mut ok = true;
+    for x in c {
+        ok &= !x.is_nan();
+    }
+    valid(v, ok)
 }
 
 /// The low part, NaN where it is not finite (the scalar path drops it there).
@@ -792,6 +895,10 @@ mod tests {
         agree("erf", super::erf, libm::erf, -30.0, 30.0, 3.0);
         agree("erfc", super::erfc, libm::erfc, -30.0, 25.9, 3.0);
         agree("erfc near 1", super::erfc, libm::erfc, 0.5, 3.0, 3.0);
+        agree("sin", super::sin, f64::sin, -1e5, 1e5, 2.0);
+        agree("cos", super::cos, f64::cos, -1e5, 1e5, 2.0);
+        agree("sin near 0", super::sin, f64::sin, -4.0, 4.0, 1.0);
+        agree("cos near 0", super::cos, f64::cos, -4.0, 4.0, 1.0);
     }
 
     #[test]

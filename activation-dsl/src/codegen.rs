@@ -811,22 +811,24 @@ impl<'g> Emitter<'g> {
             }
             Node::Select(c, a, b) => {
                 // In the fast path, a comparison of function values (`sin2(u) < 0`) must not
-                // hide a fast function's NaN (the branch taken would be wrong): the result is
-                // poisoned by the compared values.
+                // hide a fast function's NaN, nor be decided by its last few bits: the result is
+                // poisoned by the compared pairs (see `fast::poison`).
                 let compared: Vec<TokenStream> = if self.fast {
                     g.reachable(&[*c])
                         .iter()
                         .filter_map(|n| match g.node(*n) {
-                            Node::Cmp(_, x, y) => Some([*x, *y]),
+                            Node::Cmp(_, x, y) => Some((*x, *y)),
                             _ => None,
                         })
-                        .flatten()
-                        .filter(|o| {
-                            g.reachable(&[*o])
+                        .filter(|(x, y)| {
+                            g.reachable(&[*x, *y])
                                 .iter()
                                 .any(|n| matches!(g.node(*n), Node::Call(..) | Node::Pow(..)))
                         })
-                        .map(|o| self.expr(o))
+                        .map(|(x, y)| {
+                            let (x, y) = (self.expr(x), self.expr(y));
+                            quote!((#x, #y))
+                        })
                         .collect()
                 } else {
                     Vec::new()

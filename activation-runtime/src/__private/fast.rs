@@ -93,10 +93,9 @@ pub fn exp(x: f64) -> f64 {
 #[inline(always)]
 pub fn expm1(x: f64) -> f64 {
     let (r, scale) = reduce(x);
-    valid(
-        scale * expm1_reduced(r) + (scale - 1.0),
-        x.abs() <= EXP_RANGE,
-    )
+    let v = scale * expm1_reduced(r) + (scale - 1.0);
+    // expm1(-0) is -0: the sum above gives +0
+    valid(if x == 0.0 { x } else { v }, x.abs() <= EXP_RANGE)
 }
 
 /// `ln(1 + f)` for `f` in `[sqrt(1/2) - 1, sqrt(2) - 1]`, as `f - hfsq + s (hfsq + R)` with
@@ -183,16 +182,17 @@ pub fn tanh(x: f64) -> f64 {
 #[inline(always)]
 pub fn hypot(a: f64, b: f64) -> f64 {
     let s = a * a + b * b;
+    // a sum of squares that underflows (to a subnormal or to 0) is left to the scalar path
     valid(
         s.sqrt(),
-        a.abs() < 1e150 && b.abs() < 1e150 && (s >= 1e-290 || s == 0.0),
+        a.abs() < 1e150 && b.abs() < 1e150 && (s >= 1e-290 || (a == 0.0 && b == 0.0)),
     )
 }
 
 /// `a^n` by repeated squaring (an integer `n`, constant where generated code calls it).
 #[inline(always)]
 pub fn powi(a: f64, n: i32) -> f64 {
-    let mut base = if n < 0 { 1.0 / a } else { a };
+    let mut base = a;
     let mut k = n.unsigned_abs();
     let mut acc = 1.0;
     while k > 0 {
@@ -202,7 +202,12 @@ pub fn powi(a: f64, n: i32) -> f64 {
         base *= base;
         k >>= 1;
     }
-    acc
+    // one reciprocal at the end (taking it first would square its rounding error along)
+    if n < 0 {
+        1.0 / acc
+    } else {
+        acc
+    }
 }
 
 // ---- sin and cos ------------------------------------------------------------------------------
@@ -261,7 +266,8 @@ pub fn sin_cos(x: f64) -> (f64, f64) {
     for c in SIN_C.iter().rev() {
         ps = ps * z + c;
     }
-    let sin_r = r + r * z * ps;
+    // sin(-0) is -0: the sum gives +0
+    let sin_r = if r == 0.0 { r } else { r + r * z * ps };
     let mut pc = 0.0;
     for c in COS_C.iter().rev() {
         pc = pc * z + c;
@@ -456,25 +462,40 @@ pub fn erfc(x: f64) -> f64 {
     valid(v, x < 26.0)
 }
 
+/// `exp(-x^2)`, 0 beyond `|x| = 26` (where it underflows anyway; the fast exp is out of range
+/// there).
+#[inline(always)]
+fn gauss(x: f64) -> f64 {
+    let h = x.clamp(-26.0, 26.0);
+    let e = exp(-(h * h));
+    if x.abs() <= 26.0 {
+        e
+    } else {
+        0.0
+    }
+}
+
 /// `erf(hi + lo)`.
 #[inline(always)]
 pub fn erf_dd(a: Dd) -> f64 {
-    erf(a.0) + core::f64::consts::FRAC_2_SQRT_PI * exp(-(a.0 * a.0)) * lo(a)
+    erf(a.0) + core::f64::consts::FRAC_2_SQRT_PI * gauss(a.0) * lo(a)
 }
 
 /// `erfc(hi + lo)`.
 #[inline(always)]
 pub fn erfc_dd(a: Dd) -> f64 {
-    erfc(a.0) - core::f64::consts::FRAC_2_SQRT_PI * exp(-(a.0 * a.0)) * lo(a)
+    erfc(a.0) - core::f64::consts::FRAC_2_SQRT_PI * gauss(a.0) * lo(a)
 }
 
-/// `v`, or NaN where one of the compared values `c` is NaN (a comparison with NaN is false, and
-/// would silently pick a branch).
+/// `v`, or NaN where one of the compared pairs `c` has a NaN (a comparison with NaN is false,
+/// and would silently pick a branch) or is so close that the fast functions' few ULPs could
+/// decide it (`if sin(x) > 0.5` at a point where `sin(x)` is one ULP above 0.5): the scalar path
+/// decides those.
 #[inline(always)]
-pub fn poison<const M: usize>(v: f64, c: [f64; M]) -> f64 {
+pub fn poison<const M: usize>(v: f64, c: [(f64, f64); M]) -> f64 {
     let mut ok = true;
-    for x in c {
-        ok &= !x.is_nan();
+    for (x, y) in c {
+        ok &= (x - y).abs() > 2f64.powi(-40) * (x.abs() + y.abs());
     }
     valid(v, ok)
 }
@@ -514,8 +535,10 @@ pub fn softplus_dd(a: Dd) -> f64 {
 /// `tanh(hi + lo)`.
 #[inline(always)]
 pub fn tanh_dd(a: Dd) -> f64 {
-    let (s, c) = sigmoid_pair(2.0 * a.0);
-    tanh(a.0) + 4.0 * s * c * lo(a)
+    // tanh' = 4 s c underflows beyond |hi| = 350: 0 there (the fast exp would be out of range)
+    let (s, c) = sigmoid_pair(2.0 * a.0.clamp(-350.0, 350.0));
+    let d = if a.0.abs() <= 350.0 { 4.0 * s * c } else { 0.0 };
+    tanh(a.0) + d * lo(a)
 }
 
 /// The product, NaN where a tail factor is below the normal range or the product is not finite
@@ -529,7 +552,7 @@ pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail)
     }
     for (v, _, _) in t {
         p *= v;
-        ok &= v >= f64::MIN_POSITIVE;
+        ok &= v.abs() >= f64::MIN_POSITIVE;
     }
     valid(p, ok && p.is_finite())
 }

@@ -391,7 +391,8 @@ pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail)
     let p = t
         .iter()
         .fold(f.iter().product::<f64>(), |acc, (v, _, _)| acc * v);
-    let normal = t.iter().all(|(v, _, _)| *v >= MIN_NORMAL);
+    // (a composite tail such as sin(exp(u)) is negative away from its tail: by magnitude)
+    let normal = t.iter().all(|(v, _, _)| v.abs() >= MIN_NORMAL);
     if normal && p.is_finite() {
         return p;
     }
@@ -410,10 +411,11 @@ pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail)
 fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M]) -> f64 {
     let mut sign = 1.0;
     let mut arg: Dd = (0.0, 0.0);
-    for v in f
-        .into_iter()
-        .chain(t.iter().map(|(v, _, _)| *v).filter(|v| *v >= MIN_NORMAL))
-    {
+    for v in f.into_iter().chain(
+        t.iter()
+            .map(|(v, _, _)| *v)
+            .filter(|v| v.abs() >= MIN_NORMAL),
+    ) {
         if v == 0.0 {
             return 0.0;
         }
@@ -427,12 +429,12 @@ fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M]) 
             Tail::Exp | Tail::Scaled(_) => u.0 == f64::NEG_INFINITY,
             Tail::Erfc => u.0 == f64::INFINITY,
         };
-        if v < MIN_NORMAL && vanished {
+        if v.abs() < MIN_NORMAL && vanished {
             return 0.0 * sign;
         }
     }
     for (v, u, kind) in t {
-        if v < MIN_NORMAL {
+        if v.abs() < MIN_NORMAL {
             let l = match kind {
                 Tail::Exp => u,
                 Tail::Scaled(ln_c) => dd_add(u, (ln_c, 0.0)),

@@ -77,13 +77,7 @@ fn integrate(a: &Series, f0: f64, mut g: impl FnMut(&[f64], usize) -> f64) -> Se
 
 fn exp(a: &Series) -> Series {
     // e' = a' e
-    let mut e = vec![0.0; N];
-    e[0] = a[0].exp();
-    for k in 1..N {
-        let s: f64 = (1..=k).map(|j| j as f64 * a[j] * e[k - j]).sum();
-        e[k] = s / k as f64;
-    }
-    e
+    integrate(a, a[0].exp(), |e, i| e[i])
 }
 
 fn ln(a: &Series) -> Option<Series> {

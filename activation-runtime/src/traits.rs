@@ -2,7 +2,8 @@
 
 use crate::Float;
 
-fn check_len(what: &str, a: usize, b: usize) {
+/// Panics unless two slice lengths agree (the slice methods' contract; also the fast path's).
+pub(crate) fn check_len(what: &str, a: usize, b: usize) {
     assert!(
         a == b,
         "{what}: slices have different lengths (input {a}, other {b})"

@@ -13,6 +13,7 @@
 #![allow(clippy::excessive_precision)]
 
 pub use super::math::*;
+use crate::traits::check_len;
 
 /// `1.5 * 2^52`: adding it rounds to an integer, which then sits in the low mantissa bits.
 const SHIFT: f64 = 6_755_399_441_055_744.0;
@@ -583,12 +584,6 @@ pub trait Kernel {
 /// that are not finite are recomputed by the scalar method.
 const BLOCK: usize = 256;
 
-fn check_len(what: &str, a: usize, b: usize) {
-    assert!(
-        a == b,
-        "{what}: slices have different lengths (input {a}, other {b})"
-    );
-}
 
 /// `y[i] = f(x[i])` through `fast`, and through `slow` (the scalar method) wherever the fast
 /// result is not finite. Panics if the lengths differ.

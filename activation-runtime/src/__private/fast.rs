@@ -584,7 +584,6 @@ pub trait Kernel {
 /// that are not finite are recomputed by the scalar method.
 const BLOCK: usize = 256;
 
-
 /// `y[i] = f(x[i])` through `fast`, and through `slow` (the scalar method) wherever the fast
 /// result is not finite. Panics if the lengths differ.
 #[inline(always)]

@@ -160,6 +160,38 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         }
     };
 
+    // Every method goes through one fast kernel (a hidden struct holding the parameters,
+    // planned per type: see `fast_block`), and where the input or the kernel's value is not
+    // finite through the scalar fallback (`__forward` and the like: special values, tails,
+    // cancellations). Scalar and slice methods take the same decision element by element, so
+    // they give the same bits.
+    let kernel_name = |what: &str| format_ident!("__{}{}", ty, what);
+    let kernel = |name: &Ident, ins: &[Ident], roots: &[Id], output: bool| -> Option<TokenStream> {
+        let body = fast_block(g, roots, output)?;
+        let (n, k) = (
+            Literal::usize_unsuffixed(ins.len()),
+            Literal::usize_unsuffixed(roots.len()),
+        );
+        Some(quote! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            struct #name<T>(#( #param_idents_ty, )* ::core::marker::PhantomData<T>);
+            #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
+            impl<T: #rt::Float> #rt::__private::fast::KernelN<#n, #k> for #name<T> {
+                #[inline(always)]
+                fn eval(&self, [#(#ins),*]: [f64; #n]) -> [f64; #k] {
+                    #[allow(unused_variables)]
+                    let #name(#( #param_idents, )* _) = *self;
+                    #body
+                }
+            }
+        })
+    };
+    let make =
+        |name: &Ident| quote!(#name::<T>(#( self.#param_idents, )* ::core::marker::PhantomData));
+
+    let mut kernels = TokenStream::new();
+    let mut slow_fns = TokenStream::new();
     let main_impl = if n_in == 1 {
         let x = &inputs[0];
         let (f, df) = (d.stable_forward, d.stable_d_inputs[0]);
@@ -170,64 +202,112 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let b1 = body(&g1, &c1, pick(0));
         let b2 = body(&g1, &c2, pick(0));
         let b3 = body(&g2, &c3, quote!((#f3a, #f3b)));
-        // Slice kernels: every element through the vectorizable fast path, the few it cannot
-        // take (special values, tails, cancellations: a non-finite fast result) through the
-        // scalar method.
-        // The fast body is the `eval` of a local struct holding the parameters, always
-        // inlined into the runtime's vectorized loop.
-        let fast_kernel = |e: TokenStream| {
-            quote! {
-                struct __Fast<T>(#( #param_idents_ty, )* ::core::marker::PhantomData<T>);
-                impl<T: #rt::Float> #rt::__private::fast::Kernel for __Fast<T> {
-                    #[inline(always)]
-                    fn eval(&self, #x: f64) -> f64 {
-                        #[allow(unused_imports)]
-                        use #rt::__private::fast as math;
-                        #[allow(unused_variables)]
-                        let __Fast(#( #param_idents, )* _) = *self;
-                        #e
+        slow_fns.extend(quote! {
+            #[inline(never)]
+            fn __forward<T: #rt::Float>(&self, #x: T) -> T { #b1 }
+            #[inline(never)]
+            fn __derivative<T: #rt::Float>(&self, #x: T) -> T { #b2 }
+            #[inline(never)]
+            fn __forward_derivative<T: #rt::Float>(&self, #x: T) -> (T, T) { #b3 }
+        });
+        let (kf, kd, kfd) = (
+            kernel_name("Forward"),
+            kernel_name("Derivative"),
+            kernel_name("ForwardDerivative"),
+        );
+        let fwd = kernel(&kf, &inputs, &[f], false);
+        let bwd = kernel(&kd, &inputs, &[df], false);
+        let both = kernel(&kfd, &inputs, &[f, df], false);
+        let mut methods = TokenStream::new();
+        match fwd {
+            Some(k) => {
+                kernels.extend(k);
+                let m = make(&kf);
+                methods.extend(quote! {
+                    #[inline]
+                    fn forward(&self, #x: T) -> T {
+                        #rt::__private::fast::one(#x, #m, |__v| self.__forward(__v))
                     }
-                }
-                let __fast = __Fast::<T>(#( self.#param_idents, )* ::core::marker::PhantomData);
+                    #[inline]
+                    fn forward_slice(&self, __x: &[T], __y: &mut [T]) {
+                        #rt::__private::fast::map(__x, __y, #m, |__v| self.__forward(__v));
+                    }
+                    #[inline]
+                    fn forward_in_place(&self, __x: &mut [T]) {
+                        #rt::__private::fast::map_in_place(__x, #m, |__v| self.__forward(__v));
+                    }
+                });
             }
-        };
-        let fwd_slice = fast_body(g, f).map(|e| {
-            let k = fast_kernel(e);
-            quote! {
+            None => methods.extend(quote! {
                 #[inline]
-                fn forward_slice(&self, __x: &[T], __y: &mut [T]) {
-                    #k
-                    #rt::__private::fast::map(
-                        __x, __y, __fast,
-                        |__v| <Self as #rt::Activation<T>>::forward(self, __v),
-                    );
-                }
+                fn forward(&self, #x: T) -> T { self.__forward(#x) }
+            }),
+        }
+        match bwd {
+            Some(k) => {
+                kernels.extend(k);
+                let m = make(&kd);
+                methods.extend(quote! {
+                    #[inline]
+                    fn derivative(&self, #x: T) -> T {
+                        #rt::__private::fast::one(#x, #m, |__v| self.__derivative(__v))
+                    }
+                    #[inline]
+                    fn backward_slice(&self, __x: &[T], __dy: &[T], __dx: &mut [T]) {
+                        #rt::__private::fast::map_backward(
+                            __x, __dy, __dx, #m, |__v| self.__derivative(__v),
+                        );
+                    }
+                });
             }
-        });
-        let bwd_slice = fast_body(g, df).map(|e| {
-            let k = fast_kernel(e);
-            quote! {
+            None => methods.extend(quote! {
                 #[inline]
-                fn backward_slice(&self, __x: &[T], __dy: &[T], __dx: &mut [T]) {
-                    #k
-                    #rt::__private::fast::map_backward(
-                        __x, __dy, __dx, __fast,
-                        |__v| <Self as #rt::Activation<T>>::derivative(self, __v),
-                    );
-                }
+                fn derivative(&self, #x: T) -> T { self.__derivative(#x) }
+            }),
+        }
+        match both {
+            // the value and the derivative each as the methods above give them where the
+            // fused kernel cannot answer: `forward_derivative(x) == (forward(x), derivative(x))`
+            Some(k) => {
+                kernels.extend(k);
+                let m = make(&kfd);
+                methods.extend(quote! {
+                    #[inline]
+                    fn forward_derivative(&self, #x: T) -> (T, T) {
+                        let [__f, __d] = #rt::__private::fast::one_n([#x], #m, |[__v]| {
+                            [
+                                <Self as #rt::Activation<T>>::forward(self, __v),
+                                <Self as #rt::Activation<T>>::derivative(self, __v),
+                            ]
+                        });
+                        (__f, __d)
+                    }
+                    #[inline]
+                    fn forward_backward_slice(&self, __x: &[T], __dy: &[T], __y: &mut [T], __dx: &mut [T]) {
+                        #rt::__private::fast::map_fused(__x, __dy, __y, __dx, #m, |__v| {
+                            (
+                                <Self as #rt::Activation<T>>::forward(self, __v),
+                                <Self as #rt::Activation<T>>::derivative(self, __v),
+                            )
+                        });
+                    }
+                });
             }
-        });
+            // without a fused kernel, the two methods (so that the pair is theirs, bit for bit)
+            None => methods.extend(quote! {
+                #[inline]
+                fn forward_derivative(&self, #x: T) -> (T, T) {
+                    (
+                        <Self as #rt::Activation<T>>::forward(self, #x),
+                        <Self as #rt::Activation<T>>::derivative(self, #x),
+                    )
+                }
+            }),
+        }
         quote! {
             #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
             impl<T: #rt::Float> #rt::Activation<T> for #ty {
-                #[inline]
-                fn forward(&self, #x: T) -> T { #b1 }
-                #[inline]
-                fn derivative(&self, #x: T) -> T { #b2 }
-                #[inline]
-                fn forward_derivative(&self, #x: T) -> (T, T) { #b3 }
-                #fwd_slice
-                #bwd_slice
+                #methods
             }
         }
     } else {
@@ -247,61 +327,100 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let b1 = body(&g1, &c1, f1);
         let b2 = body(&g3, &c2, quote!([#(#grads),*]));
         let b3 = body(&g2, &c3, quote!((#f3, [#(#grads3),*])));
-        // Slice kernels with a fast path, as for one input (see there).
-        let kernel_n = |e: TokenStream, k: usize| {
-            let k = Literal::usize_unsuffixed(k);
-            quote! {
-                struct __Fast<T>(#( #param_idents_ty, )* ::core::marker::PhantomData<T>);
-                impl<T: #rt::Float> #rt::__private::fast::KernelN<#n, #k> for __Fast<T> {
-                    #[inline(always)]
-                    fn eval(&self, [#(#inputs),*]: [f64; #n]) -> [f64; #k] {
-                        #[allow(unused_imports)]
-                        use #rt::__private::fast as math;
-                        #[allow(unused_variables)]
-                        let __Fast(#( #param_idents, )* _) = *self;
-                        #e
+        slow_fns.extend(quote! {
+            #[inline(never)]
+            fn __forward<T: #rt::Float>(&self, [#(#inputs),*]: [T; #n]) -> T { #b1 }
+            #[inline(never)]
+            fn __gradient<T: #rt::Float>(&self, [#(#inputs),*]: [T; #n]) -> [T; #n] { #b2 }
+            #[inline(never)]
+            fn __forward_gradient<T: #rt::Float>(&self, [#(#inputs),*]: [T; #n]) -> (T, [T; #n]) { #b3 }
+        });
+        let (kf, kg, kfg) = (
+            kernel_name("Forward"),
+            kernel_name("Gradient"),
+            kernel_name("ForwardGradient"),
+        );
+        let fwd = kernel(&kf, &inputs, &[d.stable_forward], false);
+        let grad = kernel(&kg, &inputs, &d.stable_d_inputs, false);
+        let both = kernel(&kfg, &inputs, &all, false);
+        let mut methods = TokenStream::new();
+        match fwd {
+            Some(k) => {
+                kernels.extend(k);
+                let m = make(&kf);
+                methods.extend(quote! {
+                    #[inline]
+                    fn forward(&self, __x: [T; #n]) -> T {
+                        let [__r] = #rt::__private::fast::one_n(__x, #m, |__v| [self.__forward(__v)]);
+                        __r
                     }
-                }
-                let __fast = __Fast::<T>(#( self.#param_idents, )* ::core::marker::PhantomData);
+                    #[inline]
+                    fn forward_slices(&self, __xs: [&[T]; #n], __y: &mut [T]) {
+                        #rt::__private::fast::map_n(__xs, __y, #m, |__v| self.__forward(__v));
+                    }
+                });
             }
-        };
-        let fwd_slices = fast_block(g, &[d.stable_forward]).map(|e| {
-            let k = kernel_n(e, 1);
-            quote! {
+            None => methods.extend(quote! {
                 #[inline]
-                fn forward_slices(&self, __xs: [&[T]; #n], __y: &mut [T]) {
-                    #k
-                    #rt::__private::fast::map_n(
-                        __xs, __y, __fast,
-                        |__v| <Self as #rt::MultiActivation<T, #n>>::forward(self, __v),
-                    );
-                }
+                fn forward(&self, __x: [T; #n]) -> T { self.__forward(__x) }
+            }),
+        }
+        match grad {
+            Some(k) => {
+                kernels.extend(k);
+                let m = make(&kg);
+                methods.extend(quote! {
+                    #[inline]
+                    fn gradient(&self, __x: [T; #n]) -> [T; #n] {
+                        #rt::__private::fast::one_n(__x, #m, |__v| self.__gradient(__v))
+                    }
+                    #[inline]
+                    fn backward_slices(&self, __xs: [&[T]; #n], __dy: &[T], __dxs: [&mut [T]; #n]) {
+                        #rt::__private::fast::map_n_backward(
+                            __xs, __dy, __dxs, #m, |__v| self.__gradient(__v),
+                        );
+                    }
+                });
             }
-        });
-        let bwd_slices = fast_block(g, &d.stable_d_inputs).map(|e| {
-            let k = kernel_n(e, n_in);
-            quote! {
+            None => methods.extend(quote! {
                 #[inline]
-                fn backward_slices(&self, __xs: [&[T]; #n], __dy: &[T], __dxs: [&mut [T]; #n]) {
-                    #k
-                    #rt::__private::fast::map_n_backward(
-                        __xs, __dy, __dxs, __fast,
-                        |__v| <Self as #rt::MultiActivation<T, #n>>::gradient(self, __v),
-                    );
-                }
+                fn gradient(&self, __x: [T; #n]) -> [T; #n] { self.__gradient(__x) }
+            }),
+        }
+        match both {
+            Some(k) => {
+                kernels.extend(k);
+                let m = make(&kfg);
+                let ks: Vec<Literal> = (1..=n_in).map(Literal::usize_unsuffixed).collect();
+                let k1 = Literal::usize_unsuffixed(n_in + 1);
+                methods.extend(quote! {
+                    #[inline]
+                    fn forward_gradient(&self, __x: [T; #n]) -> (T, [T; #n]) {
+                        let __r: [T; #k1] = #rt::__private::fast::one_n(__x, #m, |__v| {
+                            let __f = <Self as #rt::MultiActivation<T, #n>>::forward(self, __v);
+                            let __g = <Self as #rt::MultiActivation<T, #n>>::gradient(self, __v);
+                            let mut __r = [__f; #k1];
+                            __r[1..].copy_from_slice(&__g);
+                            __r
+                        });
+                        (__r[0], [#(__r[#ks]),*])
+                    }
+                });
             }
-        });
+            None => methods.extend(quote! {
+                #[inline]
+                fn forward_gradient(&self, __x: [T; #n]) -> (T, [T; #n]) {
+                    (
+                        <Self as #rt::MultiActivation<T, #n>>::forward(self, __x),
+                        <Self as #rt::MultiActivation<T, #n>>::gradient(self, __x),
+                    )
+                }
+            }),
+        }
         quote! {
             #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
             impl<T: #rt::Float> #rt::MultiActivation<T, #n> for #ty {
-                #[inline]
-                fn forward(&self, [#(#inputs),*]: [T; #n]) -> T { #b1 }
-                #[inline]
-                fn gradient(&self, [#(#inputs),*]: [T; #n]) -> [T; #n] { #b2 }
-                #[inline]
-                fn forward_gradient(&self, [#(#inputs),*]: [T; #n]) -> (T, [T; #n]) { #b3 }
-                #fwd_slices
-                #bwd_slices
+                #methods
             }
         }
     };
@@ -316,18 +435,46 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                 .iter()
                 .any(|n| matches!(g.node(*n), Node::Param(_)));
             let binds = if uses_params { binds.clone() } else { quote!() };
+            slow_fns.extend(quote! {
+                #[inline(never)]
+                fn __derivative_from_output<T: #rt::Float>(&self, #yname: T) -> T {
+                    #prelude
+                    let #yname = #yname.to_f64();
+                    if #yname.is_nan() { return #nan; }
+                    #binds
+                    #l
+                    #out
+                }
+            });
+            let ko = kernel_name("FromOutput");
+            let methods = match kernel(&ko, std::slice::from_ref(&yname), &[h], true) {
+                Some(k) => {
+                    kernels.extend(k);
+                    let m = make(&ko);
+                    quote! {
+                        #[inline]
+                        fn derivative_from_output(&self, #yname: T) -> T {
+                            #rt::__private::fast::one(#yname, #m, |__v| self.__derivative_from_output(__v))
+                        }
+                        #[inline]
+                        fn backward_from_output_slice(&self, __y: &[T], __dy: &[T], __dx: &mut [T]) {
+                            #rt::__private::fast::map_backward(
+                                __y, __dy, __dx, #m, |__v| self.__derivative_from_output(__v),
+                            );
+                        }
+                    }
+                }
+                None => quote! {
+                    #[inline]
+                    fn derivative_from_output(&self, #yname: T) -> T {
+                        self.__derivative_from_output(#yname)
+                    }
+                },
+            };
             quote! {
                 #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
                 impl<T: #rt::Float> #rt::OutputDerivative<T> for #ty {
-                    #[inline]
-                    fn derivative_from_output(&self, #yname: T) -> T {
-                        #prelude
-                        let #yname = #yname.to_f64();
-                        if #yname.is_nan() { return #nan; }
-                        #binds
-                        #l
-                        #out
-                    }
+                    #methods
                 }
             }
         }
@@ -338,9 +485,32 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         let x = &inputs[0];
         let c = compute(&d.stable_d_params);
         let outs: Vec<TokenStream> = (0..n_params).map(pick).collect();
-        let ks: Vec<Literal> = (0..n_params).map(Literal::usize_unsuffixed).collect();
         let n_params_lit = Literal::usize_unsuffixed(n_params);
-        let g1 = quote! { if #x.is_nan() { __grad.fill(#nan); return; } };
+        let g1 = nan_guard(quote!([#nan; #n_params_lit]));
+        let b = body(&g1, &c, quote!([#(#outs),*]));
+        slow_fns.extend(quote! {
+            #[inline(never)]
+            fn __param_gradient<T: #rt::Float>(&self, #x: T) -> [T; #n_params_lit] { #b }
+        });
+        let kp = kernel_name("ParamGradient");
+        let (one, acc) = match kernel(&kp, &inputs, &d.stable_d_params, false) {
+            Some(k) => {
+                kernels.extend(k);
+                let m = make(&kp);
+                (
+                    quote!(#rt::__private::fast::one_n([#x], #m, |[__v]| self.__param_gradient(__v))),
+                    quote! {
+                        #[inline]
+                        fn accumulate_param_gradient(&self, __x: &[T], __dy: &[T], __grad: &mut [T]) {
+                            #rt::__private::fast::accumulate(
+                                __x, __dy, __grad, #m, |__v| self.__param_gradient(__v),
+                            );
+                        }
+                    },
+                )
+            }
+            None => (quote!(self.__param_gradient(#x)), quote!()),
+        };
         quote! {
             #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
             impl<T: #rt::Float> #rt::ParamGradient<T> for #ty {
@@ -348,56 +518,84 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                 #[inline]
                 fn param_gradient(&self, #x: T, __grad: &mut [T]) {
                     assert_eq!(__grad.len(), #n_params_lit, "param_gradient: `grad` must hold one value per parameter");
-                    #prelude
-                    #widen
-                    #g1
-                    #binds
-                    #c
-                    #( __grad[#ks] = #outs; )*
+                    __grad.copy_from_slice(&#one);
                 }
+                #acc
             }
         }
     } else {
         quote!()
     };
 
+    // The scalar fallbacks, as inherent methods the trait methods and the fast loops call.
+    let slow_impl = quote! {
+        #[allow(clippy::all, clippy::pedantic, clippy::nursery, dead_code)]
+        impl #ty {
+            #slow_fns
+        }
+    };
     quote! {
         #[doc = #doc]
         #struct_def
         #consts
+        #slow_impl
+        #kernels
         #main_impl
         #output_impl
         #param_impl
     }
 }
 
-/// The fast-path expression of `root` for a slice kernel (see
-/// `activation_runtime::__private::fast`), when every function in it has a fast version (a fast
-/// function's NaN outside its range must reach the result: a branch on compared function values
-/// is poisoned by them, see the `Select` case of `Emitter::prec_expr`).
-fn fast_body(g: &Graph, root: Id) -> Option<TokenStream> {
-    let supported = fast_block(g, &[root])?;
-    Some(quote! { let [__r] = { #supported }; __r })
-}
-
-/// [`fast_body`] for several roots sharing their subexpressions: an expression whose value is
-/// the array of the roots' fast values.
-fn fast_block(g: &Graph, roots: &[Id]) -> Option<TokenStream> {
-    // Piecewise-linear formulas gain nothing: the traits' loops over the scalar methods are as
-    // fast (and vectorize as well).
-    let transcendental = g
+/// The body of a fast kernel (see `activation_runtime::__private::fast`) for `roots`, an
+/// expression whose value is the array of the roots' fast values, when every function in them
+/// has a fast version (`output`: the formula is written in the output `y`). A fast function's
+/// NaN outside its range must reach the result: a branch on compared function values is
+/// poisoned by them, see the `Select` case of `Emitter::prec_expr`.
+///
+/// The plan is per type: for `f64` results, double-double arguments, tail products and the
+/// `f64` fast functions (`fast`); for `f32` results, plain arguments and products and the
+/// saturating functions of `fast::single` (an `f32` result needs far less, and its deep tails
+/// then stay on the vector unit). The type is a constant of the monomorphized kernel, so only
+/// one of the two bodies is compiled into each loop.
+fn fast_block(g: &Graph, roots: &[Id], output: bool) -> Option<TokenStream> {
+    if roots
+        .iter()
+        .any(|r| fast_expr_supported(g, *r, output).is_none())
+    {
+        return None;
+    }
+    let rt = quote!(::activation_runtime);
+    let plan = |single: bool| {
+        let (lets, outs) = Emitter::fast(g, single).block(roots);
+        quote! { #lets [#(#outs),*] }
+    };
+    let (wide, narrow) = (plan(false), plan(true));
+    let calls = g
         .reachable(roots)
         .iter()
         .any(|n| matches!(g.node(*n), Node::Call(..)));
-    if !transcendental || roots.iter().any(|r| fast_expr_supported(g, *r).is_none()) {
-        return None;
+    if !calls && wide.to_string() == narrow.to_string() {
+        return Some(quote! {
+            #[allow(unused_imports)]
+            use #rt::__private::fast as math;
+            #wide
+        });
     }
-    let (lets, outs) = Emitter::fast(g).block(roots);
-    Some(quote! { #lets [#(#outs),*] })
+    Some(quote! {
+        if <T as #rt::Float>::MANTISSA_DIGITS < 53 {
+            #[allow(unused_imports)]
+            use #rt::__private::fast::single as math;
+            #narrow
+        } else {
+            #[allow(unused_imports)]
+            use #rt::__private::fast as math;
+            #wide
+        }
+    })
 }
 
-/// `Some(())` when every node of `root` has a fast version (see [`fast_body`]).
-fn fast_expr_supported(g: &Graph, root: Id) -> Option<()> {
+/// `Some(())` when every node of `root` has a fast version (see [`fast_block`]).
+fn fast_expr_supported(g: &Graph, root: Id, output: bool) -> Option<()> {
     for n in g.reachable(&[root]) {
         let ok = match g.node(n) {
             Node::Call(f, _) => matches!(
@@ -422,11 +620,12 @@ fn fast_expr_supported(g: &Graph, root: Id) -> Option<()> {
                     | Builtin::Cos
                     | Builtin::Sin2
                     | Builtin::Cos2
+                    | Builtin::Tanhshrink
             ),
             Node::Pow(_, e) => g
                 .as_num(*e)
                 .is_some_and(|v| v == 0.5 || (v.fract() == 0.0 && v.abs() <= 64.0)),
-            Node::Output => false,
+            Node::Output => output,
             _ => true,
         };
         if !ok {
@@ -480,6 +679,9 @@ struct Emitter<'g> {
     /// `refine_sum` (which hands it to the scalar path there), even where the scalar path has
     /// no double-double re-evaluation for it.
     fast: bool,
+    /// Emitting the fast path planned for `f32` results (`fast::single`): plain arguments (no
+    /// double-double) and plain products (no tail products), see that module.
+    single: bool,
 }
 
 impl<'g> Emitter<'g> {
@@ -494,13 +696,15 @@ impl<'g> Emitter<'g> {
             names: HashMap::new(),
             temp_prefix: if clash { "tmp".into() } else { "t".into() },
             fast: false,
+            single: false,
         }
     }
 
-    /// An emitter for a slice kernel's fast path.
-    fn fast(g: &'g Graph) -> Self {
+    /// An emitter for a fast path: for `f64` results, or (`single`) for `f32` results.
+    fn fast(g: &'g Graph, single: bool) -> Self {
         Emitter {
             fast: true,
+            single,
             ..Emitter::new(g)
         }
     }
@@ -516,9 +720,9 @@ impl<'g> Emitter<'g> {
             _ => return self.expr(id),
         };
         let exact = match self.ddd(id) {
-            Some(e) if self.has_transcendental(id) => e,
-            // no re-evaluation: the fast path still hands a cancelling sum to the scalar path
+            // the fast path hands a cancelling sum to the scalar path (which re-evaluates it)
             _ if self.fast && self.has_transcendental(id) => quote!(math::dd(f64::NAN)),
+            Some(e) if !self.fast && self.has_transcendental(id) => e,
             _ => return self.expr(id),
         };
         let ea = self.expr(a);
@@ -662,7 +866,7 @@ impl<'g> Emitter<'g> {
                 self.names.insert(neg, b);
                 continue;
             }
-            if !leaf && uses.get(&n).copied().unwrap_or(0) > 1 {
+            if !leaf && self.folded(n).is_none() && uses.get(&n).copied().unwrap_or(0) > 1 {
                 let e = self.expr(n);
                 let name = format_ident!("{}{}", self.temp_prefix, k);
                 k += 1;
@@ -699,12 +903,66 @@ impl<'g> Emitter<'g> {
         }
     }
 
+    /// In the `f32` plan, the value of a constant subexpression (`sqrt(2)`, `1 / sqrt(2 pi)`),
+    /// folded to one literal: its rounding (an `f64` ULP or two) cannot show in an `f32` result.
+    fn folded(&self, id: Id) -> Option<f64> {
+        if !self.single {
+            return None;
+        }
+        let g = self.g;
+        let v = match g.node(id) {
+            Node::Num(bits) => f64::from_bits(*bits),
+            Node::Neg(a) => -self.folded(*a)?,
+            Node::Add(a, b) => self.folded(*a)? + self.folded(*b)?,
+            Node::Sub(a, b) => self.folded(*a)? - self.folded(*b)?,
+            Node::Mul(a, b) => self.folded(*a)? * self.folded(*b)?,
+            Node::Div(a, b) => self.folded(*a)? / self.folded(*b)?,
+            Node::Call(Builtin::Sqrt, a) => self.folded(a[0])?.sqrt(),
+            Node::Call(Builtin::Exp, a) => self.folded(a[0])?.exp(),
+            Node::Call(Builtin::Ln, a) => self.folded(a[0])?.ln(),
+            _ => return None,
+        };
+        v.is_finite().then_some(v)
+    }
+
+    /// A folded constant as a literal, with its precedence.
+    fn literal(v: f64) -> (TokenStream, u8) {
+        let lit: TokenStream = match named_constant(v.abs()) {
+            Some(name) => {
+                let name = format_ident!("{}", name);
+                quote!(::core::f64::consts::#name)
+            }
+            None => float_text(v.abs()).parse().expect("a float literal"),
+        };
+        if v.is_sign_negative() {
+            (quote!(-#lit), R_UNARY)
+        } else {
+            (lit, R_ATOM)
+        }
+    }
+
     /// The expression of a node and its Rust precedence (see the `R_*` constants).
     fn prec_expr(&self, id: Id) -> (TokenStream, u8) {
         if let Some(n) = self.names.get(&id) {
             return (quote!(#n), R_ATOM);
         }
         let g = self.g;
+        if !matches!(g.node(id), Node::Num(_)) {
+            if let Some(v) = self.folded(id) {
+                return Self::literal(v);
+            }
+        }
+        // `u / c` as `u * (1 / c)` in the `f32` plan: a multiplication instead of a division
+        if let Node::Div(a, b) = g.node(id) {
+            if let Some(c) = self
+                .folded(*b)
+                .filter(|c| *c != 0.0 && (1.0 / c).is_finite())
+            {
+                let a = self.operand(*a, R_MUL);
+                let (r, _) = Self::literal(1.0 / c);
+                return (quote!(#a * #r), R_MUL);
+            }
+        }
         let bin = |a: &Id, b: &Id, p: u8, op: TokenStream| {
             let (a, b) = (self.operand(*a, p), self.operand(*b, p + 1));
             (quote!(#a #op #b), p)
@@ -851,6 +1109,9 @@ impl<'g> Emitter<'g> {
     /// for the runtime's `mul_tail`, which multiplies them without underflow or overflow on the
     /// way.
     fn tail_product(&self, id: Id) -> Option<(Vec<Id>, Vec<Id>)> {
+        if self.single {
+            return None;
+        }
         let mut factors = Vec::new();
         let mut stack = vec![id];
         while let Some(n) = stack.pop() {
@@ -907,6 +1168,9 @@ impl<'g> Emitter<'g> {
     /// Whether computing `id` in f64 rounds (so an exponential-like function of it should take
     /// it in double-double).
     fn needs_dd(&self, id: Id) -> bool {
+        if self.single {
+            return false;
+        }
         match self.g.node(id) {
             Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) | Node::Div(a, b) => {
                 self.dd_able(*a) && self.dd_able(*b)

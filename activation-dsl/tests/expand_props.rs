@@ -240,9 +240,11 @@ fn valid_sources_expand_to_rust() {
         let structs = file
             .items
             .iter()
-            .filter(|i| matches!(i, syn::Item::Struct(_)))
+            .filter(|i| matches!(i, syn::Item::Struct(s) if !s.ident.to_string().starts_with("__")))
             .count();
-        assert_eq!(structs, n_items, "one struct per item in `{src}`");
+        // Hidden kernel structs (`__NameForward`, ...) come with each item; the public ones are
+        // one per item.
+        assert_eq!(structs, n_items, "one public struct per item in `{src}`");
     }
 }
 

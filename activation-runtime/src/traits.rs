@@ -53,6 +53,20 @@ pub trait Activation<T: Float> {
         }
     }
 
+    /// `y[i] = f(x[i])` and `dx[i] = dy[i] * f'(x[i])` in one pass over `x`, for a framework
+    /// that keeps both the output and the input gradient. Panics if the lengths differ.
+    #[inline]
+    fn forward_backward_slice(&self, x: &[T], dy: &[T], y: &mut [T], dx: &mut [T]) {
+        check_len("forward_backward_slice", x.len(), dy.len());
+        check_len("forward_backward_slice", x.len(), y.len());
+        check_len("forward_backward_slice", x.len(), dx.len());
+        for (((y, dx), &x), &dy) in y.iter_mut().zip(dx.iter_mut()).zip(x).zip(dy) {
+            let (f, d) = self.forward_derivative(x);
+            *y = f;
+            *dx = dy * d;
+        }
+    }
+
     /// `dx[i] = dy[i] * f'(x[i])`: the backward pass. Panics if the lengths differ.
     #[inline]
     fn backward_slice(&self, x: &[T], dy: &[T], dx: &mut [T]) {

@@ -179,6 +179,41 @@ pub fn tanh(x: f64) -> f64 {
     valid(t.copysign(x), x.is_finite())
 }
 
+/// `u - tanh(u)` without cancellation: for `|u| < 2`, the continued fraction of `tanh` to depth
+/// 12 (as the scalar path's) as one rational function, `u z R(z) / Q(z)` with `z = u^2` and
+/// positive integer coefficients (no cancellation inside either polynomial; within 2 ULP of the
+/// exact value up to 2.5); beyond, `u - tanh(u)`, where `tanh(u) < 0.97 |u - tanh(u)|`.
+#[inline(always)]
+pub fn tanhshrink(u: f64) -> f64 {
+    const R: [f64; 6] = [
+        2_635_284_526_875.0,
+        210_822_762_150.0,
+        4_714_049_340.0,
+        38_798_760.0,
+        116_025.0,
+        90.0,
+    ];
+    const Q: [f64; 7] = [
+        7_905_853_580_625.0,
+        3_794_809_718_700.0,
+        252_070_693_875.0,
+        5_237_832_600.0,
+        41_351_310.0,
+        120_120.0,
+        91.0,
+    ];
+    let small = u.abs() < 2.0;
+    let v = if small { u } else { 0.0 };
+    let z = v * v;
+    let near = v * z * poly(&R, z) / poly(&Q, z);
+    let far = u - tanh(u);
+    if small {
+        near
+    } else {
+        far
+    }
+}
+
 /// `sqrt(a^2 + b^2)`, where neither square overflows nor the sum underflows.
 #[inline(always)]
 pub fn hypot(a: f64, b: f64) -> f64 {
@@ -571,13 +606,36 @@ pub fn refine_sum<T: crate::Float>(a: f64, b: f64, _exact: impl FnOnce() -> Dd) 
     )
 }
 
-/// The fast path of one generated method, as a type (a generated local struct holding the
-/// parameters): `eval` is `#[inline(always)]` in every implementation, so the whole fast body is
-/// inlined into the vectorized loop of [`map`] (a closure that large would not be, and would miss
-/// the vector unit the loop was compiled for).
+/// The fast path of a one-input, one-result method: every generated [`KernelN<1, 1>`] (a
+/// hidden struct holding the parameters, whose `eval` is `#[inline(always)]`, so that the whole
+/// fast body is inlined into the vectorized loop of [`map`]; a closure that large would not be,
+/// and would miss the vector unit the loop was compiled for).
 pub trait Kernel {
     /// The fast value at `x`: NaN where the fast path cannot answer.
     fn eval(&self, x: f64) -> f64;
+}
+
+impl<K: KernelN<1, 1>> Kernel for K {
+    #[inline(always)]
+    fn eval(&self, x: f64) -> f64 {
+        KernelN::eval(self, [x])[0]
+    }
+}
+
+/// Set by [`force_portable`]: the loops run their portable versions.
+static PORTABLE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Makes every fast loop run its portable version (the target's baseline instructions) instead
+/// of the AVX-512F or AVX2 one, or (`false`) lets them dispatch again: for tests that the
+/// results are the same bits either way.
+pub fn force_portable(on: bool) {
+    PORTABLE.store(on, core::sync::atomic::Ordering::Relaxed);
+}
+
+#[inline(always)]
+#[allow(dead_code)]
+fn vector_units() -> bool {
+    !PORTABLE.load(core::sync::atomic::Ordering::Relaxed)
 }
 
 /// Elements per block: a block's results are computed in one vectorizable pass, then the few
@@ -622,12 +680,12 @@ fn dispatch<T: crate::Float>(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::is_x86_feature_detected!("avx512f") {
+        if vector_units() && std::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F, checked just above.
             unsafe { blocks_avx512(x, g, out, fast, slow, scale) };
             return;
         }
-        if std::is_x86_feature_detected!("avx2") {
+        if vector_units() && std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, checked just above.
             unsafe { blocks_avx2(x, g, out, fast, slow, scale) };
             return;
@@ -717,6 +775,286 @@ fn blocks<T: crate::Float>(
     }
 }
 
+/// The scalar methods' way through the fast path: `fast` at `x`, and `slow` (the scalar
+/// fallback) where the input or the fast value is not finite, exactly as the slice loops decide
+/// element by element, so a scalar method and a slice method give the same bits.
+#[inline(always)]
+pub fn one<T: crate::Float>(x: T, fast: impl Kernel, slow: impl FnOnce(T) -> T) -> T {
+    let v = x.to_f64();
+    let r = fast.eval(v);
+    if r.is_finite() & v.is_finite() {
+        T::from_f64(r)
+    } else {
+        slow(x)
+    }
+}
+
+/// [`one`] for a method of `N` inputs and `K` results.
+#[inline(always)]
+pub fn one_n<T: crate::Float, const N: usize, const K: usize>(
+    x: [T; N],
+    fast: impl KernelN<N, K>,
+    slow: impl FnOnce([T; N]) -> [T; K],
+) -> [T; K] {
+    let v: [f64; N] = core::array::from_fn(|k| x[k].to_f64());
+    let r = fast.eval(v);
+    if r.iter().chain(&v).all(|v| v.is_finite()) {
+        core::array::from_fn(|k| T::from_f64(r[k]))
+    } else {
+        slow(x)
+    }
+}
+
+/// `x[i] = f(x[i])` through `fast`, and through `slow` where the input or the fast value is not
+/// finite (each block's inputs are kept on the stack for that).
+#[inline(always)]
+pub fn map_in_place<T: crate::Float>(x: &mut [T], fast: impl Kernel, slow: impl Fn(T) -> T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if vector_units() && std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F, checked just above.
+            unsafe { in_place_avx512(x, fast, slow) };
+            return;
+        }
+        if vector_units() && std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            unsafe { in_place_avx2(x, fast, slow) };
+            return;
+        }
+    }
+    in_place(x, fast, slow);
+}
+
+vector_variants!(in_place: in_place_avx512, in_place_avx2; [T: crate::Float] (
+    x: &mut [T],
+    fast: impl Kernel,
+    slow: impl Fn(T) -> T,
+));
+
+#[inline(always)]
+fn in_place<T: crate::Float>(x: &mut [T], fast: impl Kernel, slow: impl Fn(T) -> T) {
+    let mut keep = [T::ZERO; BLOCK];
+    for xb in x.chunks_mut(BLOCK) {
+        let kb = &mut keep[..xb.len()];
+        kb.copy_from_slice(xb);
+        let mut finite = true;
+        for (o, x) in xb.iter_mut().zip(kb.iter()) {
+            let x = x.to_f64();
+            let r = fast.eval(x);
+            finite &= r.is_finite() & x.is_finite();
+            *o = T::from_f64(r);
+        }
+        if !finite {
+            for (o, x) in xb.iter_mut().zip(kb.iter()) {
+                let v = x.to_f64();
+                if !(fast.eval(v).is_finite() && v.is_finite()) {
+                    *o = slow(*x);
+                }
+            }
+        }
+    }
+}
+
+/// `y[i] = f(x[i])` and `dx[i] = dy[i] * f'(x[i])` in one pass, through `fast` (the value and
+/// the derivative at once), and through `slow` where the input or either fast value is not
+/// finite. Panics if the lengths differ.
+#[inline(always)]
+pub fn map_fused<T: crate::Float>(
+    x: &[T],
+    dy: &[T],
+    y: &mut [T],
+    dx: &mut [T],
+    fast: impl KernelN<1, 2>,
+    slow: impl Fn(T) -> (T, T),
+) {
+    check_len("forward_backward_slice", x.len(), dy.len());
+    check_len("forward_backward_slice", x.len(), y.len());
+    check_len("forward_backward_slice", x.len(), dx.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        if vector_units() && std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F, checked just above.
+            unsafe { fused_avx512(x, dy, y, dx, fast, slow) };
+            return;
+        }
+        if vector_units() && std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            unsafe { fused_avx2(x, dy, y, dx, fast, slow) };
+            return;
+        }
+    }
+    fused(x, dy, y, dx, fast, slow);
+}
+
+vector_variants!(fused: fused_avx512, fused_avx2; [T: crate::Float] (
+    x: &[T],
+    dy: &[T],
+    y: &mut [T],
+    dx: &mut [T],
+    fast: impl KernelN<1, 2>,
+    slow: impl Fn(T) -> (T, T),
+));
+
+#[inline(always)]
+fn fused<T: crate::Float>(
+    x: &[T],
+    dy: &[T],
+    y: &mut [T],
+    dx: &mut [T],
+    fast: impl KernelN<1, 2>,
+    slow: impl Fn(T) -> (T, T),
+) {
+    for (((xb, db), yb), gb) in x
+        .chunks(BLOCK)
+        .zip(dy.chunks(BLOCK))
+        .zip(y.chunks_mut(BLOCK))
+        .zip(dx.chunks_mut(BLOCK))
+    {
+        let mut finite = true;
+        for (((x, d), y), g) in xb.iter().zip(db).zip(yb.iter_mut()).zip(gb.iter_mut()) {
+            let x = x.to_f64();
+            let [f, df] = fast.eval([x]);
+            finite &= f.is_finite() & df.is_finite() & x.is_finite();
+            *y = T::from_f64(f);
+            *g = *d * T::from_f64(df);
+        }
+        if !finite {
+            for (((x, d), y), g) in xb.iter().zip(db).zip(yb.iter_mut()).zip(gb.iter_mut()) {
+                let v = x.to_f64();
+                let [f, df] = fast.eval([v]);
+                if !(f.is_finite() && df.is_finite() && v.is_finite()) {
+                    let (f, df) = slow(*x);
+                    *y = f;
+                    *g = *d * df;
+                }
+            }
+        }
+    }
+}
+
+/// `grad[k] += sum_i dy[i] * g_k(x[i])` with `g` the parameter gradient: through `fast`, and
+/// through `slow` where the input or a fast value is not finite. The sum is taken in `f64`, in
+/// lanes (so not in the order of a scalar loop), and added to `grad` once. Panics if the
+/// lengths differ.
+#[inline(always)]
+pub fn accumulate<T: crate::Float, const K: usize>(
+    x: &[T],
+    dy: &[T],
+    grad: &mut [T],
+    fast: impl KernelN<1, K>,
+    slow: impl Fn(T) -> [T; K],
+) {
+    check_len("accumulate_param_gradient", x.len(), dy.len());
+    assert_eq!(
+        grad.len(),
+        K,
+        "accumulate_param_gradient: `grad` must hold one value per parameter"
+    );
+    let sums: [f64; K];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if vector_units() && std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F, checked just above.
+            sums = unsafe { sums_avx512(x, dy, fast, slow) };
+        } else if vector_units() && std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            sums = unsafe { sums_avx2(x, dy, fast, slow) };
+        } else {
+            sums = sum_blocks(x, dy, fast, slow);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        sums = sum_blocks(x, dy, fast, slow);
+    }
+    for (g, s) in grad.iter_mut().zip(sums) {
+        *g = T::from_f64(g.to_f64() + s);
+    }
+}
+
+/// Lanes of the partial sums in [`sum_blocks`].
+const LANES: usize = 8;
+
+/// [`sum_blocks`] compiled for AVX-512F. # Safety: the CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn sums_avx512<T: crate::Float, const K: usize>(
+    x: &[T],
+    dy: &[T],
+    fast: impl KernelN<1, K>,
+    slow: impl Fn(T) -> [T; K],
+) -> [f64; K] {
+    sum_blocks(x, dy, fast, slow)
+}
+
+/// [`sum_blocks`] compiled for AVX2. # Safety: the CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sums_avx2<T: crate::Float, const K: usize>(
+    x: &[T],
+    dy: &[T],
+    fast: impl KernelN<1, K>,
+    slow: impl Fn(T) -> [T; K],
+) -> [f64; K] {
+    sum_blocks(x, dy, fast, slow)
+}
+
+/// The sums of [`accumulate`]: `LANES` partial sums per parameter, over groups of `LANES`
+/// elements, so that the loop vectorizes; a group with a non-finite input or fast value is
+/// taken element by element, through `slow` where needed.
+#[inline(always)]
+fn sum_blocks<T: crate::Float, const K: usize>(
+    x: &[T],
+    dy: &[T],
+    fast: impl KernelN<1, K>,
+    slow: impl Fn(T) -> [T; K],
+) -> [f64; K] {
+    let mut acc = [[0.0f64; LANES]; K];
+    let one = |acc: &mut [[f64; LANES]; K], lane: usize, x: &T, d: &T| {
+        let v = x.to_f64();
+        let r = fast.eval([v]);
+        let r: [f64; K] = if r.iter().all(|r| r.is_finite()) && v.is_finite() {
+            r
+        } else {
+            let s = slow(*x);
+            core::array::from_fn(|k| s[k].to_f64())
+        };
+        for k in 0..K {
+            acc[k][lane] += d.to_f64() * r[k];
+        }
+    };
+    let mut xc = x.chunks_exact(LANES);
+    let mut dc = dy.chunks_exact(LANES);
+    for (xg, dg) in (&mut xc).zip(&mut dc) {
+        let mut r = [[0.0f64; LANES]; K];
+        let mut finite = true;
+        for lane in 0..LANES {
+            let v = xg[lane].to_f64();
+            let e = fast.eval([v]);
+            finite &= v.is_finite();
+            for k in 0..K {
+                finite &= e[k].is_finite();
+                r[k][lane] = e[k];
+            }
+        }
+        if finite {
+            for k in 0..K {
+                for lane in 0..LANES {
+                    acc[k][lane] += dg[lane].to_f64() * r[k][lane];
+                }
+            }
+        } else {
+            for lane in 0..LANES {
+                one(&mut acc, lane, &xg[lane], &dg[lane]);
+            }
+        }
+    }
+    for (lane, (x, d)) in xc.remainder().iter().zip(dc.remainder()).enumerate() {
+        one(&mut acc, lane, x, d);
+    }
+    core::array::from_fn(|k| acc[k].iter().sum())
+}
+
 /// The fast path of a generated method of `N` inputs and `K` results (1 for the value, `N` for
 /// the gradient): as [`Kernel`], `eval` is `#[inline(always)]` in every implementation.
 pub trait KernelN<const N: usize, const K: usize> {
@@ -770,12 +1108,12 @@ fn dispatch_n<T: crate::Float, const N: usize, const K: usize>(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::is_x86_feature_detected!("avx512f") {
+        if vector_units() && std::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F, checked just above.
             unsafe { blocks_n_avx512(xs, dy, out, fast, slow) };
             return;
         }
-        if std::is_x86_feature_detected!("avx2") {
+        if vector_units() && std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, checked just above.
             unsafe { blocks_n_avx2(xs, dy, out, fast, slow) };
             return;
@@ -848,6 +1186,82 @@ fn blocks_n_scaled<T: crate::Float, const N: usize, const K: usize>(
             }
         }
         start = end;
+    }
+}
+
+/// The fast path planned for `f32` results. Everything is still evaluated in `f64` (an `f32`
+/// result is rounded once from a value good to about `2^-50`), but with plain arguments (an
+/// argument's `f64` rounding moves an `f32` result by far less than an ULP, so no double-double
+/// arguments), products taken as they are (`f64`'s range is some 270 orders of magnitude wider
+/// than `f32`'s on either side, so a product of a few `f32`-sized factors with an exponential
+/// tail cannot leave it before the `f32` result has), and exponential tails that saturate:
+/// `exp` is 0 below `-708` (where the true value is below `1e-307`: every `f32` product with it
+/// rounds to 0, a sum with it is the other term, and `ln`, a division or a sum that would make
+/// it matter again give a non-finite value, which the scalar path recomputes), `expm1` is -1
+/// there, `sigmoid` and `softplus` follow, and `erfc` is 0 from 26 on. Deep tails then stay on
+/// the vector unit, with no subnormal `f64` intermediates on the way.
+pub mod single {
+    pub use super::*;
+
+    /// Below this, `exp` is 0 for an `f32` result (see the module documentation).
+    const SATURATE: f64 = -708.0;
+
+    /// `e^x`; 0 below -708.
+    #[inline(always)]
+    pub fn exp(x: f64) -> f64 {
+        let v = super::exp(x);
+        if x < SATURATE {
+            0.0
+        } else {
+            v
+        }
+    }
+
+    /// `e^x - 1`; -1 below -708.
+    #[inline(always)]
+    pub fn expm1(x: f64) -> f64 {
+        let v = super::expm1(x);
+        if x < SATURATE {
+            -1.0
+        } else {
+            v
+        }
+    }
+
+    /// `1 / (1 + e^-x)`, saturating.
+    #[inline(always)]
+    pub fn sigmoid(x: f64) -> f64 {
+        sigmoid_pair(x).0
+    }
+
+    /// `(sigmoid(u), sigmoid(-u))` from one saturating exponential.
+    #[inline(always)]
+    pub fn sigmoid_pair(u: f64) -> (f64, f64) {
+        let e = exp(-u.abs());
+        let r = 1.0 / (1.0 + e);
+        let er = e * r;
+        if u >= 0.0 {
+            (r, er)
+        } else {
+            (er, r)
+        }
+    }
+
+    /// `ln(1 + e^x)`, saturating (`x` itself far to the right).
+    #[inline(always)]
+    pub fn softplus(x: f64) -> f64 {
+        x.max(0.0) + log1p(exp(-x.abs()))
+    }
+
+    /// `1 - erf(x)`; 0 from 26 on (below `1e-295`).
+    #[inline(always)]
+    pub fn erfc(x: f64) -> f64 {
+        let v = super::erfc(x);
+        if x >= 26.0 {
+            0.0
+        } else {
+            v
+        }
     }
 }
 

@@ -21,13 +21,19 @@ const LOG2_E: f64 = core::f64::consts::LOG2_E;
 /// `ln 2` in two parts; `k * LN2_HI` is exact for `|k| < 2^21`.
 const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
 const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
-/// Beyond this `|x|`, `exp(x)` leaves the normal range (or overflows): the scalar path.
+/// Beyond this `x`, `exp(x)` overflows: the scalar path.
 const EXP_RANGE: f64 = 708.0;
+/// Below this `x`, the scalar path for `exp(x)`. Not `-708`: there `2^k` is `2^-1021` and
+/// `2^k (e^r - 1)` is subnormal, and a subnormal operand or result costs a microcode assist on
+/// Intel cores (a lane past the end of the range made a whole vector ~25x slower); from `-700`
+/// on, `2^k >= 2^-1010` and every intermediate is normal.
+const EXP_LOW: f64 = -700.0;
 
-/// `(k, r, 2^k)` with `x = k ln 2 + r`, `|r| <= ln 2 / 2`, for `|x| <= 708`.
+/// `(r, 2^k)` with `x = k ln 2 + r`, `|r| <= ln 2 / 2`, for `-700 <= x <= 708` (`x` clamped to
+/// that range first).
 #[inline(always)]
 fn reduce(x: f64) -> (f64, f64) {
-    let x = x.clamp(-EXP_RANGE, EXP_RANGE);
+    let x = x.clamp(EXP_LOW, EXP_RANGE);
     let t = x * LOG2_E + SHIFT;
     let k = t - SHIFT;
     let r = (x - k * LN2_HI) - k * LN2_LO;
@@ -82,32 +88,50 @@ fn valid(v: f64, ok: bool) -> f64 {
     }
 }
 
-/// `e^x`, for `|x| <= 708`.
+/// `e^x`, for `-700 <= x <= 708`.
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
     let (r, scale) = reduce(x);
-    valid(scale + scale * expm1_reduced(r), x.abs() <= EXP_RANGE)
+    valid(
+        scale + scale * expm1_reduced(r),
+        (EXP_LOW..=EXP_RANGE).contains(&x),
+    )
 }
 
-/// `e^x - 1`, for `|x| <= 708`: `2^k (e^r - 1) + (2^k - 1)`, exact in its last step where
-/// `k = 0` (the series itself) and without cancellation elsewhere.
+/// `e^x - 1`, for `x <= 708`: `2^k (e^r - 1) + (2^k - 1)`, exact in its last step where
+/// `k = 0` (the series itself) and without cancellation elsewhere. Below `-700` (`x` clamped
+/// there) it is `-1`, as is the exact value rounded.
 #[inline(always)]
 pub fn expm1(x: f64) -> f64 {
     let (r, scale) = reduce(x);
     let v = scale * expm1_reduced(r) + (scale - 1.0);
     // expm1(-0) is -0: the sum above gives +0
-    valid(if x == 0.0 { x } else { v }, x.abs() <= EXP_RANGE)
+    valid(if x == 0.0 { x } else { v }, x <= EXP_RANGE)
 }
 
 /// `ln(1 + f)` for `f` in `[sqrt(1/2) - 1, sqrt(2) - 1]`, as `f - hfsq + s (hfsq + R)` with
 /// `s = f / (2 + f)` and `R` the series of `2 atanh(s) / s - 2` (fdlibm's arrangement).
 #[inline(always)]
 fn log1p_reduced(f: f64) -> f64 {
+    // 2 / (2k + 1) for k = 1..=10, written out: a loop with run-time divisions here kept the
+    // whole kernel from vectorizing
+    const C: [f64; 10] = [
+        2.0 / 3.0,
+        2.0 / 5.0,
+        2.0 / 7.0,
+        2.0 / 9.0,
+        2.0 / 11.0,
+        2.0 / 13.0,
+        2.0 / 15.0,
+        2.0 / 17.0,
+        2.0 / 19.0,
+        2.0 / 21.0,
+    ];
     let s = f / (2.0 + f);
     let z = s * s;
-    let mut q = 2.0 / 21.0;
-    for k in (1..=9).rev() {
-        q = q * z + 2.0 / (2 * k + 1) as f64;
+    let mut q = C[9];
+    for c in C[..9].iter().rev() {
+        q = q * z + c;
     }
     let r = z * q;
     let hfsq = 0.5 * f * f;
@@ -743,6 +767,29 @@ vector_variants!(blocks_n: blocks_n_avx512, blocks_n_avx2;
 /// elements of a block whose input or fast value is not finite (NaN and ±inf inputs always take
 /// the scalar path, with its NaN propagation and limits). (`scale` is 1 for a forward pass, in
 /// which `g` is ignored, and `dy` for a backward pass.)
+/// `a * b` with `b` rounded to `T` first: the same bits as `a * T::from_f64(b)` (for `f32`, the
+/// `f64` product of two `f32` values is exact, so rounding it once is the IEEE `f32` product,
+/// subnormal and overflowing results included), computed in `f64` because an `f32` vector
+/// multiply with a subnormal operand takes a microcode assist on Intel cores (a backward slice
+/// with every sixth derivative subnormal, `sigmoid` on U[-100, 100], ran 3x slower).
+/// So `b` is rounded to `f32` without an `f32` subnormal on the way either (a conversion with a
+/// subnormal input assists too): below `f32`'s normal range, by adding and subtracting `C`,
+/// whose ULP is the `f32` subnormal spacing `2^-149` (round to nearest even, as the conversion).
+#[inline(always)]
+fn scaled<T: crate::Float>(a: T, b: f64) -> T {
+    if T::MANTISSA_DIGITS >= 53 {
+        return a * T::from_f64(b);
+    }
+    /// `f32::MIN_POSITIVE`
+    const TINY: f64 = 1.175_494_350_822_287_5e-38;
+    /// `1.5 * 2^-97`
+    const C: f64 = 9.466_330_862_652_142e-30;
+    let tiny = b.abs() < TINY;
+    let normal = T::from_f64(if tiny { 0.0 } else { b }).to_f64();
+    let sub = ((b.abs() + C) - C).copysign(b);
+    T::from_f64(a.to_f64() * if tiny { sub } else { normal })
+}
+
 #[inline(always)]
 fn blocks<T: crate::Float>(
     x: &[T],
@@ -762,7 +809,7 @@ fn blocks<T: crate::Float>(
             let x = x.to_f64();
             let r = fast.eval(x);
             finite &= r.is_finite() & x.is_finite();
-            *o = scale(g) * T::from_f64(r);
+            *o = scaled(scale(g), r);
         }
         if !finite {
             for ((o, x), g) in ob.iter_mut().zip(xb).zip(gb) {
@@ -916,7 +963,7 @@ fn fused<T: crate::Float>(
             let [f, df] = fast.eval([x]);
             finite &= f.is_finite() & df.is_finite() & x.is_finite();
             *y = T::from_f64(f);
-            *g = *d * T::from_f64(df);
+            *g = scaled(*d, df);
         }
         if !finite {
             for (((x, d), y), g) in xb.iter().zip(db).zip(yb.iter_mut()).zip(gb.iter_mut()) {
@@ -1165,7 +1212,7 @@ fn blocks_n_scaled<T: crate::Float, const N: usize, const K: usize>(
             let g = scale(start + i);
             for k in 0..K {
                 finite &= r[k].is_finite();
-                ob[k][i] = g * T::from_f64(r[k]);
+                ob[k][i] = scaled(g, r[k]);
             }
             for v in x {
                 finite &= v.is_finite();
@@ -1195,34 +1242,23 @@ fn blocks_n_scaled<T: crate::Float, const N: usize, const K: usize>(
 /// arguments), products taken as they are (`f64`'s range is some 270 orders of magnitude wider
 /// than `f32`'s on either side, so a product of a few `f32`-sized factors with an exponential
 /// tail cannot leave it before the `f32` result has), and exponential tails that saturate:
-/// `exp` is 0 below `-708` (where the true value is below `1e-307`: every `f32` product with it
+/// `exp` is 0 below `-700` (where the true value is below `1e-304`: every `f32` product with it
 /// rounds to 0, a sum with it is the other term, and `ln`, a division or a sum that would make
 /// it matter again give a non-finite value, which the scalar path recomputes), `expm1` is -1
-/// there, `sigmoid` and `softplus` follow, and `erfc` is 0 from 26 on. Deep tails then stay on
+/// there (as in the `f64` plan), `sigmoid` and `softplus` follow, and `erfc` is 0 from 26 on. Deep tails then stay on
 /// the vector unit, with no subnormal `f64` intermediates on the way.
 pub mod single {
     pub use super::*;
 
     /// Below this, `exp` is 0 for an `f32` result (see the module documentation).
-    const SATURATE: f64 = -708.0;
+    const SATURATE: f64 = EXP_LOW;
 
-    /// `e^x`; 0 below -708.
+    /// `e^x`; 0 below -700.
     #[inline(always)]
     pub fn exp(x: f64) -> f64 {
         let v = super::exp(x);
         if x < SATURATE {
             0.0
-        } else {
-            v
-        }
-    }
-
-    /// `e^x - 1`; -1 below -708.
-    #[inline(always)]
-    pub fn expm1(x: f64) -> f64 {
-        let v = super::expm1(x);
-        if x < SATURATE {
-            -1.0
         } else {
             v
         }
@@ -1307,19 +1343,19 @@ mod tests {
 
     #[test]
     fn fast_functions_agree_with_the_library_in_their_range() {
-        agree("exp", super::exp, f64::exp, -708.0, 708.0, 1.0);
-        agree("expm1", super::expm1, f64::exp_m1, -708.0, 708.0, 2.0);
+        agree("exp", super::exp, f64::exp, -700.0, 708.0, 1.0);
+        agree("expm1", super::expm1, f64::exp_m1, -1e300, 708.0, 2.0);
         agree("ln", super::ln, f64::ln, 1e-300, 1e300, 1.0);
         agree("ln near 1", super::ln, f64::ln, 0.5, 2.0, 1.0);
         agree("log1p", super::log1p, f64::ln_1p, -0.999, 1e299, 2.0);
         agree("log1p near 0", super::log1p, f64::ln_1p, -0.29, 0.41, 1.0);
-        agree("sigmoid", super::sigmoid, math::sigmoid, -708.0, 708.0, 2.0);
+        agree("sigmoid", super::sigmoid, math::sigmoid, -700.0, 700.0, 2.0);
         agree(
             "softplus",
             super::softplus,
             math::softplus,
-            -708.0,
-            708.0,
+            -700.0,
+            700.0,
             2.0,
         );
         // -m / (2 + m): m's error (up to 2 ulps) enters twice, plus the division
@@ -1359,8 +1395,13 @@ mod tests {
             f64::NAN,
         ] {
             assert!(super::exp(x).is_nan(), "exp({x})");
-            assert!(super::expm1(x).is_nan(), "expm1({x})");
+            assert!(super::expm1(x).is_nan() || x < 0.0, "expm1({x})");
             assert!(super::sigmoid(x).is_nan(), "sigmoid({x})");
+        }
+        // below -700 the scalar path for exp (no subnormal intermediates), -1 for expm1
+        assert!(super::exp(-700.5).is_nan());
+        for x in [-700.5, -709.0, -1e300, f64::NEG_INFINITY] {
+            assert_eq!(super::expm1(x), -1.0, "expm1({x})");
         }
         for x in [0.0, -1.0, 1e-310, f64::INFINITY, f64::NAN] {
             assert!(super::ln(x).is_nan(), "ln({x})");
@@ -1455,6 +1496,47 @@ mod tests {
             f64::NAN
         } else {
             1.0
+        }
+    }
+
+    /// `scaled` is `a * (b as f32)` bit for bit, across f32's subnormal range, its edges, signed
+    /// zeros, overflow and NaN.
+    #[test]
+    fn scaled_is_the_f32_product() {
+        let mut bs: Vec<f64> = vec![0.0, -0.0, f64::INFINITY, f64::NAN, 1e-50, 1e300, -1e39];
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            // exponents from 2^-160 to 2^-100, where f32 goes subnormal, and some ordinary ones
+            let e = (s % 70) as i32 - 160 + if s % 7 == 0 { 100 } else { 0 };
+            let m = 1.0 + (s >> 12) as f64 / (1u64 << 52) as f64;
+            let b = m * 2f64.powi(e) * if s & 1 == 0 { 1.0 } else { -1.0 };
+            bs.push(b);
+        }
+        // exact halfway points between f32 subnormals, and just either side
+        for k in [1u64, 2, 3, 1001, 8_388_607] {
+            let h = (k as f64 + 0.5) * 2f64.powi(-149);
+            bs.extend([h, -h, h * (1.0 + 1e-15), h * (1.0 - 1e-15)]);
+        }
+        for (i, &b) in bs.iter().enumerate() {
+            for a in [
+                1.0f32,
+                -0.75,
+                3.0e30,
+                1.0e-30,
+                f32::MIN_POSITIVE,
+                (i as f32).sin(),
+            ] {
+                let want = a * b as f32;
+                let got = super::scaled(a, b);
+                assert!(
+                    got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                    "{a:e} * {b:e}: {got:e}, not {want:e}"
+                );
+            }
+            assert_eq!(super::scaled(0.5f64, b).to_bits(), (0.5 * b).to_bits());
         }
     }
 }

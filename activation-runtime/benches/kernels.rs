@@ -16,6 +16,8 @@
 //!
 //! Read ratios within one run, not absolute times: the machine is shared and noisy.
 
+#![allow(clippy::excessive_precision)] // the constants are written as in the papers, for f32 and f64 alike
+
 use activation_runtime::standard::*;
 use activation_runtime::{Activation, MultiActivation};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};

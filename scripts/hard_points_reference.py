@@ -71,6 +71,28 @@ def points(case, fmt):
     return A.uniq([v for v in out if math.isfinite(v)])
 
 
+F32_MAX = (2 - math.ldexp(1, -23)) * math.ldexp(1, 127)
+F64_MAX = sys.float_info.max
+
+
+def softplus_points(beta):
+    """The top of the range (around MAX / beta, where beta * x overflows, and MAX) and the tails."""
+    common = ["0", "1e-5", "0.5", "1", "5", "10", "20", "30", "40", "100", "1e3", "1e10"]
+    common = common + ["-" + v for v in common[1:]]
+    f32 = common + ["1e30", "1e38", F32_MAX, -F32_MAX, "-1e38", "-1e30",
+                    repr(88.72 / beta), repr(-103.9 / beta)]
+    f64 = common + ["1e30", "1e100", "1e300", "1e307", "1e308", F64_MAX, -F64_MAX, "-1e308",
+                    "-1e300", repr(709.78 / beta), repr(-745.1 / beta)]
+    with mp.workdps(60):
+        top = F64_MAX / beta
+        for k in range(-3, 4):
+            f64.append(A.round_to(mpf(top) * (1 + mpf(k) * mp.ldexp(1, -50)), A.F64))
+        top32 = F32_MAX / beta
+        for k in range(-3, 4):
+            f32.append(A.round_to(mpf(top32) * (1 + mpf(k) * mp.ldexp(1, -20)), A.F32))
+    return {"f32": f32, "f64": f64}
+
+
 # (name, parameters, what to evaluate). Parameters: (name, value) in declaration order, only
 # when not the defaults; the values must be exact in f64 (the Rust test uses the same literal).
 CASES = [
@@ -78,7 +100,41 @@ CASES = [
     ("hardsigmoid", [], {"centers": ["-3"]}),
     # hardswish: x * (x + 3) / 6; its derivative (2 x + 3) / 6 has its root at -1.5
     ("hardswish", [], {"centers": ["-1.5", "-3"]}),
+    # softplus(beta * x) / beta: beta * x overflows where the result does not
+    ("softplus", [], {"points": softplus_points(1.0)}),
+    ("softplus", [("beta", "2")], {"points": softplus_points(2.0)}),
+    ("softplus", [("beta", "0.5")], {"points": softplus_points(0.5)}),
+    ("softplus", [("beta", "10")], {"points": softplus_points(10.0)}),
 ]
+
+
+def softplus_exact(x, beta=R.D("1.0")):
+    """softplus(beta x) / beta, written as x + softplus(-beta x) / beta for beta x > 0: the same
+    function, whose terms do not cancel. As written, d/dbeta at x = 1e307 is the difference of
+    two 1e307-sized terms equal to ~1e307 digits, which no working precision settles."""
+    if beta * x > 0:
+        return x + R.softplus(-(beta * x)) / beta
+    return R.softplus(beta * x) / beta
+
+
+# Mathematically identical forms used for the reference where the written form cannot be
+# settled (checked against the written form at moderate points in `check_exact_forms`).
+EXACT_FORMS = {"softplus": softplus_exact}
+
+
+def check_exact_forms():
+    for name, g in EXACT_FORMS.items():
+        f = R.STANDARD_FUNCS[name][0]
+        for x in ("-30", "-2.5", "-0.1", "0", "0.3", "4", "25"):
+            for beta in ("0.5", "1", "3"):
+                with mp.workdps(60):
+                    n = 2
+                    a = A.Dual.lift(f(A.Dual(mpf(x), (mpf(1), mpf(0))),
+                                      A.Dual(mpf(beta), (mpf(0), mpf(1)))), n)
+                    b = A.Dual.lift(g(A.Dual(mpf(x), (mpf(1), mpf(0))),
+                                      A.Dual(mpf(beta), (mpf(0), mpf(1)))), n)
+                    for u, v in zip([a.v, *a.d], [b.v, *b.d]):
+                        assert abs(u - v) <= mpf(10) ** -50 * (1 + abs(u)), (name, x, beta)
 
 
 def param_names(f):
@@ -111,6 +167,7 @@ def rows_for(fmt):
     rows = []
     for name, params, case in CASES:
         f, kinks = R.STANDARD_FUNCS[name]
+        f = EXACT_FORMS.get(name, f)
         ps = ";".join(f"{p}={v}" for p, v in params)
         kink_at = list(kinks) if isinstance(kinks, list) else []
         if params and name in ("hardshrink", "softshrink"):
@@ -128,6 +185,7 @@ def rows_for(fmt):
 
 def main():
     R.check_mirrors()
+    check_exact_forms()
     lines = [
         "# Hard points of the standard set: f, f' and d f / d param at dense points around roots of",
         "# affine pieces, zeros of derivatives and overflow thresholds (scripts/hard_points_reference.py",

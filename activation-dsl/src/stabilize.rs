@@ -34,6 +34,7 @@
 //! | `u-plus-hypot` | `u + hypot(u, s) -> if u < 0 { s^2 / (hypot(u, s) - u) } else { u + hypot(u, s) }`, and the same for `u + sqrt(c + u^2)` |
 //! | `softplus-difference` | `softplus(u) - softplus(v) -> if u + v > 0 { (u - v) + softplus(-u) - softplus(-v) } else { as is }`, `u - v` collected (`alpha x - alpha (x - 1)` is `alpha`) |
 //! | `x-minus-tanh` | `u - tanh(u) -> tanhshrink(u)` (a continued fraction near 0, where the difference cancels) |
+//! | `softplus-quotient` | `softplus(k * u) / k -> if k * u > 0 { u + softplus(-(k * u)) / k } else { softplus(k * u) / k }` for a parameter or constant `k` (no overflow where `k * u` does and the quotient does not; the parameter gradient does not cancel) |
 //! | `affine-root` | `a * u + b -> (u - r) / k` (`a = 1 / k`) or `a * (u - r)`, for numeric `a, b` whose root `r = -b / a` is representable, however the sum is written (`u / 6 + 0.5 -> (u + 3) / 6`, `(3 + u) / 6 + u / 6 -> (1.5 + u) / 3`): no cancellation near the root |
 
 use crate::builtins::Builtin;
@@ -99,10 +100,33 @@ fn parameter_split(g: &mut Graph, root: Id) -> Option<(Id, Id)> {
 fn stabilize_as_is(g: &mut Graph, r: Id) -> Id {
     let r = simplify::simplify_with(g, r, &passes());
     let r = g.rebuild(r, &mut |g, id| split_once(g, id));
+    let r = g.rebuild(r, &mut |g, id| known_condition(g, id));
     // Last, rewrites that would hide the patterns above from them.
     let mut late: Vec<(&'static str, Pass)> = vec![("late", late_rewrite)];
     late.extend_from_slice(simplify::PASSES);
     simplify::simplify_with(g, r, &late)
+}
+
+/// `known-condition`: inside a branch of `if c { a } else { b }`, a test of the same `c` has
+/// its answer (`if c { p } else { q }` in `a` is `p`, in `b` it is `q`). A split of the
+/// derivative of a split formula (`softplus-quotient` on `d/dk` of `softplus(k u) / k`) nests
+/// the same condition.
+fn known_condition(g: &mut Graph, id: Id) -> Option<Id> {
+    let Node::Select(c, a, b) = g.node(id).clone() else {
+        return None;
+    };
+    let assume = |g: &mut Graph, e: Id, taken: bool| {
+        g.rebuild(e, &mut |g, n| match g.node(n) {
+            Node::Select(k, p, q) if *k == c => Some(if taken { *p } else { *q }),
+            _ => None,
+        })
+    };
+    let (a2, b2) = (assume(g, a, true), assume(g, b, false));
+    if (a2, b2) == (a, b) {
+        return None;
+    }
+    g.fire("known-condition");
+    Some(g.select(c, a2, b2))
 }
 
 /// Rewrites run after the others: `half-into-sum`, `affine-root` (late, so that a sum the
@@ -598,6 +622,19 @@ fn split_once(g: &mut Graph, id: Id) -> Option<Id> {
             ("one-plus-sin", g.select(neg, left, id))
         }
         Node::Add(u, h) => ("u-plus-hypot", split_sum(g, u, h)?),
+        Node::Div(..) | Node::Mul(..) if softplus_quotient(g, id).is_some() => {
+            // softplus(w) = w + softplus(-w): where w = k * u > 0 the quotient is
+            // u + softplus(-w) / k, finite where w overflows, and its derivative in k has no
+            // cancelling terms
+            let (w, u, scale) = softplus_quotient(g, id).expect("checked");
+            let zero = g.num(0.0);
+            let positive = g.add(Node::Cmp(CmpOp::Gt, w, zero));
+            let nw = g.neg(w);
+            let sp = g.call1(Builtin::Softplus, nw);
+            let tail = scale(g, sp);
+            let right = g.plus(u, tail);
+            ("softplus-quotient", g.select(positive, right, id))
+        }
         Node::Sub(a, b)
             if call(g, a, Builtin::Softplus).is_some()
                 && call(g, b, Builtin::Softplus).is_some() =>
@@ -624,6 +661,45 @@ fn split_once(g: &mut Graph, id: Id) -> Option<Id> {
     };
     g.fire(name);
     Some(out)
+}
+
+/// Divides by `k` (`t / k`, or `c * t` for the constant `c = 1 / k`).
+type Scale = Box<dyn Fn(&mut Graph, Id) -> Id>;
+
+/// `(w, u, t -> t / k)` when `id` is `softplus(w) / k` or `c * softplus(w)` (`c = 1 / k`,
+/// exactly) with `w = k * u` (either order) and `k` a parameter or a nonzero constant.
+fn softplus_quotient(g: &Graph, id: Id) -> Option<(Id, Id, Scale)> {
+    let (sp, k, scale): (Id, Id, Scale) = match g.node(id).clone() {
+        Node::Div(sp, k) => (sp, k, Box::new(move |g: &mut Graph, t| g.over(t, k))),
+        Node::Mul(c, sp) => {
+            let cv = g.exact(c)?;
+            let w = call(g, sp, Builtin::Softplus)?;
+            let Node::Mul(p, q) = g.node(w).clone() else {
+                return None;
+            };
+            // k, the factor of w whose product with c is exactly 1
+            let k = [p, q]
+                .into_iter()
+                .find(|&f| g.exact(f).is_some_and(|kv| dd::mul(cv, kv) == (1.0, 0.0)))?;
+            (sp, k, Box::new(move |g: &mut Graph, t| g.times(c, t)))
+        }
+        _ => return None,
+    };
+    if !matches!(g.node(k), Node::Param(_)) && g.as_num(k).is_none_or(|v| v == 0.0) {
+        return None;
+    }
+    let w = call(g, sp, Builtin::Softplus)?;
+    let Node::Mul(p, q) = g.node(w).clone() else {
+        return None;
+    };
+    let u = if p == k {
+        q
+    } else if q == k {
+        p
+    } else {
+        return None;
+    };
+    Some((w, u, scale))
 }
 
 /// `u + h` where `h` is `sqrt(c + u^2)` or `hypot(u, s)` (`c = s^2`), or a branch between them:

@@ -48,6 +48,18 @@ REGENERATE = "python3 scripts/hard_points_reference.py"
 NEIGHBOURS = {"f32": 128, "f64": 32}
 
 
+def gelu_tanh_zero():
+    """The zero of gelu_tanh' near -0.75, to 50 digits."""
+    f = R.STANDARD_FUNCS["gelu_tanh"][0]
+    with mp.workdps(60):
+
+        def d(x):
+            y = f(A.Dual(x, (mpf(1),)))
+            return y.d[0]
+
+        return mp.findroot(d, mpf("-0.7524614"))
+
+
 def neighbourhood(c, fmt):
     """c rounded into fmt, its neighbours, and the geometric sweep around it."""
     _, p, _, _ = fmt
@@ -100,6 +112,8 @@ CASES = [
     ("hardsigmoid", [], {"centers": ["-3"]}),
     # hardswish: x * (x + 3) / 6; its derivative (2 x + 3) / 6 has its root at -1.5
     ("hardswish", [], {"centers": ["-1.5", "-3"]}),
+    # gelu_tanh: the zero of the derivative
+    ("gelu_tanh", [], {"centers": [gelu_tanh_zero()]}),
     # softplus(beta * x) / beta: beta * x overflows where the result does not
     ("softplus", [], {"points": softplus_points(1.0)}),
     ("softplus", [("beta", "2")], {"points": softplus_points(2.0)}),

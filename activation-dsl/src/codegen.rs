@@ -710,7 +710,7 @@ impl<'g> Emitter<'g> {
     }
 
     /// A root that is a sum or difference of terms that may cancel, built only from what
-    /// double-double arithmetic covers (`+ - * /`, squares, `exp`, `ln`, `sigmoid`, `softplus`,
+    /// double-double arithmetic covers (`+ - * /`, integer powers 2 to 8, `exp`, `ln`, `sigmoid`, `softplus`,
     /// `tanh`, `erf`, `erfc`, `sin`, `cos`): emitted
     /// through `math::refine_sum`, which re-evaluates it in double-double where it cancels.
     fn refined(&self, id: Id) -> TokenStream {
@@ -768,9 +768,18 @@ impl<'g> Emitter<'g> {
                 let (a, b) = (self.ddd(*a)?, self.ddd(*b)?);
                 quote!(math::dd_div(#a, #b))
             }
-            Node::Pow(a, n) if g.is_num(*n, 2.0) => {
+            Node::Pow(a, n)
+                if g.as_num(*n)
+                    .is_some_and(|v| v.fract() == 0.0 && (2.0..=8.0).contains(&v)) =>
+            {
+                // an integer power by repeated multiplication (x^3 in gelu_tanh)
+                let k = g.as_num(*n).expect("checked") as usize;
                 let a = self.ddd(*a)?;
-                quote!({ let p = #a; math::dd_mul(p, p) })
+                let mut e = quote!(p);
+                for _ in 1..k {
+                    e = quote!(math::dd_mul(#e, p));
+                }
+                quote!({ let p = #a; #e })
             }
             Node::Call(f, a) if a.len() == 1 && ddd_function(*f).is_some() => {
                 let m = format_ident!("{}", ddd_function(*f).expect("checked"));

@@ -34,8 +34,11 @@
 //! | `u-plus-hypot` | `u + hypot(u, s) -> if u < 0 { s^2 / (hypot(u, s) - u) } else { u + hypot(u, s) }`, and the same for `u + sqrt(c + u^2)` |
 //! | `softplus-difference` | `softplus(u) - softplus(v) -> if u + v > 0 { (u - v) + softplus(-u) - softplus(-v) } else { as is }`, `u - v` collected (`alpha x - alpha (x - 1)` is `alpha`) |
 //! | `x-minus-tanh` | `u - tanh(u) -> tanhshrink(u)` (a continued fraction near 0, where the difference cancels) |
+//! | `softplus-quotient` | `softplus(k * u) / k -> if k * u > 0 { u + softplus(-(k * u)) / k } else { softplus(k * u) / k }` for a parameter or constant `k` (no overflow where `k * u` does and the quotient does not; the parameter gradient does not cancel) |
+//! | `affine-root` | `a * u + b -> (u - r) / k` (`a = 1 / k`) or `a * (u - r)`, for numeric `a, b` whose root `r = -b / a` is representable, however the sum is written (`u / 6 + 0.5 -> (u + 3) / 6`, `(3 + u) / 6 + u / 6 -> (1.5 + u) / 3`): no cancellation near the root |
 
 use crate::builtins::Builtin;
+use crate::dd::{self, Dd};
 use crate::ir::{CmpOp, Graph, Id, Node};
 use crate::simplify::{self, Pass};
 
@@ -97,18 +100,47 @@ fn parameter_split(g: &mut Graph, root: Id) -> Option<(Id, Id)> {
 fn stabilize_as_is(g: &mut Graph, r: Id) -> Id {
     let r = simplify::simplify_with(g, r, &passes());
     let r = g.rebuild(r, &mut |g, id| split_once(g, id));
+    let r = g.rebuild(r, &mut |g, id| known_condition(g, id));
     // Last, rewrites that would hide the patterns above from them.
     let mut late: Vec<(&'static str, Pass)> = vec![("late", late_rewrite)];
     late.extend_from_slice(simplify::PASSES);
     simplify::simplify_with(g, r, &late)
 }
 
-/// Rewrites run after the others: `half-into-sum`.
+/// `known-condition`: inside a branch of `if c { a } else { b }`, a test of the same `c` has
+/// its answer (`if c { p } else { q }` in `a` is `p`, in `b` it is `q`). A split of the
+/// derivative of a split formula (`softplus-quotient` on `d/dk` of `softplus(k u) / k`) nests
+/// the same condition.
+fn known_condition(g: &mut Graph, id: Id) -> Option<Id> {
+    let Node::Select(c, a, b) = g.node(id).clone() else {
+        return None;
+    };
+    let assume = |g: &mut Graph, e: Id, taken: bool| {
+        g.rebuild(e, &mut |g, n| match g.node(n) {
+            Node::Select(k, p, q) if *k == c => Some(if taken { *p } else { *q }),
+            _ => None,
+        })
+    };
+    let (a2, b2) = (assume(g, a, true), assume(g, b, false));
+    if (a2, b2) == (a, b) {
+        return None;
+    }
+    g.fire("known-condition");
+    Some(g.select(c, a2, b2))
+}
+
+/// Rewrites run after the others: `half-into-sum`, `affine-root` (late, so that a sum the
+/// other rules know, `1 + 2 * u` in `ln(1 + 2 * u)` or `2 * sigmoid(2 * u) - 1`, is theirs).
 fn late_rewrite(g: &mut Graph, id: Id) -> Option<Id> {
     let node = g.node(id).clone();
     let (name, out) = match node {
+        Node::Add(..) | Node::Sub(..) if affine_root(g, id).is_some() => {
+            ("affine-root", affine_root(g, id).expect("checked"))
+        }
         Node::Mul(half, sum)
-            if g.is_num(half, 0.5) && matches!(g.node(sum), Node::Add(..) | Node::Sub(..)) =>
+            if g.is_num(half, 0.5)
+                && matches!(g.node(sum), Node::Add(..) | Node::Sub(..))
+                && !small_shift(g, sum) =>
         {
             // 0.5 * (a + b) -> 0.5 * a + 0.5 * b: exact, and no overflow of a + b
             let (x, y, add) = match g.node(sum).clone() {
@@ -126,6 +158,87 @@ fn late_rewrite(g: &mut Graph, id: Id) -> Option<Id> {
     };
     g.fire(name);
     Some(out)
+}
+
+/// Beyond this magnitude a root is not taken by `affine-root`: `u - r` cannot overflow for a
+/// finite `u` when `|r| <= 2^969` (`f64::MAX + 2^969` still rounds to `f64::MAX`).
+const ROOT_LIMIT: f64 = 1.5e292;
+
+/// Whether `sum` is `u + c` or `u - c` (either order) for a constant `|c| <= ROOT_LIMIT`: a sum
+/// that cannot overflow, which `half-into-sum` leaves as it is (it is what `affine-root` makes).
+fn small_shift(g: &Graph, sum: Id) -> bool {
+    let (Node::Add(a, b) | Node::Sub(a, b)) = g.node(sum) else {
+        return false;
+    };
+    [*a, *b]
+        .iter()
+        .any(|&t| g.as_num(t).is_some_and(|c| c.abs() <= ROOT_LIMIT))
+}
+
+/// `(a, u, b)` when `id` is `a * u + b` for one non-constant term `u` and numeric `a`, `b`,
+/// however written: sums, differences and negations of `u`, of constants and of products and
+/// quotients of them by constants, collected (coefficients as double-doubles). `u` is `None`
+/// for a constant.
+fn affine(g: &Graph, id: Id) -> Option<(Dd, Option<Id>, Dd)> {
+    let zero: Dd = (0.0, 0.0);
+    let scale = |(a, u, b): (Dd, Option<Id>, Dd), c: Dd| (dd::mul(a, c), u, dd::mul(b, c));
+    let combine = |(a1, u1, b1): (Dd, Option<Id>, Dd), (a2, u2, b2): (Dd, Option<Id>, Dd)| {
+        let u = match (u1, u2) {
+            (Some(p), Some(q)) if p != q => return None,
+            (p, q) => p.or(q),
+        };
+        Some((dd::add(a1, a2), u, dd::add(b1, b2)))
+    };
+    match g.node(id).clone() {
+        Node::Num(_) => Some((zero, None, g.exact(id)?)),
+        Node::Add(p, q) => combine(affine(g, p)?, affine(g, q)?),
+        Node::Sub(p, q) => combine(affine(g, p)?, scale(affine(g, q)?, (-1.0, 0.0))),
+        Node::Neg(p) => Some(scale(affine(g, p)?, (-1.0, 0.0))),
+        Node::Mul(c, p) | Node::Mul(p, c) if g.as_num(c).is_some() => {
+            Some(scale(affine(g, p)?, g.exact(c)?))
+        }
+        Node::Div(p, c) if g.as_num(c).is_some_and(|v| v != 0.0 && v.is_finite()) => {
+            Some(scale(affine(g, p)?, dd::div((1.0, 0.0), g.exact(c)?)))
+        }
+        _ => Some(((1.0, 0.0), Some(id), zero)),
+    }
+}
+
+/// Whether the double-double `v` is, to its precision, the `f64` `v.0`.
+fn is_f64(v: Dd) -> bool {
+    v.0.is_finite() && v.1.abs() <= v.0.abs() * 2f64.powi(-96)
+}
+
+/// `affine-root`: the sum `id`, an affine `a * u + b` with `a != ±1` and `b != 0`, as
+/// `(u - r) / k` where `a = 1 / k` for an `f64` `k` (exact up to the last division), else
+/// `a * (u - r)`, where the root `r = -b / a` is an `f64`; with the operands of the difference
+/// swapped for `a < 0` (so that `f(r)` is `+0`, as `a * r + b` gives). `u - r` is exact near `r`.
+fn affine_root(g: &mut Graph, id: Id) -> Option<Id> {
+    let (a, u, b) = affine(g, id)?;
+    let u = u?;
+    if a.0 == 0.0 || !a.0.is_finite() || (a.0.abs() == 1.0 && a.1 == 0.0) || b.0 == 0.0 {
+        return None;
+    }
+    let r = dd::div(dd::neg(b), a);
+    if !is_f64(r) || r.0.abs() > ROOT_LIMIT {
+        return None;
+    }
+    let rn = g.num(r.0);
+    let negative = a.0 < 0.0;
+    let diff = if negative {
+        g.minus(rn, u)
+    } else {
+        g.minus(u, rn)
+    };
+    let abs_a = if negative { dd::neg(a) } else { a };
+    let k = dd::div((1.0, 0.0), abs_a);
+    Some(if is_f64(k) {
+        let kn = g.num(k.0);
+        g.over(diff, kn)
+    } else {
+        let an = g.num_dd(abs_a);
+        g.times(an, diff)
+    })
 }
 
 fn call(g: &Graph, id: Id, f: Builtin) -> Option<Id> {
@@ -509,6 +622,19 @@ fn split_once(g: &mut Graph, id: Id) -> Option<Id> {
             ("one-plus-sin", g.select(neg, left, id))
         }
         Node::Add(u, h) => ("u-plus-hypot", split_sum(g, u, h)?),
+        Node::Div(..) | Node::Mul(..) if softplus_quotient(g, id).is_some() => {
+            // softplus(w) = w + softplus(-w): where w = k * u > 0 the quotient is
+            // u + softplus(-w) / k, finite where w overflows, and its derivative in k has no
+            // cancelling terms
+            let (w, u, scale) = softplus_quotient(g, id).expect("checked");
+            let zero = g.num(0.0);
+            let positive = g.add(Node::Cmp(CmpOp::Gt, w, zero));
+            let nw = g.neg(w);
+            let sp = g.call1(Builtin::Softplus, nw);
+            let tail = scale(g, sp);
+            let right = g.plus(u, tail);
+            ("softplus-quotient", g.select(positive, right, id))
+        }
         Node::Sub(a, b)
             if call(g, a, Builtin::Softplus).is_some()
                 && call(g, b, Builtin::Softplus).is_some() =>
@@ -535,6 +661,45 @@ fn split_once(g: &mut Graph, id: Id) -> Option<Id> {
     };
     g.fire(name);
     Some(out)
+}
+
+/// Divides by `k` (`t / k`, or `c * t` for the constant `c = 1 / k`).
+type Scale = Box<dyn Fn(&mut Graph, Id) -> Id>;
+
+/// `(w, u, t -> t / k)` when `id` is `softplus(w) / k` or `c * softplus(w)` (`c = 1 / k`,
+/// exactly) with `w = k * u` (either order) and `k` a parameter or a nonzero constant.
+fn softplus_quotient(g: &Graph, id: Id) -> Option<(Id, Id, Scale)> {
+    let (sp, k, scale): (Id, Id, Scale) = match g.node(id).clone() {
+        Node::Div(sp, k) => (sp, k, Box::new(move |g: &mut Graph, t| g.over(t, k))),
+        Node::Mul(c, sp) => {
+            let cv = g.exact(c)?;
+            let w = call(g, sp, Builtin::Softplus)?;
+            let Node::Mul(p, q) = g.node(w).clone() else {
+                return None;
+            };
+            // k, the factor of w whose product with c is exactly 1
+            let k = [p, q]
+                .into_iter()
+                .find(|&f| g.exact(f).is_some_and(|kv| dd::mul(cv, kv) == (1.0, 0.0)))?;
+            (sp, k, Box::new(move |g: &mut Graph, t| g.times(c, t)))
+        }
+        _ => return None,
+    };
+    if !matches!(g.node(k), Node::Param(_)) && g.as_num(k).is_none_or(|v| v == 0.0) {
+        return None;
+    }
+    let w = call(g, sp, Builtin::Softplus)?;
+    let Node::Mul(p, q) = g.node(w).clone() else {
+        return None;
+    };
+    let u = if p == k {
+        q
+    } else if q == k {
+        p
+    } else {
+        return None;
+    };
+    Some((w, u, scale))
 }
 
 /// `u + h` where `h` is `sqrt(c + u^2)` or `hypot(u, s)` (`c = s^2`), or a branch between them:

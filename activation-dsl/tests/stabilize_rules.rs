@@ -291,21 +291,46 @@ const STABILIZATIONS: &[(&str, &str, &str)] = &[
     ),
     // softplus(w) = w + softplus(-w), so where u + v > 0 (both large) softplus(u) - softplus(v)
     // = (u - v) + softplus(-u) - softplus(-v), u - v collected: x - (x - 1) = 1,
-    // -(x - 1) = 1 - x; elsewhere the difference as it is
+    // -(x - 1) = 1 - x; elsewhere the difference as it is (the condition u + v = 2x - 1 is
+    // then written 2 (x - 0.5) by affine-root)
     (
         "softplus-difference",
         "softplus(x) - softplus(x - 1)",
-        "if x + (x - 1) > 0 { 1 + softplus(-x) - softplus(1 - x) } \
+        "if 2 * (x - 0.5) > 0 { 1 + softplus(-x) - softplus(1 - x) } \
          else { softplus(x) - softplus(x - 1) }",
     ),
     (
         "softplus-difference",
         "ln(1 + exp(x)) - ln(1 + exp(x - 1))",
-        "if x + (x - 1) > 0 { 1 + softplus(-x) - softplus(1 - x) } \
+        "if 2 * (x - 0.5) > 0 { 1 + softplus(-x) - softplus(1 - x) } \
          else { softplus(x) - softplus(x - 1) }",
     ),
     // u - tanh(u) is tanhshrink by definition
     ("x-minus-tanh", "x - tanh(x)", "tanhshrink(x)"),
+    // softplus(w) = w + softplus(-w), so for w = k u > 0, softplus(w) / k = u + softplus(-w) / k
+    // (any k != 0); 1 / 2 as the factor 0.5
+    (
+        "softplus-quotient",
+        "softplus(2 * x) / 2",
+        "if 2 * x > 0 { x + 0.5 * softplus(-(2 * x)) } else { 0.5 * softplus(2 * x) }",
+    ),
+    (
+        "softplus-quotient",
+        "ln(1 + exp(3 * x)) / 3",
+        "if 3 * x > 0 { x + softplus(-(3 * x)) / 3 } else { softplus(3 * x) / 3 }",
+    ),
+    // a u + b = a (u - r) for r = -b / a: u / 6 + 1/2 = (u + 3) / 6 (k = 6 exact), the sum
+    // however written ((x + 3) / 6 + x / 6 = (2x + 3) / 6 = (x + 1.5) / 3); a coefficient whose
+    // reciprocal is no f64 stays a factor (2 * 0.16666666666666666 = 0.3333333333333333, the
+    // decimal taken exactly); a < 0 gives r - u, so that f(r) = +0
+    ("affine-root", "x / 6 + 0.5", "(3 + x) / 6"),
+    ("affine-root", "(x + 3) / 6 + x / 6", "(1.5 + x) / 3"),
+    ("affine-root", "1 - x / 3", "(3 - x) / 3"),
+    (
+        "affine-root",
+        "0.16666666666666666 * (3 + x) + 0.16666666666666666 * x",
+        "0.3333333333333333 * (1.5 + x)",
+    ),
 ];
 
 /// Rows with parameters: (rule, parameters, their defaults (empty: unknown), input,
@@ -383,6 +408,14 @@ const PARAMETER_ROWS: &[ParamRow] = &[
          else { 2 * (0.5 * hypot(x, sqrt(c)) + 0.5 * x) } } \
          else if x < 0 { 0.5 * c / (0.5 * sqrt(c + x^2) - 0.5 * x) } \
          else { 2 * (0.5 * sqrt(c + x^2) + 0.5 * x) }",
+    ),
+    // softplus(k u) / k = u + softplus(-(k u)) / k where k u > 0, for either sign of k
+    (
+        "softplus-quotient",
+        &["c"],
+        &[2.0],
+        "softplus(c * x) / c",
+        "if c * x > 0 { x + softplus(-(c * x)) / c } else { softplus(c * x) / c }",
     ),
     // u - v = alpha x - alpha (x - 1) = alpha, collected through the parameter
     (
@@ -525,6 +558,26 @@ const STRESS: &[Stress] = &[
     ("x - tanh(x)", 1e-9, |x| {
         x.powi(3) / 3.0 - 2.0 * x.powi(5) / 15.0
     }),
+    // 2 x and 3 x overflow at 1e308 (softplus of it is inf); the quotient is x to all digits
+    ("softplus(2 * x) / 2", 1e308, |x| x),
+    ("ln(1 + exp(3 * x)) / 3", 1e308, |x| x),
+    // x / 6 rounds to -0.5 + 1.1e-16 at x = -3 + 4.4e-16 (the true value is 7.4e-17); x + 3,
+    // x + 1.5, 3 - x are exact there (Sterbenz), the quotient correctly rounded
+    ("x / 6 + 0.5", -3.0 + 4.440_892_098_500_626e-16, |x| {
+        (x + 3.0) / 6.0
+    }),
+    ("(x + 3) / 6 + x / 6", -1.5 + f64::EPSILON, |x| {
+        (x + 1.5) / 3.0
+    }),
+    ("1 - x / 3", 3.0 - 4.440_892_098_500_626e-16, |x| {
+        (3.0 - x) / 3.0
+    }),
+    (
+        "0.16666666666666666 * (3 + x) + 0.16666666666666666 * x",
+        -1.5 + f64::EPSILON,
+        // 2 * 0.16666666666666666 (the decimal) * (x + 1.5), x + 1.5 = 2^-52 exactly
+        |x| 0.333_333_333_333_333_3 * (x + 1.5),
+    ),
     // parameter rows (s = 1.3, alpha = 0.75, c = 2)
     ("1 - (x / hypot(x, s))^2", 1e10, |x| S * S / (S * S + x * x)),
     ("sqrt(alpha + x^2)", 1e300, |x| x),
@@ -540,6 +593,8 @@ const STRESS: &[Stress] = &[
         |x| C / (C + x * x),
     ),
     ("x + sqrt(c + x^2)", -1e10, |x| C / ((x * x + C).sqrt() - x)),
+    // c x = 3e308 overflows
+    ("softplus(c * x) / c", 1.5e308, |x| x),
     (
         "softplus(alpha * x) - softplus(alpha * (x - 1))",
         1e17,

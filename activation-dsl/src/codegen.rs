@@ -172,6 +172,26 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
             Literal::usize_unsuffixed(ins.len()),
             Literal::usize_unsuffixed(roots.len()),
         );
+        // where every result is one IEEE operation on exact values (or a choice among such),
+        // the loops run in the slice's own type: see `native_block`
+        let native = native_block(g, roots).map(|(exprs, exact)| {
+            let exact = exact.iter().map(|i| &param_idents[*i as usize]);
+            quote! {
+                #[inline(always)]
+                fn native(&self) -> bool {
+                    #[allow(unused_variables)]
+                    let #name(#( #param_idents, )* _) = *self;
+                    true #( && #rt::__private::fast::exact_in::<T>(#exact) )*
+                }
+                #[inline(always)]
+                fn eval_native<U: #rt::Float>(&self, [#(#ins),*]: [U; #n]) -> [U; #k] {
+                    #[allow(unused_variables)]
+                    let #name(#( #param_idents, )* _) = *self;
+                    #( #[allow(unused_variables)] let #param_idents = U::from_f64(#param_idents); )*
+                    [#(#exprs),*]
+                }
+            }
+        });
         Some(quote! {
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
@@ -184,6 +204,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                     let #name(#( #param_idents, )* _) = *self;
                     #body
                 }
+                #native
             }
         })
     };
@@ -592,6 +613,192 @@ fn fast_block(g: &Graph, roots: &[Id], output: bool) -> Option<TokenStream> {
             #wide
         }
     })
+}
+
+/// The roots as expressions in the slice's own type `U`, where that gives exactly the bits of
+/// the `f64` evaluation rounded to `U`: each root is a choice (`if`, `max`, `min`, `clamp`,
+/// `abs`, `-`) among leaves and single operations (`+ - * /`, `sqrt`) of leaves, every leaf an
+/// operation or a comparison takes is exact in `f32` (inputs; parameters, checked at run time by
+/// the kernel's `native`; constants, checked here), and a division by a constant is by a power
+/// of two (the `f32` plan multiplies by the reciprocal). One IEEE operation on exact operands
+/// rounds the same in `f32` as in `f64` and then `f32` (53 >= 2 * 24 + 2), and a choice commutes
+/// with rounding, so the loops may skip the conversions (relu6, hardtanh, the shrinks,
+/// threshold: as fast as a plain loop). `None` where that does not hold.
+fn native_block(g: &Graph, roots: &[Id]) -> Option<(Vec<TokenStream>, Vec<u16>)> {
+    /// The parameters under `id`: an operand's or a comparison's, which must be exact in the
+    /// slice's type (a parameter that is only ever a result is rounded once either way).
+    fn params(g: &Graph, id: Id, exact: &mut Vec<u16>) {
+        if let Node::Param(i) = g.node(id) {
+            if !exact.contains(i) {
+                exact.push(*i);
+            }
+        }
+        for c in g.node(id).children() {
+            params(g, c, exact);
+        }
+    }
+    /// Roundings between the leaves and the node's value: 0, 1, or `None` for more.
+    fn depth(g: &Graph, id: Id, budget: &mut usize, exact: &mut Vec<u16>) -> Option<u8> {
+        *budget = budget.checked_sub(1)?;
+        let leaf = |id: Id, budget: &mut usize, exact: &mut Vec<u16>| {
+            let d = depth(g, id, budget, exact).filter(|d| *d == 0);
+            params(g, id, exact);
+            d
+        };
+        Some(match g.node(id) {
+            Node::Num(bits) => {
+                let v = f64::from_bits(*bits);
+                u8::from((v as f32) as f64 != v)
+            }
+            Node::Input(_) | Node::Param(_) | Node::Output => 0,
+            Node::Neg(a) => depth(g, *a, budget, exact)?,
+            Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) => {
+                leaf(*a, budget, exact)?;
+                leaf(*b, budget, exact)?;
+                1
+            }
+            Node::Div(a, b) => {
+                leaf(*a, budget, exact)?;
+                leaf(*b, budget, exact)?;
+                if let Some(c) = g.as_num(*b) {
+                    // an exact reciprocal: a power of two
+                    let r = 1.0 / c;
+                    if !r.is_finite()
+                        || (r as f32) as f64 != r
+                        || c.to_bits() & ((1 << 52) - 1) != 0
+                    {
+                        return None;
+                    }
+                }
+                1
+            }
+            Node::Call(Builtin::Sqrt, a) => {
+                leaf(a[0], budget, exact)?;
+                1
+            }
+            Node::Call(Builtin::Abs | Builtin::Max | Builtin::Min | Builtin::Clamp, a) => {
+                let mut d = 0;
+                for c in a {
+                    d = d.max(depth(g, *c, budget, exact)?);
+                }
+                d
+            }
+            Node::Select(c, a, b) => {
+                condition(g, *c, budget, exact)?;
+                depth(g, *a, budget, exact)?.max(depth(g, *b, budget, exact)?)
+            }
+            _ => return None,
+        })
+        .filter(|d| *d <= 1)
+    }
+    fn condition(g: &Graph, id: Id, budget: &mut usize, exact: &mut Vec<u16>) -> Option<()> {
+        *budget = budget.checked_sub(1)?;
+        match g.node(id) {
+            Node::Cmp(_, a, b) => {
+                for c in [a, b] {
+                    depth(g, *c, budget, exact).filter(|d| *d == 0)?;
+                    params(g, *c, exact);
+                }
+                Some(())
+            }
+            Node::And(a, b) | Node::Or(a, b) => {
+                condition(g, *a, budget, exact)?;
+                condition(g, *b, budget, exact)
+            }
+            Node::Not(a) => condition(g, *a, budget, exact),
+            _ => None,
+        }
+    }
+    fn print(g: &Graph, id: Id) -> TokenStream {
+        let p = |id: &Id| print(g, *id);
+        match g.node(id) {
+            Node::Num(bits) => {
+                let v: TokenStream = float_text(f64::from_bits(*bits))
+                    .parse()
+                    .expect("a float literal");
+                quote!(U::from_f64(#v))
+            }
+            n @ (Node::Input(_) | Node::Param(_) | Node::Output) => {
+                let name = Ident::new(&g.leaf_name(n), Span::call_site());
+                quote!(#name)
+            }
+            Node::Neg(a) => {
+                let a = p(a);
+                quote!((-#a))
+            }
+            Node::Add(a, b) => {
+                let (a, b) = (p(a), p(b));
+                quote!((#a + #b))
+            }
+            Node::Sub(a, b) => {
+                let (a, b) = (p(a), p(b));
+                quote!((#a - #b))
+            }
+            Node::Mul(a, b) => {
+                let (a, b) = (p(a), p(b));
+                quote!((#a * #b))
+            }
+            Node::Div(a, b) => {
+                let (a, b) = (p(a), p(b));
+                quote!((#a / #b))
+            }
+            Node::Call(Builtin::Sqrt, a) => {
+                let a = p(&a[0]);
+                quote!(#a.sqrt())
+            }
+            Node::Call(Builtin::Abs, a) => {
+                let a = p(&a[0]);
+                quote!(#a.abs())
+            }
+            Node::Call(Builtin::Max, a) => {
+                let (a, b) = (p(&a[0]), p(&a[1]));
+                quote!(#a.max_first(#b))
+            }
+            Node::Call(Builtin::Min, a) => {
+                let (a, b) = (p(&a[0]), p(&a[1]));
+                quote!(#a.min_first(#b))
+            }
+            Node::Call(Builtin::Clamp, a) => {
+                let (x, lo, hi) = (p(&a[0]), p(&a[1]), p(&a[2]));
+                quote!(#x.clamp_to(#lo, #hi))
+            }
+            Node::Select(c, a, b) => {
+                let (c, a, b) = (p(c), p(a), p(b));
+                quote!((if #c { #a } else { #b }))
+            }
+            Node::Cmp(op, a, b) => {
+                let (a, b) = (p(a), p(b));
+                match op {
+                    CmpOp::Lt => quote!((#a < #b)),
+                    CmpOp::Le => quote!((#a <= #b)),
+                    CmpOp::Gt => quote!((#a > #b)),
+                    CmpOp::Ge => quote!((#a >= #b)),
+                    CmpOp::Eq => quote!((#a == #b)),
+                    CmpOp::Ne => quote!((#a != #b)),
+                }
+            }
+            Node::And(a, b) => {
+                let (a, b) = (p(a), p(b));
+                quote!((#a && #b))
+            }
+            Node::Or(a, b) => {
+                let (a, b) = (p(a), p(b));
+                quote!((#a || #b))
+            }
+            Node::Not(a) => {
+                let a = p(a);
+                quote!((!#a))
+            }
+            _ => unreachable!("checked by depth"),
+        }
+    }
+    // a bound on the printed size (the expressions are printed as trees)
+    let (mut budget, mut exact) = (64, Vec::new());
+    for r in roots {
+        depth(g, *r, &mut budget, &mut exact)?;
+    }
+    exact.sort_unstable();
+    Some((roots.iter().map(|r| print(g, *r)).collect(), exact))
 }
 
 /// `Some(())` when every node of `root` has a fast version (see [`fast_block`]).

@@ -38,6 +38,10 @@ pub trait Float:
     fn to_f64(self) -> f64;
     /// Whether this is NaN.
     fn is_nan(self) -> bool;
+    /// Whether this is neither infinite nor NaN.
+    fn is_finite(self) -> bool {
+        self.to_f64().is_finite()
+    }
     /// `e^x`
     fn exp(self) -> Self;
     /// `e^x - 1`, accurate near 0.
@@ -150,6 +154,10 @@ impl Float for f64 {
         f64::is_nan(self)
     }
     #[inline(always)]
+    fn is_finite(self) -> bool {
+        f64::is_finite(self)
+    }
+    #[inline(always)]
     fn exp(self) -> Self {
         f64::exp(self)
     }
@@ -244,6 +252,10 @@ impl Float for f32 {
     #[inline(always)]
     fn is_nan(self) -> bool {
         f32::is_nan(self)
+    }
+    #[inline(always)]
+    fn is_finite(self) -> bool {
+        f32::is_finite(self)
     }
     via_f64! {
         exp => f64::exp,

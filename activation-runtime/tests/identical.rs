@@ -168,6 +168,32 @@ macro_rules! each_standard {
         one("swish(beta = 2.5)", &s::Swish { beta: 2.5 }, x);
         one("softplus(beta = 0.5)", &s::Softplus { beta: 0.5 }, x);
         one("elu(alpha = 0.3)", &s::Elu { alpha: 0.3 }, x);
+        // the native loops (in the slice's own type) where the parameters are exact in it,
+        // and the f64 ones where they are not: the same bits as the scalar methods either way
+        one("leaky_relu(alpha = 0.25)", &s::LeakyRelu { alpha: 0.25 }, x);
+        one(
+            "hardtanh(-2.5, 0.1)",
+            &s::Hardtanh {
+                min_val: -2.5,
+                max_val: 0.1,
+            },
+            x,
+        );
+        one(
+            "hardshrink(lambd = 1e-40)",
+            &s::Hardshrink { lambd: 1e-40 },
+            x,
+        );
+        one("softshrink(lambd = 0.3)", &s::Softshrink { lambd: 0.3 }, x);
+        one(
+            "threshold(1.5, -7)",
+            &s::Threshold {
+                threshold: 1.5,
+                value: -7.0,
+            },
+            x,
+        );
+        one("prelu(alpha = 1e300)", &s::Prelu { alpha: 1e300 }, x);
         from_output(s::Sigmoid::NAME, &s::Sigmoid, x);
         from_output(s::Tanh::NAME, &s::Tanh, x);
         from_output(s::Relu::NAME, &s::Relu, x);

@@ -22,7 +22,11 @@ fn ulps(y: f32, r: f64) -> f64 {
         return 0.0;
     }
     if y.is_nan() || r.is_nan() {
-        return if y.is_nan() && r.is_nan() { 0.0 } else { f64::INFINITY };
+        return if y.is_nan() && r.is_nan() {
+            0.0
+        } else {
+            f64::INFINITY
+        };
     }
     if r.abs() > f32::MAX as f64 {
         // beyond f32: only inf (or MAX where it rounds there) is right

@@ -694,7 +694,7 @@ const BLOCK: usize = 256;
 /// `y[i] = f(x[i])` through `fast`, and through `slow` (the scalar method) wherever the fast
 /// result is not finite. Panics if the lengths differ.
 #[inline(always)]
-pub fn map<T: crate::Float>(x: &[T], y: &mut [T], fast: impl Kernel, slow: impl Fn(T) -> T) {
+pub fn map<T: crate::Float>(x: &[T], y: &mut [T], fast: impl KernelN<1, 1>, slow: impl Fn(T) -> T) {
     check_len("forward_slice", x.len(), y.len());
     dispatch(x, x, y, fast, slow, |_: &T| None);
 }
@@ -706,7 +706,7 @@ pub fn map_backward<T: crate::Float>(
     x: &[T],
     dy: &[T],
     dx: &mut [T],
-    fast: impl Kernel,
+    fast: impl KernelN<1, 1>,
     slow: impl Fn(T) -> T,
 ) {
     check_len("backward_slice", x.len(), dy.len());
@@ -722,7 +722,7 @@ fn dispatch<T: crate::Float>(
     x: &[T],
     g: &[T],
     out: &mut [T],
-    fast: impl Kernel,
+    fast: impl KernelN<1, 1>,
     slow: impl Fn(T) -> T,
     scale: impl Fn(&T) -> Option<T>,
 ) {
@@ -773,7 +773,7 @@ vector_variants!(blocks: blocks_avx512, blocks_avx2; [T: crate::Float] (
     x: &[T],
     g: &[T],
     out: &mut [T],
-    fast: impl Kernel,
+    fast: impl KernelN<1, 1>,
     slow: impl Fn(T) -> T,
     scale: impl Fn(&T) -> Option<T>,
 ));
@@ -823,9 +823,25 @@ fn blocks<T: crate::Float>(
     x: &[T],
     g: &[T],
     out: &mut [T],
-    fast: impl Kernel,
+    fast: impl KernelN<1, 1>,
     slow: impl Fn(T) -> T,
     scale: impl Fn(&T) -> Option<T>,
+) {
+    if fast.native() {
+        blocks_in::<T, true>(x, g, out, &fast, &slow, &scale);
+    } else {
+        blocks_in::<T, false>(x, g, out, &fast, &slow, &scale);
+    }
+}
+
+#[inline(always)]
+fn blocks_in<T: crate::Float, const NATIVE: bool>(
+    x: &[T],
+    g: &[T],
+    out: &mut [T],
+    fast: &impl KernelN<1, 1>,
+    slow: &impl Fn(T) -> T,
+    scale: &impl Fn(&T) -> Option<T>,
 ) {
     for ((xb, gb), ob) in x
         .chunks(BLOCK)
@@ -834,15 +850,13 @@ fn blocks<T: crate::Float>(
     {
         let mut finite = true;
         for ((o, x), g) in ob.iter_mut().zip(xb).zip(gb) {
-            let x = x.to_f64();
-            let r = fast.eval(x);
-            finite &= r.is_finite() & x.is_finite();
-            *o = scaled(scale(g), r);
+            let ([r], ok) = apply::<T, NATIVE, 1, 1>(fast, [*x], scale(g));
+            finite &= ok;
+            *o = r;
         }
         if !finite {
             for ((o, x), g) in ob.iter_mut().zip(xb).zip(gb) {
-                let v = x.to_f64();
-                if !(fast.eval(v).is_finite() && v.is_finite()) {
+                if !apply::<T, NATIVE, 1, 1>(fast, [*x], None).1 {
                     *o = match scale(g) {
                         Some(s) => s * slow(*x),
                         None => slow(*x),
@@ -857,14 +871,8 @@ fn blocks<T: crate::Float>(
 /// fallback) where the input or the fast value is not finite, exactly as the slice loops decide
 /// element by element, so a scalar method and a slice method give the same bits.
 #[inline(always)]
-pub fn one<T: crate::Float>(x: T, fast: impl Kernel, slow: impl FnOnce(T) -> T) -> T {
-    let v = x.to_f64();
-    let r = fast.eval(v);
-    if r.is_finite() & v.is_finite() {
-        T::from_f64(r)
-    } else {
-        slow(x)
-    }
+pub fn one<T: crate::Float>(x: T, fast: impl KernelN<1, 1>, slow: impl FnOnce(T) -> T) -> T {
+    one_n([x], fast, |[x]| [slow(x)])[0]
 }
 
 /// [`one`] for a method of `N` inputs and `K` results.
@@ -874,10 +882,13 @@ pub fn one_n<T: crate::Float, const N: usize, const K: usize>(
     fast: impl KernelN<N, K>,
     slow: impl FnOnce([T; N]) -> [T; K],
 ) -> [T; K] {
-    let v: [f64; N] = core::array::from_fn(|k| x[k].to_f64());
-    let r = fast.eval(v);
-    if r.iter().chain(&v).all(|v| v.is_finite()) {
-        core::array::from_fn(|k| T::from_f64(r[k]))
+    let (r, ok) = if fast.native() {
+        apply::<T, true, N, K>(&fast, x, None)
+    } else {
+        apply::<T, false, N, K>(&fast, x, None)
+    };
+    if ok {
+        r
     } else {
         slow(x)
     }
@@ -886,7 +897,7 @@ pub fn one_n<T: crate::Float, const N: usize, const K: usize>(
 /// `x[i] = f(x[i])` through `fast`, and through `slow` where the input or the fast value is not
 /// finite (each block's inputs are kept on the stack for that).
 #[inline(always)]
-pub fn map_in_place<T: crate::Float>(x: &mut [T], fast: impl Kernel, slow: impl Fn(T) -> T) {
+pub fn map_in_place<T: crate::Float>(x: &mut [T], fast: impl KernelN<1, 1>, slow: impl Fn(T) -> T) {
     #[cfg(target_arch = "x86_64")]
     {
         if vector_units() && std::is_x86_feature_detected!("avx512f") {
@@ -905,27 +916,38 @@ pub fn map_in_place<T: crate::Float>(x: &mut [T], fast: impl Kernel, slow: impl 
 
 vector_variants!(in_place: in_place_avx512, in_place_avx2; [T: crate::Float] (
     x: &mut [T],
-    fast: impl Kernel,
+    fast: impl KernelN<1, 1>,
     slow: impl Fn(T) -> T,
 ));
 
 #[inline(always)]
-fn in_place<T: crate::Float>(x: &mut [T], fast: impl Kernel, slow: impl Fn(T) -> T) {
+fn in_place<T: crate::Float>(x: &mut [T], fast: impl KernelN<1, 1>, slow: impl Fn(T) -> T) {
+    if fast.native() {
+        in_place_in::<T, true>(x, &fast, &slow);
+    } else {
+        in_place_in::<T, false>(x, &fast, &slow);
+    }
+}
+
+#[inline(always)]
+fn in_place_in<T: crate::Float, const NATIVE: bool>(
+    x: &mut [T],
+    fast: &impl KernelN<1, 1>,
+    slow: &impl Fn(T) -> T,
+) {
     let mut keep = [T::ZERO; BLOCK];
     for xb in x.chunks_mut(BLOCK) {
         let kb = &mut keep[..xb.len()];
         kb.copy_from_slice(xb);
         let mut finite = true;
         for (o, x) in xb.iter_mut().zip(kb.iter()) {
-            let x = x.to_f64();
-            let r = fast.eval(x);
-            finite &= r.is_finite() & x.is_finite();
-            *o = T::from_f64(r);
+            let ([r], ok) = apply::<T, NATIVE, 1, 1>(fast, [*x], None);
+            finite &= ok;
+            *o = r;
         }
         if !finite {
             for (o, x) in xb.iter_mut().zip(kb.iter()) {
-                let v = x.to_f64();
-                if !(fast.eval(v).is_finite() && v.is_finite()) {
+                if !apply::<T, NATIVE, 1, 1>(fast, [*x], None).1 {
                     *o = slow(*x);
                 }
             }
@@ -982,6 +1004,22 @@ fn fused<T: crate::Float>(
     fast: impl KernelN<1, 2>,
     slow: impl Fn(T) -> (T, T),
 ) {
+    if fast.native() {
+        fused_in::<T, true>(x, dy, y, dx, &fast, &slow);
+    } else {
+        fused_in::<T, false>(x, dy, y, dx, &fast, &slow);
+    }
+}
+
+#[inline(always)]
+fn fused_in<T: crate::Float, const NATIVE: bool>(
+    x: &[T],
+    dy: &[T],
+    y: &mut [T],
+    dx: &mut [T],
+    fast: &impl KernelN<1, 2>,
+    slow: &impl Fn(T) -> (T, T),
+) {
     for (((xb, db), yb), gb) in x
         .chunks(BLOCK)
         .zip(dy.chunks(BLOCK))
@@ -990,17 +1028,17 @@ fn fused<T: crate::Float>(
     {
         let mut finite = true;
         for (((x, d), y), g) in xb.iter().zip(db).zip(yb.iter_mut()).zip(gb.iter_mut()) {
-            let x = x.to_f64();
-            let [f, df] = fast.eval([x]);
-            finite &= f.is_finite() & df.is_finite() & x.is_finite();
-            *y = T::from_f64(f);
-            *g = scaled(Some(*d), df);
+            // the value unscaled, the derivative times dy: two applications that the compiler
+            // merges into one evaluation
+            let ([f, _], ok) = apply::<T, NATIVE, 1, 2>(fast, [*x], None);
+            let ([_, df], _) = apply::<T, NATIVE, 1, 2>(fast, [*x], Some(*d));
+            finite &= ok;
+            *y = f;
+            *g = df;
         }
         if !finite {
             for (((x, d), y), g) in xb.iter().zip(db).zip(yb.iter_mut()).zip(gb.iter_mut()) {
-                let v = x.to_f64();
-                let [f, df] = fast.eval([v]);
-                if !(f.is_finite() && df.is_finite() && v.is_finite()) {
+                if !apply::<T, NATIVE, 1, 2>(fast, [*x], None).1 {
                     let (f, df) = slow(*x);
                     *y = f;
                     *g = *d * df;
@@ -1138,6 +1176,56 @@ fn sum_blocks<T: crate::Float, const K: usize>(
 pub trait KernelN<const N: usize, const K: usize> {
     /// The fast values at `x`: NaN where the fast path cannot answer.
     fn eval(&self, x: [f64; N]) -> [f64; K];
+    /// Whether [`eval_native`](Self::eval_native) gives, with these parameters, exactly the
+    /// bits of `eval` rounded to the slice's type: then the loops run in that type, with no
+    /// conversions (the generator implements it where every result is one IEEE operation on
+    /// values exact in the type, or a selection among such; see `native_block`).
+    #[inline(always)]
+    fn native(&self) -> bool {
+        false
+    }
+    /// The fast values computed in `U` itself; only called where [`native`](Self::native) is
+    /// true.
+    #[inline(always)]
+    fn eval_native<U: crate::Float>(&self, x: [U; N]) -> [U; K] {
+        let r = self.eval(x.map(|v| v.to_f64()));
+        r.map(U::from_f64)
+    }
+}
+
+/// Whether the parameter value `v` is exact in `T` (what [`KernelN::native`] asks of every
+/// parameter).
+#[inline(always)]
+pub fn exact_in<T: crate::Float>(v: f64) -> bool {
+    T::from_f64(v).to_f64() == v
+}
+
+/// One element through `fast`, native or not (`NATIVE` is `fast.native()`, decided once per
+/// call), times `scale` where given: the value in `T` and whether the input and every fast
+/// value are finite (else the scalar path recomputes the element).
+#[inline(always)]
+fn apply<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
+    fast: &impl KernelN<N, K>,
+    x: [T; N],
+    scale: Option<T>,
+) -> ([T; K], bool) {
+    if NATIVE {
+        let r = fast.eval_native(x);
+        let ok = r.iter().chain(&x).all(|v| v.is_finite());
+        let r = match scale {
+            Some(s) => r.map(|v| s * v),
+            None => r,
+        };
+        (r, ok)
+    } else {
+        let v: [f64; N] = x.map(|v| v.to_f64());
+        let r = fast.eval(v);
+        let mut ok = true;
+        for v in r.iter().chain(&v) {
+            ok &= v.is_finite();
+        }
+        (r.map(|r| scaled(scale, r)), ok)
+    }
 }
 
 /// `y[i] = f(xs[0][i], …)` through `fast`, and through `slow` (the scalar method) wherever an
@@ -1226,6 +1314,21 @@ fn blocks_n_scaled<T: crate::Float, const N: usize, const K: usize>(
     slow: &impl Fn([T; N]) -> [T; K],
     scale: impl Fn(usize) -> Option<T>,
 ) {
+    if fast.native() {
+        blocks_n_in::<T, true, N, K>(xs, out, fast, slow, scale);
+    } else {
+        blocks_n_in::<T, false, N, K>(xs, out, fast, slow, scale);
+    }
+}
+
+#[inline(always)]
+fn blocks_n_in<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
+    xs: [&[T]; N],
+    out: &mut [&mut [T]; K],
+    fast: &impl KernelN<N, K>,
+    slow: &impl Fn([T; N]) -> [T; K],
+    scale: impl Fn(usize) -> Option<T>,
+) {
     let n = out[0].len();
     let mut start = 0;
     while start < n {
@@ -1238,22 +1341,17 @@ fn blocks_n_scaled<T: crate::Float, const N: usize, const K: usize>(
             core::array::from_fn(|_| &mut rest.next().expect("K outputs")[start..end]);
         let mut finite = true;
         for i in 0..len {
-            let x: [f64; N] = core::array::from_fn(|k| xb[k][i].to_f64());
-            let r = fast.eval(x);
-            let g = scale(start + i);
+            let x: [T; N] = core::array::from_fn(|k| xb[k][i]);
+            let (r, ok) = apply::<T, NATIVE, N, K>(fast, x, scale(start + i));
+            finite &= ok;
             for k in 0..K {
-                finite &= r[k].is_finite();
-                ob[k][i] = scaled(g, r[k]);
-            }
-            for v in x {
-                finite &= v.is_finite();
+                ob[k][i] = r[k];
             }
         }
         if !finite {
             for i in 0..len {
-                let x: [f64; N] = core::array::from_fn(|k| xb[k][i].to_f64());
-                let r = fast.eval(x);
-                if r.iter().chain(&x).all(|v| v.is_finite()) {
+                let x: [T; N] = core::array::from_fn(|k| xb[k][i]);
+                if apply::<T, NATIVE, N, K>(fast, x, None).1 {
                     continue;
                 }
                 let s = slow(core::array::from_fn(|k| xb[k][i]));
@@ -1344,7 +1442,11 @@ pub mod single {
         ];
         let big = u > core::f64::consts::SQRT_2 - 1.0;
         // one division: the operands chosen first
-        let (n, d) = if big { (u - 1.0, u + 3.0) } else { (u, 2.0 + u) };
+        let (n, d) = if big {
+            (u - 1.0, u + 3.0)
+        } else {
+            (u, 2.0 + u)
+        };
         let s = n / d;
         // not below 1e-30, where the terms after the first are negligible anyway: z^8 would
         // be subnormal (a microcode assist per vector)
@@ -1417,6 +1519,16 @@ pub mod single {
 #[cfg(test)]
 mod tests {
     use super::super::math;
+
+    /// A one-input kernel written as a [`super::Kernel`], as the loops take it.
+    struct Scalar<K>(K);
+
+    impl<K: super::Kernel> super::KernelN<1, 1> for Scalar<K> {
+        #[inline(always)]
+        fn eval(&self, [x]: [f64; 1]) -> [f64; 1] {
+            [self.0.eval(x)]
+        }
+    }
 
     fn ulps(a: f64, b: f64) -> f64 {
         if a == b {
@@ -1549,13 +1661,13 @@ mod tests {
                 valid_pos(v)
             }
         }
-        super::map(&x, &mut y, Double, |v| v - 0.5);
+        super::map(&x, &mut y, Scalar(Double), |v| v - 0.5);
         for (x, y) in x.iter().zip(&y) {
             assert_eq!(*y, if *x < 0.0 { x - 0.5 } else { 2.0 * x });
         }
         let dy: Vec<f64> = (0..200).map(|i| 1.0 + i as f64).collect();
         let mut dx = vec![0.0; 200];
-        super::map_backward(&x, &dy, &mut dx, One, |_| 3.0);
+        super::map_backward(&x, &dy, &mut dx, Scalar(One), |_| 3.0);
         for ((x, g), d) in x.iter().zip(&dy).zip(&dx) {
             assert_eq!(*d, g * if *x < 0.0 { 3.0 } else { 1.0 });
         }
@@ -1591,16 +1703,30 @@ mod tests {
             .collect();
         let ones = vec![1.0; x.len()];
         let (mut a, mut b) = (vec![0.0; x.len()], vec![0.0; x.len()]);
-        super::dispatch(&x, &ones, &mut a, Everything, |v| v, |_| Some(1.0));
-        super::blocks(&x, &ones, &mut b, Everything, |v| v, |_| Some(1.0));
+        super::dispatch(&x, &ones, &mut a, Scalar(Everything), |v| v, |_| Some(1.0));
+        super::blocks(&x, &ones, &mut b, Scalar(Everything), |v| v, |_| Some(1.0));
         for ((x, a), b) in x.iter().zip(&a).zip(&b) {
             assert_eq!(a.to_bits(), b.to_bits(), "at {x}: {a} vs {b}");
         }
         let x32: Vec<f32> = x.iter().map(|v| *v as f32).collect();
         let ones32 = vec![1.0f32; x.len()];
         let (mut a, mut b) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
-        super::dispatch(&x32, &ones32, &mut a, Everything, |v| v, |_| Some(1.0));
-        super::blocks(&x32, &ones32, &mut b, Everything, |v| v, |_| Some(1.0));
+        super::dispatch(
+            &x32,
+            &ones32,
+            &mut a,
+            Scalar(Everything),
+            |v| v,
+            |_| Some(1.0),
+        );
+        super::blocks(
+            &x32,
+            &ones32,
+            &mut b,
+            Scalar(Everything),
+            |v| v,
+            |_| Some(1.0),
+        );
         assert!(a.iter().zip(&b).all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 
@@ -1649,7 +1775,10 @@ mod tests {
                     "{a:e} * {b:e}: {got:e}, not {want:e}"
                 );
             }
-            assert_eq!(super::scaled(Some(0.5f64), b).to_bits(), (0.5 * b).to_bits());
+            assert_eq!(
+                super::scaled(Some(0.5f64), b).to_bits(),
+                (0.5 * b).to_bits()
+            );
         }
     }
 
@@ -1677,7 +1806,12 @@ mod tests {
     #[test]
     fn single_softplus_agrees() {
         let mut worst = (0.0f64, 0.0);
-        for x in sweep(-700.0, 700.0).chain(sweep(-3.0, 3.0)).chain([0.0, -0.0, 0.8813735870195429, -0.8813735870195429]) {
+        for x in sweep(-700.0, 700.0).chain(sweep(-3.0, 3.0)).chain([
+            0.0,
+            -0.0,
+            0.8813735870195429,
+            -0.8813735870195429,
+        ]) {
             let (f, s) = (super::single::softplus(x), super::softplus(x));
             let e = ((f - s) / s).abs();
             if e > worst.0 {

@@ -15,7 +15,9 @@ read by `activation-runtime/tests/hard_points.rs`.
 The places (see `CASES`): where an affine piece `a * x + b` has its root (hardsigmoid at -3, the
 derivative of hardswish at -1.5), where the derivative of gelu_tanh is zero (x0 = -0.75246...,
 found here with mpmath), and softplus with non-default `beta` near the top of the range (where
-`beta * x` overflows) and in both tails. Around a center c the points are: c itself (rounded to
+`beta * x` overflows) and in both tails; and every standard item with parameters at values
+away from its defaults (`PARAM_SWEEPS`: small, large, negative where the formula allows) over a
+grid from 0 and 1e-30 to the largest finite value (`param_points`). Around a center c the points are: c itself (rounded to
 the type), its nearest neighbours (every value of the type within `NEIGHBOURS[ty]` ULPs of c), and
 a geometric sweep c +- 2^-j (j = 1 .. the type's precision). A case may also give a plain list
 of points.
@@ -80,7 +82,7 @@ def points(case, fmt):
         out += neighbourhood(c, fmt)
     for v in case.get("points", {}).get(fmt[0], case.get("points", {}).get("all", [])):
         out.append(A.exact(v, fmt) if isinstance(v, str) else v)
-    return A.uniq([v for v in out if math.isfinite(v)])
+    return A.uniq([v for v in out if math.isfinite(v) and v not in case.get("exclude", [])])
 
 
 F32_MAX = (2 - math.ldexp(1, -23)) * math.ldexp(1, 127)
@@ -105,8 +107,57 @@ def softplus_points(beta):
     return {"f32": f32, "f64": f64}
 
 
+def param_points():
+    """A grid for the parameter sweeps: +-0, tiny, moderate, the exp thresholds, huge, MAX."""
+    mags = ["1e-30", "1e-10", "1e-5", "0.1", "0.5", "1", "1.5", "2", "3", "5", "10", "20", "50",
+            "100", "1e3", "1e10", "1e30"]
+    f32 = mags + ["87.3", "1e38", F32_MAX]
+    f64 = mags + ["709.78", "745.1", "1e100", "1e300", F64_MAX]
+    return {"f32": [0.0] + f32 + [v if not isinstance(v, str) else "-" + v for v in f32[:-1]]
+            + [-F32_MAX],
+            "f64": [0.0] + f64 + [v if not isinstance(v, str) else "-" + v for v in f64[:-1]]
+            + [-F64_MAX]}
+
+
+# Items with parameters at values away from their defaults (small, large, negative where the
+# formula allows; issue 11 item 3), each over `param_points()`.
+PARAM_SWEEPS = [
+    ("leaky_relu", [[("alpha", "1e-6")], [("alpha", "100")], [("alpha", "-0.5")]]),
+    ("prelu", [[("alpha", "1e-6")], [("alpha", "100")], [("alpha", "-0.5")]]),
+    ("elu", [[("alpha", "0.001")], [("alpha", "50")], [("alpha", "-1")]]),
+    ("celu", [[("alpha", "0.1")], [("alpha", "10")]]),
+    ("swish", [[("beta", "0.1")], [("beta", "10")], [("beta", "-1")]]),
+    ("softplus", [[("beta", "0.001")], [("beta", "1000")]]),
+    ("hardtanh", [[("min_val", "-2"), ("max_val", "3")], [("min_val", "0"), ("max_val", "6")],
+                  [("min_val", "-0.5"), ("max_val", "0.5")]]),
+    ("hardshrink", [[("lambd", "0.01")], [("lambd", "3")]]),
+    ("softshrink", [[("lambd", "0.01")], [("lambd", "3")]]),
+    ("threshold", [[("threshold", "1"), ("value", "-2")], [("threshold", "-3"), ("value", "0.5")]]),
+    ("squareplus", [[("b", "0")], [("b", "0.0001")], [("b", "100")]]),
+    ("snake", [[("alpha", "0.1")], [("alpha", "10")], [("alpha", "-1")]]),
+]
+
+
+def kinks_for(name, params, kinks):
+    """The kinks of `name` at the given parameters (they move with the parameters)."""
+    p = dict(params)
+    f = R.STANDARD_FUNCS[name][0]
+    defaults = dict(zip(param_names(f), f.__defaults__ or ()))
+
+    def val(k):
+        return float(p[k]) if k in p else float(defaults[k])
+
+    if name == "hardtanh":
+        return [val("min_val"), val("max_val")]
+    if name in ("hardshrink", "softshrink"):
+        return [-val("lambd"), val("lambd")]
+    if name == "threshold":
+        return [val("threshold")]
+    return list(kinks) if isinstance(kinks, list) else []
+
+
 # (name, parameters, what to evaluate). Parameters: (name, value) in declaration order, only
-# when not the defaults; the values must be exact in f64 (the Rust test uses the same literal).
+# when not the defaults; the reference takes the f64 of the literal, as the Rust test does.
 CASES = [
     # hardsigmoid: x / 6 + 0.5 has its root at -3 (affine-root)
     ("hardsigmoid", [], {"centers": ["-3"]}),
@@ -119,7 +170,12 @@ CASES = [
     ("softplus", [("beta", "2")], {"points": softplus_points(2.0)}),
     ("softplus", [("beta", "0.5")], {"points": softplus_points(0.5)}),
     ("softplus", [("beta", "10")], {"points": softplus_points(10.0)}),
-]
+] + [(name, ps, {"points": param_points()}) for name, sets in PARAM_SWEEPS for ps in sets]
+
+# Points left out of a case: squareplus with b = 0 is relu, not differentiable at 0.
+for _name, _ps, _case in CASES:
+    if _name == "squareplus" and dict(_ps).get("b") == "0":
+        _case["exclude"] = [0.0]
 
 
 def softplus_exact(x, beta=R.D("1.0")):
@@ -166,7 +222,8 @@ def reference_at(name, f, params, x, fmt):
         xs = A.Dual(mpf(x), tuple(mpf(1 if j == 0 else 0) for j in range(n)))
         kw = {}
         for i, p in enumerate(names):
-            v = mpf(given[p]) if p in given else mpf(f.__defaults__[i])
+            # the f64 the Rust test stores in the field (0.1 is 0.1000000000000000055...)
+            v = mpf(float(given[p])) if p in given else mpf(f.__defaults__[i])
             kw[p] = A.Dual(v, tuple(mpf(1 if j == i + 1 else 0) for j in range(n)))
         y = A.Dual.lift(f(xs, **kw), n)
         return [y.v, *y.d]
@@ -183,9 +240,7 @@ def rows_for(fmt):
         f, kinks = R.STANDARD_FUNCS[name]
         f = EXACT_FORMS.get(name, f)
         ps = ";".join(f"{p}={v}" for p, v in params)
-        kink_at = list(kinks) if isinstance(kinks, list) else []
-        if params and name in ("hardshrink", "softshrink"):
-            raise AssertionError("kinks move with lambd")
+        kink_at = kinks_for(name, params, kinks)
         for x in points(case, fmt):
             ref = reference_at(name, f, params, x, fmt)
             dp = ";".join(A.fmt_num(v, fmt) for v in ref[2:])

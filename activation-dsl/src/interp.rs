@@ -5,7 +5,7 @@
 //!   (so `relu(NaN)` is NaN, not 0);
 //! - at an infinite input the result is the mathematical limit: where direct evaluation gives
 //!   NaN (`inf * 0`, `inf - inf`), the item is evaluated at growing finite stand-ins and the
-//!   limit is taken when they settle.
+//!   limit is taken when they settle, by the rule generated code follows ([`crate::limit`]).
 
 use crate::ast::{BinOp, Expr, ExprKind, UnOp};
 use crate::builtins::CONSTANTS;
@@ -111,41 +111,14 @@ fn eval_with_limits(module: &Module, idx: usize, inputs: &[f64], params: &[f64])
     {
         return direct;
     }
-    // Stand-ins of growing size for the infinite inputs; the limit is taken when the last three
-    // agree (equal, or within 1e-12 relative).
-    // Stand-ins stay below 1e150 so that squaring one does not overflow on the way.
-    const SCALES: [f64; 7] = [1e8, 1e16, 1e32, 1e64, 1e100, 1e125, 1e150];
-    let seq: Vec<f64> = SCALES
-        .iter()
-        .map(|&m| {
-            let stand_in: Vec<f64> = inputs
-                .iter()
-                .map(|&v| if v.is_infinite() { v.signum() * m } else { v })
-                .collect();
-            eval_item(module, idx, &stand_in, params)
-        })
-        .collect();
-    let tail = &seq[seq.len() - 3..];
-    let settled = tail.windows(2).all(|w| {
-        w[0] == w[1]
-            || (w[0].is_finite() && w[1].is_finite() && (w[0] - w[1]).abs() <= 1e-12 * w[1].abs())
-    });
-    if settled {
-        tail[2]
-    } else if tail.iter().all(|v| v.is_finite())
-        && tail.windows(2).all(|w| w[1].abs() > 1e10 * w[0].abs())
-    {
-        // Growing without bound, with a steady sign.
-        if tail.iter().all(|v| *v > 0.0) {
-            f64::INFINITY
-        } else if tail.iter().all(|v| *v < 0.0) {
-            f64::NEG_INFINITY
-        } else {
-            f64::NAN
-        }
-    } else {
-        f64::NAN
-    }
+    // The rule generated code follows too (`crate::limit`).
+    crate::limit::limit_at(|m| {
+        let stand_in: Vec<f64> = inputs
+            .iter()
+            .map(|&v| if v.is_infinite() { v.signum() * m } else { v })
+            .collect();
+        [eval_item(module, idx, &stand_in, params)]
+    })[0]
 }
 
 fn eval_item(module: &Module, idx: usize, inputs: &[f64], params: &[f64]) -> f64 {

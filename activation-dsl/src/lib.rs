@@ -33,12 +33,27 @@ pub mod ast;
 pub mod builtins;
 pub mod diag;
 pub mod interp;
+/// The limits at infinite inputs: one rule for the interpreter and for generated code (the
+/// runtime compiles this same source, [`LIMIT_SOURCE`]).
+pub mod limit;
 pub mod module;
 pub mod parse;
 pub mod standard;
 pub mod valid;
 
 pub use diag::Diagnostic;
+
+/// The source of [`limit`], which `activation_runtime::__private::math` compiles as its own
+/// (through `activation_macros::__limit_rule!`), so that generated code and the interpreter
+/// take limits at infinite inputs by one rule.
+pub const LIMIT_SOURCE: &str = include_str!("limit.rs");
+
+/// [`LIMIT_SOURCE`] as tokens.
+pub fn limit_tokens() -> proc_macro2::TokenStream {
+    LIMIT_SOURCE
+        .parse()
+        .expect("limit.rs is Rust (it compiles as `activation_dsl::limit`)")
+}
 pub use module::Module;
 pub mod codegen;
 pub mod dd;

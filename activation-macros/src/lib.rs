@@ -23,3 +23,11 @@ pub fn activation_file(input: TokenStream) -> TokenStream {
 pub fn __standard_set(_input: TokenStream) -> TokenStream {
     activation_dsl::codegen::expand_module(activation_dsl::standard::module()).into()
 }
+
+/// The limits at infinite inputs, compiled from `activation-dsl`'s own source (used by
+/// `activation_runtime::__private::math`): one rule for the interpreter and generated code.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __limit_rule(_input: TokenStream) -> TokenStream {
+    activation_dsl::limit_tokens().into()
+}

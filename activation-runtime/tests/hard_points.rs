@@ -2,7 +2,10 @@
 //! `corpus/reference/hard_points.csv` (regenerate with
 //! `python3 scripts/hard_points_reference.py`, which lists the places): dense points around the
 //! roots of affine pieces (hardsigmoid at -3, hardswish' at -1.5), the zero of gelu_tanh', and
-//! softplus with non-default `beta` near the top of the range and in the tails.
+//! softplus with non-default `beta` near the top of the range and in the tails; and every
+//! standard item with parameters at values away from its defaults (small, large, negative where
+//! the formula allows), from 0 and subnormals to the largest finite values, parameter gradients
+//! included. What misses a bar today is listed, with the reason, in [`KNOWN_MISSES`].
 //!
 //! Every scalar method (`forward`, `derivative`, `forward_derivative`, `param_gradient`) and every
 //! slice method (`forward_slice`, `forward_in_place`, `backward_slice`, `forward_backward_slice`,
@@ -91,13 +94,25 @@ fn with_params<T: Sample, A: Activation<T> + ParamGradient<T>>(a: &A, xs: &[T]) 
     let mut scalar = vec![Vec::new(); np];
     let mut acc = vec![Vec::new(); np];
     let mut g = vec![T::ZERO; np];
+    let finite: Vec<bool> = xs
+        .iter()
+        .map(|&x| {
+            a.param_gradient(x, &mut g);
+            g.iter().all(|v| v.finite())
+        })
+        .collect();
     for (i, &x) in xs.iter().enumerate() {
         a.param_gradient(x, &mut g);
         for k in 0..np {
             scalar[k].push(g[k]);
         }
-        let start = i - i % CHUNK;
-        let chunk = &xs[start..(start + CHUNK).min(xs.len())];
+        let mut start = i - i % CHUNK;
+        let mut end = (start + CHUNK).min(xs.len());
+        if !finite[start..end].iter().all(|&f| f) {
+            // 0 * inf is NaN: a neighbour's non-finite gradient would poison the sum
+            (start, end) = (i, i + 1);
+        }
+        let chunk = &xs[start..end];
         let mut dy = vec![T::ZERO; chunk.len()];
         dy[i - start] = T::ONE;
         let mut sum = vec![T::ZERO; np];
@@ -277,8 +292,39 @@ const TIGHT: &[(&str, accuracy::Ty, &str, f64, f64, f64)] = &[(
     1.0,
 )];
 
-/// One line per (case, method, column): the largest ULP error and where; the failures.
-fn measure<T: Sample>() -> (Vec<String>, Vec<String>) {
+/// What misses a bar today: `(item, type, params, column)`, each with the reason. Found by the
+/// parameter sweeps (issue 11 item 3) and not fixed yet; the test fails when one of them passes
+/// ("remove it"), so the list only shrinks.
+#[rustfmt::skip]
+const KNOWN_MISSES: &[(&str, &str, &str, &str)] = &[
+    // d/dalpha = expm1(x/alpha) - (x/alpha) exp(x/alpha) cancels as x -> 0- (-t^2/2 for t = x/alpha)
+    ("celu", "f32", "alpha=10", "d/dalpha"),
+    ("celu", "f64", "alpha=0.1", "d/dalpha"),
+    ("celu", "f64", "alpha=10", "d/dalpha"),
+    // d/dbeta = x^2 sigmoid'(beta x): x^2 overflows to inf times 0 at |x| near f64::MAX
+    ("swish", "f64", "beta=0.1", "d/dbeta"),
+    ("swish", "f64", "beta=10", "d/dbeta"),
+    ("swish", "f64", "beta=-1", "d/dbeta"),
+    // b = 0: the parameter split's hypot(x, sqrt(b)) branch differentiates into 1 / sqrt(b)
+    ("squareplus", "f32", "b=0", "d/db"),
+    ("squareplus", "f64", "b=0", "d/db"),
+    // alpha != 1 at |x| >= 1e16: sin(alpha x) of the rounded product (f32 too: 1e38 * 0.1);
+    // alpha = 10 at -f64::MAX: alpha x overflows, sin(inf) is NaN
+    ("snake", "f32", "alpha=0.1", "f'"),
+    ("snake", "f32", "alpha=0.1", "d/dalpha"),
+    ("snake", "f64", "alpha=0.1", "f'"),
+    ("snake", "f64", "alpha=0.1", "d/dalpha"),
+    ("snake", "f64", "alpha=10", "f"),
+    ("snake", "f64", "alpha=10", "f'"),
+    ("snake", "f64", "alpha=10", "d/dalpha"),
+    ("snake", "f64", "alpha=-1", "d/dalpha"),
+];
+
+/// One line per (case, method, column): the largest ULP error and where; the failures, each with
+/// its key `(item, type, params, column)`.
+type Key = (String, &'static str, String, String);
+
+fn measure<T: Sample>() -> (Vec<String>, Vec<(Key, String)>) {
     let (bf, bd, bp) = bars::<T>();
     let mut report = Vec::new();
     let mut fails = Vec::new();
@@ -332,7 +378,13 @@ fn measure<T: Sample>() -> (Vec<String>, Vec<String>) {
                         .map_or(String::new(), |w| format!(" at {w}")),
                 );
                 if worst_near.0 > t.5 || worst_near.1.is_none() {
-                    fails.push(line.clone());
+                    let key = (
+                        case.name.clone(),
+                        T::TY.name(),
+                        case.params_text.clone(),
+                        col.clone(),
+                    );
+                    fails.push((key, line.clone()));
                 }
                 report.push(line);
             }
@@ -354,7 +406,13 @@ fn measure<T: Sample>() -> (Vec<String>, Vec<String>) {
                 }
             );
             if worst.0 > bar || !nonfinite.is_empty() {
-                fails.push(line.clone());
+                let key = (
+                    case.name.clone(),
+                    T::TY.name(),
+                    case.params_text.clone(),
+                    col,
+                );
+                fails.push((key, line.clone()));
             }
             report.push(line);
         }
@@ -365,12 +423,30 @@ fn measure<T: Sample>() -> (Vec<String>, Vec<String>) {
 fn check<T: Sample>() {
     let (report, fails) = measure::<T>();
     println!("{}", report.join("\n"));
+    let known = |k: &Key| {
+        KNOWN_MISSES
+            .iter()
+            .any(|m| (m.0, m.1, m.2, m.3) == (k.0.as_str(), k.1, k.2.as_str(), k.3.as_str()))
+    };
+    let mut problems: Vec<String> = fails
+        .iter()
+        .filter(|(k, _)| !known(k))
+        .map(|(_, line)| line.clone())
+        .collect();
+    for m in KNOWN_MISSES.iter().filter(|m| m.1 == T::TY.name()) {
+        if !fails
+            .iter()
+            .any(|(k, _)| (m.0, m.1, m.2, m.3) == (k.0.as_str(), k.1, k.2.as_str(), k.3.as_str()))
+        {
+            problems.push(format!("{m:?} passes now: remove it from KNOWN_MISSES"));
+        }
+    }
     assert!(
-        fails.is_empty(),
-        "{} of {} measurements miss their bar:\n{}",
-        fails.len(),
+        problems.is_empty(),
+        "{} problems in {} measurements:\n{}",
+        problems.len(),
         report.len(),
-        fails.join("\n")
+        problems.join("\n")
     );
 }
 

@@ -493,55 +493,10 @@ fn frexp(v: f64) -> (f64, i32) {
 
 // ---- Limits at infinite inputs ---------------------------------------------------------------
 
-/// The limit of `f` where some inputs are infinite and direct evaluation gave NaN (`inf * 0`,
-/// `inf - inf`, an overflow on the way). Each infinite input is replaced by finite stand-ins of
-/// growing size, from 1e25 to the largest `f64`; per output, the answer is
-///
-/// - `±inf` when the values grow steadily (same sign, each larger than the last, tenfold in all);
-/// - else the value of the longest run of consecutive stand-ins that agree (to 1e-12), when the
-///   run has two or more (stand-ins beyond the run may overflow on the way);
-/// - else 0 when the values shrink steadily toward it (`sin(x) / x` at `inf`);
-/// - else NaN: there is no limit (`sin(x)` at `inf`).
-pub fn limit<const N: usize, const K: usize>(
-    f: impl Fn([f64; N]) -> [f64; K],
-    x: [f64; N],
-) -> [f64; K] {
-    const SCALES: [f64; 7] = [1e25, 1e50, 1e100, 1e150, 1e200, 1e300, f64::MAX];
-    let runs = SCALES.map(|m| f(x.map(|v| if v.is_infinite() { v.signum() * m } else { v })));
-    core::array::from_fn(|k| settle(&runs.map(|r| r[k])))
-}
-
-fn settle(seq: &[f64]) -> f64 {
-    let vals: Vec<f64> = seq.iter().copied().filter(|v| !v.is_nan()).collect();
-    let same = |a: f64, b: f64| a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs());
-    let growing = vals.len() >= 3
-        && vals
-            .windows(2)
-            .all(|w| w[0].signum() == w[1].signum() && w[1].abs() > w[0].abs())
-        && vals[vals.len() - 1].abs() >= 10.0 * vals[0].abs().max(1.0);
-    if growing {
-        return vals[0].signum() * f64::INFINITY;
-    }
-    let shrinking = vals.len() >= 3
-        && vals.windows(2).all(|w| w[1].abs() <= 1e-3 * w[0].abs())
-        && vals[vals.len() - 1].abs() < 1e-100;
-    if shrinking {
-        return 0.0;
-    }
-    let (mut best, mut best_len, mut i) = (f64::NAN, 1, 0);
-    while i < vals.len() {
-        let mut j = i + 1;
-        while j < vals.len() && same(vals[i], vals[j]) {
-            j += 1;
-        }
-        if j - i > best_len {
-            best_len = j - i;
-            best = vals[j - 1];
-        }
-        i = j;
-    }
-    best
-}
+// `limit`, `limit_at`, `settle`, `HUGE`, `MODERATE`: `activation-dsl/src/limit.rs`, the rule the
+// interpreter follows too (`limit(f, x)`: the limit of `f` where some inputs are infinite and
+// direct evaluation gave NaN).
+activation_macros::__limit_rule!();
 
 // ---- Double-double evaluation next to a cancellation -----------------------------------------
 //

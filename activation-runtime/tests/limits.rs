@@ -1,0 +1,65 @@
+//! Limits at ±inf: the reference interpreter (`activation_dsl`, the formula as written) and the
+//! generated code follow one rule (`activation_dsl::limit`, which generated code reaches as
+//! `activation_runtime::__private::math::limit`). For every item of the textbook corpus and of
+//! the standard set, `forward` at `x = ±inf` (two-input items: one input infinite, the other
+//! moderate) gives the interpreter's value: the same infinity, the same NaN (no limit), or a
+//! finite value within 1e-12 relative (zeros of either sign are equal).
+
+#[path = "common/accuracy.rs"]
+#[allow(dead_code)]
+mod accuracy;
+
+use activation_dsl::Module;
+
+fn agree(got: f64, want: f64) -> bool {
+    got == want
+        || (got.is_nan() && want.is_nan())
+        || (got.is_finite()
+            && want.is_finite()
+            && (got - want).abs() <= 1e-12 * got.abs().max(want.abs()))
+}
+
+#[test]
+fn interpreter_and_generated_code_agree_at_infinity() {
+    let corpus = Module::new(include_str!("../../corpus/textbook.act")).expect("the corpus checks");
+    let standard = activation_dsl::standard::module();
+    let mut bad = Vec::new();
+    let mut checked = 0;
+    for item in accuracy::items() {
+        let m = match item.set {
+            accuracy::Set::Corpus => &corpus,
+            accuracy::Set::Standard => standard,
+        };
+        let points: Vec<Vec<f64>> = if item.arity == 1 {
+            vec![vec![f64::INFINITY], vec![f64::NEG_INFINITY]]
+        } else {
+            let mut p = Vec::new();
+            for inf in [f64::INFINITY, f64::NEG_INFINITY] {
+                for m in [-2.5, -0.5, 0.0, 0.5, 3.0] {
+                    p.push(vec![inf, m]);
+                    p.push(vec![m, inf]);
+                }
+            }
+            p
+        };
+        for x in points {
+            let want = m.eval(item.name, &x, &[]).expect("an item of the module");
+            let mut g = vec![0.0; item.arity];
+            let got = (item.f64)(&x, &mut g);
+            checked += 1;
+            if !agree(got, want) {
+                bad.push(format!(
+                    "{} at {x:?}: generated {got:?}, interpreter {want:?}",
+                    item.name
+                ));
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} points");
+    assert!(
+        bad.is_empty(),
+        "{} of {checked}:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}

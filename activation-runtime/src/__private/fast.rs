@@ -1209,22 +1209,32 @@ fn apply<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
     x: [T; N],
     scale: Option<T>,
 ) -> ([T; K], bool) {
+    // plain index loops: an iterator chain here kept the element loop from vectorizing
     if NATIVE {
         let r = fast.eval_native(x);
-        let ok = r.iter().chain(&x).all(|v| v.is_finite());
+        let mut ok = true;
+        for k in 0..K {
+            ok &= r[k].is_finite();
+        }
+        for k in 0..N {
+            ok &= x[k].is_finite();
+        }
         let r = match scale {
             Some(s) => r.map(|v| s * v),
             None => r,
         };
         (r, ok)
     } else {
-        let v: [f64; N] = x.map(|v| v.to_f64());
+        let v: [f64; N] = core::array::from_fn(|k| x[k].to_f64());
         let r = fast.eval(v);
         let mut ok = true;
-        for v in r.iter().chain(&v) {
-            ok &= v.is_finite();
+        for k in 0..K {
+            ok &= r[k].is_finite();
         }
-        (r.map(|r| scaled(scale, r)), ok)
+        for k in 0..N {
+            ok &= v[k].is_finite();
+        }
+        (core::array::from_fn(|k| scaled(scale, r[k])), ok)
     }
 }
 

@@ -1204,6 +1204,7 @@ pub fn exact_in<T: crate::Float>(v: f64) -> bool {
 /// call), times `scale` where given: the value in `T` and whether the input and every fast
 /// value are finite (else the scalar path recomputes the element).
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // index loops on purpose, see below
 fn apply<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
     fast: &impl KernelN<N, K>,
     x: [T; N],

@@ -1121,6 +1121,16 @@ impl<'g> Emitter<'g> {
 
     /// In the `f32` plan, the value of a constant subexpression (`sqrt(2)`, `1 / sqrt(2 pi)`),
     /// folded to one literal: its rounding (an `f64` ULP or two) cannot show in an `f32` result.
+    /// Whether `id` depends on parameters and constants alone (it is the same for every
+    /// element of a slice).
+    fn parameters_only(&self, id: Id) -> bool {
+        let g = self.g;
+        g.reachable(&[id])
+            .iter()
+            .all(|n| !matches!(g.node(*n), Node::Input(_) | Node::Output))
+            && g.reachable(&[id]).iter().any(|n| matches!(g.node(*n), Node::Param(_)))
+    }
+
     fn folded(&self, id: Id) -> Option<f64> {
         if !self.single {
             return None;
@@ -1177,6 +1187,17 @@ impl<'g> Emitter<'g> {
                 let a = self.operand(*a, R_MUL);
                 let (r, _) = Self::literal(1.0 / c);
                 return (quote!(#a * #r), R_MUL);
+            }
+        }
+        // and `u / p` as `u * (1.0 / p)` for `p` of parameters alone: the reciprocal is the same
+        // for every element, so the compiler takes it once, out of the loop (a division per
+        // element is the slowest operation of many kernels); its rounding is far below an `f32`
+        // ULP
+        if let Node::Div(a, b) = g.node(id) {
+            if self.single && self.parameters_only(*b) {
+                let a = self.operand(*a, R_MUL);
+                let b = self.operand(*b, R_MUL + 1);
+                return (quote!(#a * (1.0 / #b)), R_MUL);
             }
         }
         let bin = |a: &Id, b: &Id, p: u8, op: TokenStream| {

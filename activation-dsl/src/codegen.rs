@@ -1128,7 +1128,9 @@ impl<'g> Emitter<'g> {
         g.reachable(&[id])
             .iter()
             .all(|n| !matches!(g.node(*n), Node::Input(_) | Node::Output))
-            && g.reachable(&[id]).iter().any(|n| matches!(g.node(*n), Node::Param(_)))
+            && g.reachable(&[id])
+                .iter()
+                .any(|n| matches!(g.node(*n), Node::Param(_)))
     }
 
     fn folded(&self, id: Id) -> Option<f64> {

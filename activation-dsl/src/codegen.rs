@@ -889,6 +889,8 @@ struct Emitter<'g> {
     /// Emitting the fast path planned for `f32` results (`fast::single`): plain arguments (no
     /// double-double) and plain products (no tail products), see that module.
     single: bool,
+    /// Within [`Emitter::ddd_shared`]: the double-double values already bound by a `let`.
+    dd_names: std::cell::RefCell<HashMap<Id, Ident>>,
 }
 
 impl<'g> Emitter<'g> {
@@ -904,6 +906,7 @@ impl<'g> Emitter<'g> {
             temp_prefix: if clash { "tmp".into() } else { "t".into() },
             fast: false,
             single: false,
+            dd_names: Default::default(),
         }
     }
 
@@ -926,7 +929,7 @@ impl<'g> Emitter<'g> {
             Node::Sub(a, b) => (*a, *b, true),
             _ => return self.expr(id),
         };
-        let exact = match self.ddd(id) {
+        let exact = match self.ddd_shared(id) {
             // the fast path hands a cancelling sum to the scalar path (which re-evaluates it)
             _ if self.fast && self.has_transcendental(id) => quote!(math::dd(f64::NAN)),
             Some(e) if !self.fast && self.has_transcendental(id) => e,
@@ -947,7 +950,43 @@ impl<'g> Emitter<'g> {
 
     /// `id` evaluated entirely in double-double (no sharing, no f64 shortcuts), if every node
     /// is covered.
+    /// [`Emitter::ddd`] with every double-double value used more than once bound once by a
+    /// `let` (`sigmoid_ddd(x)` twice in silu' was two evaluations of `exp_ddd`, the slowest
+    /// part of the scalar path where a derivative cancels).
+    fn ddd_shared(&self, id: Id) -> Option<TokenStream> {
+        let g = self.g;
+        let order = g.reachable(&[id]);
+        let mut uses: HashMap<Id, usize> = HashMap::new();
+        for n in &order {
+            for c in g.node(*n).children() {
+                *uses.entry(c).or_default() += 1;
+            }
+        }
+        let mut lets = Vec::new();
+        for n in order {
+            let node = g.node(n);
+            if n == id || uses.get(&n).copied().unwrap_or(0) < 2 || node.children().is_empty() {
+                continue;
+            }
+            let Some(e) = self.ddd(n) else { continue };
+            let name = format_ident!("__d{}", n.0);
+            lets.push(quote!(let #name = #e;));
+            self.dd_names.borrow_mut().insert(n, name);
+        }
+        let e = self.ddd(id);
+        self.dd_names.borrow_mut().clear();
+        let e = e?;
+        Some(if lets.is_empty() {
+            e
+        } else {
+            quote!({ #(#lets)* #e })
+        })
+    }
+
     fn ddd(&self, id: Id) -> Option<TokenStream> {
+        if let Some(n) = self.dd_names.borrow().get(&id) {
+            return Some(quote!(#n));
+        }
         let g = self.g;
         Some(match g.node(id) {
             Node::Num(_) if g.low.contains_key(&id) => self.exact_const(id),

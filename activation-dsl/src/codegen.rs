@@ -1246,23 +1246,9 @@ impl<'g> Emitter<'g> {
             (quote!(#a #op #b), p)
         };
         match g.node(id) {
-            Node::Num(bits) => {
-                let v = f64::from_bits(*bits);
-                // A named constant of `core::f64::consts`, or the shortest text that reads back
-                // to the same f64.
-                let lit: TokenStream = match named_constant(v.abs()) {
-                    Some(name) => {
-                        let name = format_ident!("{}", name);
-                        quote!(::core::f64::consts::#name)
-                    }
-                    None => float_text(v.abs()).parse().expect("a float literal"),
-                };
-                if v.is_sign_negative() {
-                    (quote!(-#lit), R_UNARY)
-                } else {
-                    (lit, R_ATOM)
-                }
-            }
+            // a named constant of `core::f64::consts`, or the shortest text that reads back to
+            // the same f64
+            Node::Num(bits) => Self::literal(f64::from_bits(*bits)),
             n @ (Node::Input(_) | Node::Param(_) | Node::Output) => {
                 let name = Ident::new(&g.leaf_name(n), Span::call_site());
                 (quote!(#name), R_ATOM)

@@ -182,6 +182,13 @@ pub fn sigmoid(x: f64) -> f64 {
 /// `(sigmoid(u), sigmoid(-u))` from one exponential, for `|u| <= 708`.
 #[inline(always)]
 pub fn sigmoid_pair(u: f64) -> (f64, f64) {
+    sigmoid_pair_by(u, exp)
+}
+
+/// `(sigmoid(u), sigmoid(-u))` from `exp(-|u|)` computed by `exp` (this plan's or the `f32`
+/// plan's, which saturates).
+#[inline(always)]
+fn sigmoid_pair_by(u: f64, exp: impl Fn(f64) -> f64) -> (f64, f64) {
     let e = exp(-u.abs());
     let r = 1.0 / (1.0 + e);
     let er = e * r;
@@ -1416,14 +1423,7 @@ pub mod single {
     /// `(sigmoid(u), sigmoid(-u))` from one saturating exponential.
     #[inline(always)]
     pub fn sigmoid_pair(u: f64) -> (f64, f64) {
-        let e = exp(-u.abs());
-        let r = 1.0 / (1.0 + e);
-        let er = e * r;
-        if u >= 0.0 {
-            (r, er)
-        } else {
-            (er, r)
-        }
+        super::sigmoid_pair_by(u, exp)
     }
 
     /// `ln(1 + e^x)`, saturating (`x` itself far to the right).

@@ -525,7 +525,7 @@ pub fn exp_ddd(a: Dd) -> Dd {
     // 2^(j/32) (double-double, mpmath) and the Taylor series of e^r to r^12 (the remainder
     // r^13 / 13! is below 5e-36), on double-double 1/n! constants, with no division (this is
     // what a cancelling f64 derivative's scalar path spends its time in)
-    #[allow(clippy::excessive_precision)]
+    #[allow(clippy::excessive_precision, clippy::approx_constant)]
     const TWO_POW: [Dd; 32] = [
         (1.0, 0.0),
         (1.0218971486541166, 5.109225028973444e-17),

@@ -45,6 +45,22 @@ fn solve(g: &mut Graph, f: Id, df: Id, x: Id) -> Option<Id> {
         g.fire("outform-substitute");
         return Some(simplify::simplify(g, h));
     }
+    // 1b. the same after the reflections sigmoid(-u) = 1 - sigmoid(u) and tanh(-u) = -tanh(u),
+    // which the stabilizer writes (1 / (1 + exp(-x)) becomes sigmoid(x), its derivative
+    // sigmoid(-x) * sigmoid(x): from the output, y * (1 - y))
+    // (and sigmoid(2u) = (1 + tanh(u)) / 2 for tanh written through sigmoids: 1 - y^2)
+    if g.depends_on(f, &Node::Input(0)) {
+        for rewrite in [reflect, halve] {
+            let rewritten = rewrite(g, df);
+            if rewritten != df {
+                let h = g.substitute(rewritten, f, y);
+                if !g.depends_on(h, &Node::Input(0)) {
+                    g.fire("outform-reflect");
+                    return Some(simplify::simplify(g, h));
+                }
+            }
+        }
+    }
     // 2. split
     if let (Node::Select(c, f1, f2), Node::Select(c2, d1, d2)) =
         (g.node(f).clone(), g.node(df).clone())
@@ -66,6 +82,54 @@ fn solve(g: &mut Graph, f: Id, df: Id, x: Id) -> Option<Id> {
     }
     g.fire("outform-invert");
     Some(h)
+}
+
+/// `df` with `sigmoid(-u)` as `1 - sigmoid(u)` and `tanh(-u)` as `-tanh(u)`.
+fn reflect(g: &mut Graph, df: Id) -> Id {
+    g.rebuild(df, &mut |g, id| {
+        let Node::Call(f @ (Builtin::Sigmoid | Builtin::Tanh), a) = g.node(id).clone() else {
+            return None;
+        };
+        let Node::Neg(u) = g.node(a[0]).clone() else {
+            return None;
+        };
+        let t = g.call1(f, u);
+        Some(if f == Builtin::Sigmoid {
+            let one = g.num(1.0);
+            g.minus(one, t)
+        } else {
+            g.neg(t)
+        })
+    })
+}
+
+/// `df` with `sigmoid(2u)` as `(1 + tanh(u)) / 2` and `sigmoid(-2u)` as `(1 - tanh(u)) / 2`.
+fn halve(g: &mut Graph, df: Id) -> Id {
+    g.rebuild(df, &mut |g, id| {
+        let Node::Call(Builtin::Sigmoid, a) = g.node(id).clone() else {
+            return None;
+        };
+        let Node::Mul(p, q) = g.node(a[0]).clone() else {
+            return None;
+        };
+        let (k, u) = match (g.as_num(p), g.as_num(q)) {
+            (Some(k), _) => (k, q),
+            (_, Some(k)) => (k, p),
+            _ => return None,
+        };
+        if k.abs() != 2.0 {
+            return None;
+        }
+        let t = g.call1(Builtin::Tanh, u);
+        let one = g.num(1.0);
+        let two = g.num(2.0);
+        let s = if k > 0.0 {
+            g.plus(one, t)
+        } else {
+            g.minus(one, t)
+        };
+        Some(g.over(s, two))
+    })
 }
 
 /// `x op k` (or `k op x`) with `k` free of `x` becomes `y op f1(k)`.

@@ -688,3 +688,38 @@ fn transcendental_calls_in_forward_plus_derivative() {
     let (d, _) = derived("mish");
     assert!(calls(&d).values().sum::<usize>() <= 3);
 }
+
+/// Output forms are found on the stabilized forms too: written the textbook way, sigmoid and tanh
+/// become `sigmoid(x)` and `tanh(x)` with derivatives in `sigmoid(-x)` or `sigmoid(±2x)`, which
+/// the reflections `sigmoid(-u) = 1 - sigmoid(u)` and `sigmoid(2u) = (1 + tanh(u)) / 2` turn into
+/// functions of `y`. Each is checked at points against the derivative itself.
+#[test]
+fn output_forms_after_stabilizing() {
+    let src = "pub a(x) = 1 / (1 + exp(-x));\n\
+               pub b(x) = exp(x) / (1 + exp(x));\n\
+               pub c(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x));\n\
+               pub d(x) = 2 * sigmoid(2 * x) - 1;";
+    let m = activation_dsl::module::Module::new(src).expect("valid");
+    for i in 0..4 {
+        let d = derive_item(&m, i, false);
+        let h = d
+            .output_form
+            .unwrap_or_else(|| panic!("item {i}: no output form"));
+        assert!(
+            !d.graph.depends_on(h, &Node::Input(0)),
+            "item {i}: {}",
+            d.graph.show(h)
+        );
+        for x in [-7.5, -2.0, -0.3, 0.0, 0.4, 1.0, 3.0, 9.0] {
+            let y = d.graph.eval(&[d.forward], &[x], &[], 0.0)[0];
+            let want = d.graph.eval(&[d.d_inputs[0]], &[x], &[], 0.0)[0];
+            let got = d.graph.eval(&[h], &[x], &[], y)[0];
+            // 1e-9 relative, as the search's own check: y is rounded, and 1 - y^2 cancels
+            // where tanh is near +-1 (at -7.5 by 2^-20)
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1e-300),
+                "item {i} at {x}: {got} from y, {want} from x"
+            );
+        }
+    }
+}

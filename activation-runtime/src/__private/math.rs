@@ -724,14 +724,27 @@ pub fn erf_ddd(a: Dd) -> Dd {
     let mut power = a; // a^(2n+1) / n!, with its sign
     let mut sum = a;
     for n in 1..200 {
-        power = dd_div(dd_neg(dd_mul(power, a2)), (n as f64, 0.0));
-        let term = dd_div(power, ((2 * n + 1) as f64, 0.0));
+        // the divisions by n and 2n + 1 as products with their double-double reciprocals (a
+        // double-double division per step made this the cost of gelu''s scalar path)
+        power = dd_mul(dd_neg(dd_mul(power, a2)), recip_dd(n as f64));
+        let term = dd_mul(power, recip_dd((2 * n + 1) as f64));
         sum = dd_add(sum, term);
         if term.0.abs() < 1e-34 * sum.0.abs() {
             break;
         }
     }
     dd_mul(TWO_OVER_SQRT_PI_DD, sum)
+}
+
+/// `1 / n` as a double-double, for a positive integer `n` below `2^26`: `r = fl(1 / n)` and the
+/// exact remainder `1 - n r` (one FMA-free product split), so `r + (1 - n r) / n` to 106 bits.
+#[inline(always)]
+fn recip_dd(n: f64) -> Dd {
+    let r = 1.0 / n;
+    let (p, e) = two_prod(n, r);
+    // 1 - n r = (1 - p) - e, exactly (p is within an ULP of 1)
+    let rem = (1.0 - p) - e;
+    two_sum(r, rem * r)
 }
 
 /// `erfc(a)` as a double-double: `1 - erf(a)` for `|a| <= 2.5` (at most about 8 digits of 32
@@ -808,6 +821,41 @@ mod tests {
                 err <= 1e-31,
                 "exp({a}): {got:?}, want ({hi}, {lo}): error {err:e}"
             );
+        }
+    }
+
+    #[test]
+    fn erf_ddd_and_reciprocals_to_about_1e_31() {
+        // erf(a) to 50 digits (mpmath), split into f64 hi + lo: (a, hi, lo)
+        let cases: [(f64, f64, f64); 4] = [
+            (0.3, 0.328_626_759_459_127_4, 2.290_825_444_698_277_7e-17),
+            (-0.53, -0.546_464_096_935_141_8, 4.117_274_432_048_822_4e-17),
+            (1.2, 0.910_313_978_229_635_3, 3.397_215_509_164_728e-17),
+            (-2.4, -0.999_311_486_103_355, 4.118_150_262_075_508e-17),
+        ];
+        for (a, hi, lo) in cases {
+            let got = erf_ddd((a, 0.0));
+            let err = dd_hi(dd_sub(got, (hi, lo))).abs() / hi.abs();
+            // the alternating series cancels by about e^(a^2) (300 at 2.4): a few bits of the
+            // 106 go there
+            let bound = if a.abs() > 2.0 { 1e-30 } else { 1e-31 };
+            assert!(
+                err <= bound,
+                "erf({a}): {got:?}, want ({hi}, {lo}): error {err:e}"
+            );
+        }
+        for (n, hi, lo) in [
+            (3.0, 0.333_333_333_333_333_3, 1.850_371_707_708_594e-17),
+            (49.0, 0.020_408_163_265_306_12, 1.628_515_916_223_125_1e-18),
+            (
+                101.0,
+                0.009_900_990_099_009_901,
+                -1.202_283_597_211_648_6e-19,
+            ),
+        ] {
+            let got = recip_dd(n);
+            let err = dd_hi(dd_sub(got, (hi, lo))).abs() / hi;
+            assert!(err <= 1e-31, "1/{n}: {got:?}, want ({hi}, {lo})");
         }
     }
 

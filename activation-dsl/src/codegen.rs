@@ -801,6 +801,11 @@ fn native_block(g: &Graph, roots: &[Id]) -> Option<(Vec<TokenStream>, Vec<u16>)>
     Some((roots.iter().map(|r| print(g, *r)).collect(), exact))
 }
 
+/// Whether an expression's tokens are a single name or literal (nothing to share).
+fn is_simple(t: &TokenStream) -> bool {
+    t.clone().into_iter().count() <= 2
+}
+
 /// `Some(())` when every node of `root` has a fast version (see [`fast_block`]).
 fn fast_expr_supported(g: &Graph, root: Id, output: bool) -> Option<()> {
     for n in g.reachable(&[root]) {
@@ -1326,6 +1331,18 @@ impl<'g> Emitter<'g> {
                 let a = self.dd(args[0]);
                 (quote!(math::#m(#a)), R_ATOM)
             }
+            // softplus(-u) in the f32 plan as softplus_neg(u): it shares ln(1 + e^-|u|) with a
+            // softplus(u) beside it (softplus(beta x) / beta splits into both), which the
+            // compiler does not see through the negation
+            Node::Call(Builtin::Softplus, args)
+                if self.single && matches!(g.node(args[0]), Node::Neg(_)) =>
+            {
+                let Node::Neg(u) = g.node(args[0]) else {
+                    unreachable!("matched")
+                };
+                let u = self.expr(*u);
+                (quote!(math::softplus_neg(#u)), R_ATOM)
+            }
             Node::Call(f, args) => {
                 let m = format_ident!("{}", f.name());
                 let args: Vec<TokenStream> = args.iter().map(|a| self.expr(*a)).collect();
@@ -1356,7 +1373,19 @@ impl<'g> Emitter<'g> {
                     Vec::new()
                 };
                 let (c, a, b) = (self.expr(*c), self.expr(*a), self.expr(*b));
-                if compared.is_empty() {
+                if compared.is_empty() && self.single && !is_simple(&a) && !is_simple(&b) {
+                    // both arms before the choice, as the vectorized loop computes them anyway:
+                    // then the compiler shares what they have in common (softplus(beta x) /
+                    // beta splits into arms with softplus(u) and softplus(-u)), which it does
+                    // not across the two branches of an `if`
+                    (
+                        quote!({
+                            let (__a, __b) = (#a, #b);
+                            if #c { __a } else { __b }
+                        }),
+                        R_BLOCK,
+                    )
+                } else if compared.is_empty() {
                     (quote!(if #c { #a } else { #b }), R_BLOCK)
                 } else {
                     (

@@ -1432,6 +1432,13 @@ pub mod single {
         x.max(0.0) + log1p_unit(exp(-x.abs()))
     }
 
+    /// `softplus(-x)`, written so that it shares `ln(1 + e^-|x|)` with a `softplus(x)` of the
+    /// same `x` (the generator calls it for `softplus(-u)`).
+    #[inline(always)]
+    pub fn softplus_neg(x: f64) -> f64 {
+        (-x).max(0.0) + log1p_unit(exp(-x.abs()))
+    }
+
     /// `ln(1 + u)` for `0 <= u <= 1` (what `softplus` needs), with one division where the
     /// general `log1p` takes three: `1 + u = 2^k (1 + s) / (1 - s)` with `s = u / (2 + u)`,
     /// `k = 0` up to `u = sqrt(2) - 1`, else `s = (u - 1) / (u + 3)`, `k = 1`; then

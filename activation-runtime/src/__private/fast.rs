@@ -655,22 +655,6 @@ pub fn refine_sum<T: crate::Float>(a: f64, b: f64, _exact: impl FnOnce() -> Dd) 
     )
 }
 
-/// The fast path of a one-input, one-result method: every generated [`KernelN<1, 1>`] (a
-/// hidden struct holding the parameters, whose `eval` is `#[inline(always)]`, so that the whole
-/// fast body is inlined into the vectorized loop of [`map`]; a closure that large would not be,
-/// and would miss the vector unit the loop was compiled for).
-pub trait Kernel {
-    /// The fast value at `x`: NaN where the fast path cannot answer.
-    fn eval(&self, x: f64) -> f64;
-}
-
-impl<K: KernelN<1, 1>> Kernel for K {
-    #[inline(always)]
-    fn eval(&self, x: f64) -> f64 {
-        KernelN::eval(self, [x])[0]
-    }
-}
-
 /// Set by [`force_portable`]: the loops run their portable versions.
 static PORTABLE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
@@ -1172,7 +1156,9 @@ fn sum_blocks<T: crate::Float, const K: usize>(
 }
 
 /// The fast path of a generated method of `N` inputs and `K` results (1 for the value, `N` for
-/// the gradient): as [`Kernel`], `eval` is `#[inline(always)]` in every implementation.
+/// the gradient): a hidden struct holding the parameters, whose `eval` is `#[inline(always)]`, so
+/// that the whole fast body is inlined into the vectorized loop of [`map`] (a closure that large
+/// would not be, and would miss the vector unit the loop was compiled for).
 pub trait KernelN<const N: usize, const K: usize> {
     /// The fast values at `x`: NaN where the fast path cannot answer.
     fn eval(&self, x: [f64; N]) -> [f64; K];
@@ -1540,10 +1526,15 @@ pub mod single {
 mod tests {
     use super::super::math;
 
-    /// A one-input kernel written as a [`super::Kernel`], as the loops take it.
+    /// A one-input, one-result kernel, as the tests write them.
+    trait Kernel {
+        fn eval(&self, x: f64) -> f64;
+    }
+
+    /// A [`Kernel`] as the loops take it.
     struct Scalar<K>(K);
 
-    impl<K: super::Kernel> super::KernelN<1, 1> for Scalar<K> {
+    impl<K: Kernel> super::KernelN<1, 1> for Scalar<K> {
         #[inline(always)]
         fn eval(&self, [x]: [f64; 1]) -> [f64; 1] {
             [self.0.eval(x)]
@@ -1666,7 +1657,7 @@ mod tests {
         let mut y = vec![0.0; 200];
         // fast fails for negative inputs; slow marks its answers
         struct Double;
-        impl super::Kernel for Double {
+        impl Kernel for Double {
             fn eval(&self, v: f64) -> f64 {
                 if v < 0.0 {
                     f64::NAN
@@ -1676,7 +1667,7 @@ mod tests {
             }
         }
         struct One;
-        impl super::Kernel for One {
+        impl Kernel for One {
             fn eval(&self, v: f64) -> f64 {
                 valid_pos(v)
             }
@@ -1696,7 +1687,7 @@ mod tests {
     /// Every function of the fast path, in one kernel (each term scaled so that none hides
     /// another's last bits).
     struct Everything;
-    impl super::Kernel for Everything {
+    impl Kernel for Everything {
         #[inline(always)]
         fn eval(&self, x: f64) -> f64 {
             let t = x * 0.01;

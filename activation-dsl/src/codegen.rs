@@ -118,6 +118,42 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         }
     };
 
+    // The same metadata through the trait generic code reads, with the parameters by position.
+    let n_params_lit = Literal::usize_unsuffixed(n_params);
+    let ks: Vec<Literal> = (0..n_params).map(Literal::usize_unsuffixed).collect();
+    let no_param = quote! {
+        panic!("{}: no parameter {} (it has {})", #name, __k, #n_params_lit)
+    };
+    let uses_output = of_text.is_some();
+    let info_impl = quote! {
+        #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
+        impl #rt::ActivationInfo for #ty {
+            const NAME: &'static str = #name;
+            const FORMULA: &'static str = #formula;
+            const SIMPLIFIED: &'static str = #simplified;
+            const DERIVATIVES: &'static [&'static str] = &[#(#d_texts),*];
+            const OUTPUT_DERIVATIVE: ::core::option::Option<&'static str> = #of_const;
+            const USES_OUTPUT: bool = #uses_output;
+            const INPUTS: &'static [&'static str] = &[#(#input_names),*];
+            const PARAMS: &'static [&'static str] = &[#(#param_names),*];
+            const PARAM_DERIVATIVES: &'static [&'static str] = &[#(#p_texts),*];
+            #[allow(unreachable_code, unused_variables)]
+            fn param(&self, __k: usize) -> f64 {
+                match __k {
+                    #( #ks => self.#param_idents, )*
+                    _ => #no_param,
+                }
+            }
+            #[allow(unreachable_code, unused_variables)]
+            fn set_param(&mut self, __k: usize, __value: f64) {
+                match __k {
+                    #( #ks => self.#param_idents = __value, )*
+                    _ => #no_param,
+                }
+            }
+        }
+    };
+
     // Generated impls allow clippy's lint groups: their tokens carry the macro call's span, so
     // lints that read source layout (`possible_missing_comma`) misfire, and constants such as
     // 0.7978845608028654 (sqrt(2/pi)) are meant as written.
@@ -559,6 +595,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
         #[doc = #doc]
         #struct_def
         #consts
+        #info_impl
         #slow_impl
         #kernels
         #main_impl

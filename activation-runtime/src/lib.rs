@@ -56,6 +56,13 @@ pub mod layers;
 pub mod monitor;
 mod traits;
 
+/// Generated activations on `ndarray` arrays (feature `ndarray`, on by default).
+#[cfg(feature = "ndarray")]
+pub mod ndarray;
+
+#[cfg(feature = "candle")]
+pub mod candle;
+
 /// What generated code uses; not a public API.
 #[doc(hidden)]
 pub mod __private {
@@ -64,7 +71,7 @@ pub mod __private {
 }
 
 pub use float::{sigmoid64, softplus64, Float};
-pub use traits::{Activation, MultiActivation, OutputDerivative, ParamGradient};
+pub use traits::{Activation, ActivationInfo, MultiActivation, OutputDerivative, ParamGradient};
 
 /// Defines activations in the DSL. See the crate documentation of `activation-dsl` for the
 /// syntax; each item becomes a type implementing the traits of this crate.

@@ -63,6 +63,9 @@ pub mod ndarray;
 #[cfg(feature = "candle")]
 pub mod candle;
 
+#[cfg(feature = "burn")]
+pub mod burn;
+
 /// What generated code uses; not a public API.
 #[doc(hidden)]
 pub mod __private {

@@ -44,6 +44,7 @@ use ::burn::module::{Module, Param};
 use ::burn::tensor::{DType, Device, Shape, Tensor, TensorData};
 use half::{bf16, f16};
 
+use crate::chunked::value_and_derivative;
 use crate::{Activation, ActivationInfo, ParamGradient};
 
 /// One-input activations usable as burn ops.
@@ -67,6 +68,8 @@ trait Erased: Send + Sync {
     fn forward64(&self, x: &[f64], y: &mut [f64]);
     fn backward32(&self, x: &[f32], dy: &[f32], dx: &mut [f32]);
     fn backward64(&self, x: &[f64], dy: &[f64], dx: &mut [f64]);
+    fn fused32(&self, x: &[f32], dy: &[f32], y: &mut [f32], dx: &mut [f32]);
+    fn fused64(&self, x: &[f64], dy: &[f64], y: &mut [f64], dx: &mut [f64]);
     /// The parameter count, and the activation with other parameter values, for learnable ones.
     fn n_params(&self) -> usize;
     fn with_params(&self, p: &[f64]) -> Kernel;
@@ -93,6 +96,12 @@ macro_rules! erased_common {
         }
         fn backward64(&self, x: &[f64], dy: &[f64], dx: &mut [f64]) {
             self.0.backward_slice(x, dy, dx);
+        }
+        fn fused32(&self, x: &[f32], dy: &[f32], y: &mut [f32], dx: &mut [f32]) {
+            self.0.forward_backward_slice(x, dy, y, dx);
+        }
+        fn fused64(&self, x: &[f64], dy: &[f64], y: &mut [f64], dx: &mut [f64]) {
+            self.0.forward_backward_slice(x, dy, y, dx);
         }
     };
 }
@@ -149,6 +158,11 @@ impl fmt::Debug for Kernel {
 pub trait ActivationBackend: ::burn::backend::Backend {
     /// `f(x)` elementwise.
     fn activation_forward(x: FloatTensor<Self>, f: Kernel) -> FloatTensor<Self>;
+    /// `(f(x), f'(x))` elementwise, in one pass (the work they share done once).
+    fn activation_forward_derivative(
+        x: FloatTensor<Self>,
+        f: Kernel,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
     /// `dy * f'(x)` elementwise.
     fn activation_backward(
         x: FloatTensor<Self>,
@@ -206,13 +220,26 @@ fn slice<E: ::burn::tensor::Element + bytemuck::Pod>(t: &FlexTensor) -> &[E] {
         .expect("a contiguous tensor of this dtype")
 }
 
+/// `kernel` on the inputs (one or two slices of `n` elements), its output written once.
+fn chunked<T: Copy + Default>(xs: &[&[T]], n: usize, kernel: impl Fn(&[&[T]], &mut [T])) -> Vec<T> {
+    match xs {
+        [a] => crate::chunked::collect([*a], n, n, |[a], o| kernel(&[a], o)),
+        [a, b] => crate::chunked::collect([*a, *b], n, n, |[a, b], o| kernel(&[a, b], o)),
+        _ => {
+            let mut out = vec![T::default(); n];
+            kernel(xs, &mut out);
+            out
+        }
+    }
+}
+
 /// Runs an `f32` or `f64` kernel on tensors of one shape and dtype (f16 and bf16 through f32),
 /// into a new tensor of that shape.
 fn map_flex(
     what: &str,
     inputs: Vec<FlexTensor>,
-    k32: impl FnOnce(&[&[f32]], &mut [f32]),
-    k64: impl FnOnce(&[&[f64]], &mut [f64]),
+    k32: impl Fn(&[&[f32]], &mut [f32]),
+    k64: impl Fn(&[&[f64]], &mut [f64]),
 ) -> FlexTensor {
     let inputs: Vec<FlexTensor> = inputs.into_iter().map(contiguous).collect();
     let shape: Shape = inputs[0].layout().shape().clone();
@@ -231,14 +258,12 @@ fn map_flex(
     match dtype {
         DType::F32 => {
             let xs: Vec<&[f32]> = inputs.iter().map(slice::<f32>).collect();
-            let mut out = vec![0.0_f32; n];
-            k32(&xs, &mut out);
+            let out = chunked(&xs, n, k32);
             FlexTensor::from_data(TensorData::new(out, shape))
         }
         DType::F64 => {
             let xs: Vec<&[f64]> = inputs.iter().map(slice::<f64>).collect();
-            let mut out = vec![0.0_f64; n];
-            k64(&xs, &mut out);
+            let out = chunked(&xs, n, k64);
             FlexTensor::from_data(TensorData::new(out, shape))
         }
         DType::F16 | DType::BF16 => {
@@ -250,8 +275,7 @@ fn map_flex(
                 })
                 .collect();
             let xs: Vec<&[f32]> = wide.iter().map(|v| &v[..]).collect();
-            let mut out = vec![0.0_f32; n];
-            k32(&xs, &mut out);
+            let out = chunked(&xs, n, k32);
             let data = match dtype {
                 DType::F16 => TensorData::new(out.into_iter().map(f16::from_f32).collect(), shape),
                 _ => TensorData::new(out.into_iter().map(bf16::from_f32).collect(), shape),
@@ -259,6 +283,20 @@ fn map_flex(
             FlexTensor::from_data(data)
         }
         other => panic!("{what}: activation ops take float tensors, not {other:?}"),
+    }
+}
+
+/// A tensor of `v`'s own dtype.
+fn tensor<E: ::burn::tensor::Element>(v: Vec<E>, shape: &Shape) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(v, shape.clone()))
+}
+
+/// An `f32` result in `dtype` (`f32`, `f16` or `bf16`), rounded once.
+fn narrow(v: Vec<f32>, dtype: DType, shape: &Shape) -> FlexTensor {
+    match dtype {
+        DType::F16 => tensor(v.into_iter().map(f16::from_f32).collect(), shape),
+        DType::BF16 => tensor(v.into_iter().map(bf16::from_f32).collect(), shape),
+        _ => tensor(v, shape),
     }
 }
 
@@ -284,6 +322,35 @@ impl ActivationBackend for Flex {
             |x, y| f.0.forward32(x[0], y),
             |x, y| f.0.forward64(x[0], y),
         )
+    }
+
+    fn activation_forward_derivative(x: FlexTensor, f: Kernel) -> (FlexTensor, FlexTensor) {
+        let x = contiguous(x);
+        let shape: Shape = x.layout().shape().clone();
+        let dtype = x.dtype();
+        if dtype == DType::F64 {
+            let (y, d) =
+                value_and_derivative(|x, o, y, d| f.0.fused64(x, o, y, d), slice::<f64>(&x));
+            return (tensor(y, &shape), tensor(d, &shape));
+        }
+        let wide: Vec<f32>;
+        let x: &[f32] = match dtype {
+            DType::F32 => slice::<f32>(&x),
+            DType::F16 => {
+                wide = slice::<f16>(&x).iter().map(|v| v.to_f32()).collect();
+                &wide
+            }
+            DType::BF16 => {
+                wide = slice::<bf16>(&x).iter().map(|v| v.to_f32()).collect();
+                &wide
+            }
+            other => panic!(
+                "{}: activation ops take float tensors, not {other:?}",
+                f.0.name()
+            ),
+        };
+        let (y, d) = value_and_derivative(|x, o, y, d| f.0.fused32(x, o, y, d), x);
+        (narrow(y, dtype, &shape), narrow(d, dtype, &shape))
     }
 
     fn activation_backward(x: FlexTensor, dy: FlexTensor, f: Kernel) -> FlexTensor {
@@ -348,8 +415,10 @@ impl ActivationBackend for Flex {
 // ---------------------------------------------------------------------------------------------
 // Autodiff: the generated backward.
 
+/// The backward of a tracked forward: the forward kept `f'(x)` (computed in the same pass as
+/// `f(x)`), so the backward is the product `dy * f'(x)`, the bits of `backward_slice`.
 #[derive(Debug)]
-struct ForwardBackward(Kernel);
+struct ForwardBackward;
 
 impl<B: ActivationBackend> Backward<B, 1> for ForwardBackward {
     type State = FloatTensor<B>;
@@ -358,7 +427,7 @@ impl<B: ActivationBackend> Backward<B, 1> for ForwardBackward {
         let [parent] = ops.parents;
         let dy = grads.consume::<B>(&ops.node);
         if let Some(node) = parent {
-            grads.register::<B>(node.id, B::activation_backward(ops.state, dy, self.0));
+            grads.register::<B>(node.id, B::float_mul(dy, ops.state));
         }
     }
 }
@@ -392,18 +461,25 @@ fn untracked<B: ActivationBackend, C: CheckpointStrategy>(
 
 impl<B: ActivationBackend, C: CheckpointStrategy> ActivationBackend for Autodiff<B, C> {
     fn activation_forward(x: FloatTensor<Self>, f: Kernel) -> FloatTensor<Self> {
-        match ForwardBackward(f.clone())
+        match ForwardBackward
             .prepare::<C>([x.node()])
             .compute_bound()
             .stateful()
         {
             OpsKind::Tracked(prep) => {
-                let x = x.primitive().clone();
-                let y = B::activation_forward(x.clone(), f);
-                prep.finish(x, y)
+                let (y, d) = B::activation_forward_derivative(x.primitive().clone(), f);
+                prep.finish(d, y)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::activation_forward(x.into_primitive(), f)),
         }
+    }
+
+    fn activation_forward_derivative(
+        x: FloatTensor<Self>,
+        f: Kernel,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let (y, d) = B::activation_forward_derivative(x.into_primitive(), f);
+        (untracked::<B, C>(y), untracked::<B, C>(d))
     }
 
     fn activation_backward(

@@ -2,9 +2,14 @@
 //! (feature `candle`; needs Rust 1.89).
 //!
 //! - [`Act`]: any one-input activation as a [`CustomOp1`] and a [`Module`] (so also a
-//!   `candle_nn::Module`, which is the same trait): the forward is the slice kernel, the backward
-//!   one fused pass of the generated `backward_slice` (`dy * f'(x)`), or, on request
-//!   ([`Act::from_output`]), of the output form (`f'` from `y`, as `y (1 - y)` for sigmoid).
+//!   `candle_nn::Module`, which is the same trait). The forward is the slice kernel. For an
+//!   input that tracks gradients, [`Act::apply`] (what [`Module::forward`] and
+//!   [`TensorExt::activate`] call) computes `f'(x)` in the same pass as `f(x)` (sharing their
+//!   work, sigmoid's `exp` say) and keeps it, so the backward is one product `dy * f'(x)`;
+//!   the bits are those of the generated `backward_slice`. Applied directly
+//!   (`x.apply_op1(Act::new(f))`) the op computes only `f(x)` and its backward runs the fused
+//!   `backward_slice` kernel from `x`. On request ([`Act::from_output`]) the backward is the
+//!   output form (`f'` from `y`, as `y (1 - y)` for sigmoid).
 //! - [`Act2`]: a two-input activation (glu, swiglu, geglu) as a [`CustomOp2`]; its backward
 //!   computes both input gradients in one pass.
 //! - [`Learnable`]: an activation whose parameters are a candle [`Var`] (PReLU's slope,
@@ -48,6 +53,7 @@ use candle_core::{
 };
 use half::{bf16, f16};
 
+use crate::chunked::{collect, value_and_derivative};
 use crate::{Activation, ActivationInfo, MultiActivation, OutputDerivative, ParamGradient};
 
 /// One-input activations usable as candle ops: the forward and backward kernels for both
@@ -136,8 +142,9 @@ fn run<K: Kernel<I>, const I: usize>(
                 CpuStorage::$variant(d) => elems(d, inputs[i].1),
                 _ => unreachable!("dtypes checked above"),
             });
-            let mut out = vec![<$t>::default(); m];
-            k.$method(core::array::from_fn(|i| &xs[i][..]), &mut out);
+            let out = collect(core::array::from_fn(|i| &xs[i][..]), n, m, |x, o| {
+                k.$method(x, o)
+            });
             CpuStorage::$variant(out)
         }};
     }
@@ -149,8 +156,9 @@ fn run<K: Kernel<I>, const I: usize>(
                 }
                 _ => unreachable!("dtypes checked above"),
             });
-            let mut out = vec![0.0_f32; m];
-            k.f32(core::array::from_fn(|i| &xs[i][..]), &mut out);
+            let out = collect(core::array::from_fn(|i| &xs[i][..]), n, m, |x, o| {
+                k.f32(x, o)
+            });
             CpuStorage::$variant(out.into_iter().map(<$t>::from_f32).collect())
         }};
     }
@@ -206,6 +214,82 @@ impl<A: CandleActivation> Kernel<2> for Backward<A> {
     }
     fn f64(&self, [x, dy]: [&[f64]; 2], dx: &mut [f64]) {
         self.0.backward_slice(x, dy, dx);
+    }
+}
+
+/// The op a tracked input gets: the forward computes `f'(x)` beside `f(x)` in the same pass
+/// (the work they share, such as sigmoid's `exp`, done once) and keeps it, so the backward is
+/// the one product `dy * f'(x)`, bit for bit what `backward_slice` gives. One op per call: its
+/// saved derivative belongs to that call's graph node.
+struct Fused<A> {
+    f: A,
+    derivative: std::sync::Mutex<Option<Tensor>>,
+}
+
+impl<A: CandleActivation> CustomOp1 for Fused<A> {
+    fn name(&self) -> &'static str {
+        A::NAME
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let cpu = &candle_core::Device::Cpu;
+        let shape = l.shape();
+        let (y, d) = match s {
+            CpuStorage::F32(v) => {
+                let (y, d) = value_and_derivative(
+                    |x, o, y, d| Activation::<f32>::forward_backward_slice(&self.f, x, o, y, d),
+                    &elems(v, l),
+                );
+                (CpuStorage::F32(y), Tensor::from_vec(d, shape, cpu)?)
+            }
+            CpuStorage::F64(v) => {
+                let (y, d) = value_and_derivative(
+                    |x, o, y, d| Activation::<f64>::forward_backward_slice(&self.f, x, o, y, d),
+                    &elems(v, l),
+                );
+                (CpuStorage::F64(y), Tensor::from_vec(d, shape, cpu)?)
+            }
+            CpuStorage::F16(v) => {
+                let x: Vec<f32> = elems(v, l).iter().map(|v| v.to_f32()).collect();
+                let (y, d) = value_and_derivative(
+                    |x, o, y, d| Activation::<f32>::forward_backward_slice(&self.f, x, o, y, d),
+                    &x,
+                );
+                let (y, d): (Vec<f16>, Vec<f16>) = (
+                    y.into_iter().map(f16::from_f32).collect(),
+                    d.into_iter().map(f16::from_f32).collect(),
+                );
+                (CpuStorage::F16(y), Tensor::from_vec(d, shape, cpu)?)
+            }
+            CpuStorage::BF16(v) => {
+                let x: Vec<f32> = elems(v, l).iter().map(|v| v.to_f32()).collect();
+                let (y, d) = value_and_derivative(
+                    |x, o, y, d| Activation::<f32>::forward_backward_slice(&self.f, x, o, y, d),
+                    &x,
+                );
+                let (y, d): (Vec<bf16>, Vec<bf16>) = (
+                    y.into_iter().map(bf16::from_f32).collect(),
+                    d.into_iter().map(bf16::from_f32).collect(),
+                );
+                (CpuStorage::BF16(y), Tensor::from_vec(d, shape, cpu)?)
+            }
+            other => {
+                return Err(candle_core::Error::UnsupportedDTypeForOp(
+                    other.dtype(),
+                    A::NAME,
+                ))
+            }
+        };
+        *self.derivative.lock().expect("not poisoned") = Some(d);
+        Ok((y, shape.clone()))
+    }
+
+    fn bwd(&self, x: &Tensor, _y: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
+        let saved = self.derivative.lock().expect("not poisoned").clone();
+        match saved {
+            Some(d) => Ok(Some(dy.mul(&d)?)),
+            None => Ok(Some(x.apply_op2_no_bwd(dy, &Backward(self.f))?)),
+        }
     }
 }
 
@@ -358,9 +442,25 @@ impl<A: CandleActivation> CustomOp1 for Act<A> {
     }
 }
 
+impl<A: CandleActivation> Act<A> {
+    /// Applies the op to `xs`. An input that tracks gradients gets the fused form (the
+    /// derivative computed beside the value and kept for the backward) unless the backward is
+    /// to come from the output; others get the forward alone.
+    pub fn apply(&self, xs: &Tensor) -> Result<Tensor> {
+        if xs.track_op() && self.output.is_none() {
+            xs.apply_op1(Fused {
+                f: self.f,
+                derivative: std::sync::Mutex::new(None),
+            })
+        } else {
+            xs.apply_op1(self.clone())
+        }
+    }
+}
+
 impl<A: CandleActivation> Module for Act<A> {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        xs.apply_op1(self.clone())
+        self.apply(xs)
     }
 }
 
@@ -676,7 +776,7 @@ pub trait TensorExt {
 
 impl TensorExt for Tensor {
     fn activate<A: CandleActivation>(&self, f: A) -> Result<Tensor> {
-        self.apply_op1(Act::new(f))
+        Act::new(f).apply(self)
     }
 
     fn activate2<A: CandleActivation2>(&self, other: &Tensor, f: A) -> Result<Tensor> {

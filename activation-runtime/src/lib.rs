@@ -60,6 +60,9 @@ mod traits;
 #[cfg(feature = "ndarray")]
 pub mod ndarray;
 
+#[cfg(any(feature = "candle", feature = "burn"))]
+mod chunked;
+
 #[cfg(feature = "candle")]
 pub mod candle;
 

@@ -348,6 +348,15 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                             )
                         });
                     }
+                    #[inline]
+                    fn forward_derivative_slice(&self, __x: &[T], __y: &mut [T], __d: &mut [T]) {
+                        #rt::__private::fast::map_value_derivative(__x, __y, __d, #m, |__v| {
+                            (
+                                <Self as #rt::Activation<T>>::forward(self, __v),
+                                <Self as #rt::Activation<T>>::derivative(self, __v),
+                            )
+                        });
+                    }
                 });
             }
             // without a fused kernel, the two methods (so that the pair is theirs, bit for bit)

@@ -68,8 +68,8 @@ trait Erased: Send + Sync {
     fn forward64(&self, x: &[f64], y: &mut [f64]);
     fn backward32(&self, x: &[f32], dy: &[f32], dx: &mut [f32]);
     fn backward64(&self, x: &[f64], dy: &[f64], dx: &mut [f64]);
-    fn fused32(&self, x: &[f32], dy: &[f32], y: &mut [f32], dx: &mut [f32]);
-    fn fused64(&self, x: &[f64], dy: &[f64], y: &mut [f64], dx: &mut [f64]);
+    fn fused32(&self, x: &[f32], y: &mut [f32], d: &mut [f32]);
+    fn fused64(&self, x: &[f64], y: &mut [f64], d: &mut [f64]);
     /// The parameter count, and the activation with other parameter values, for learnable ones.
     fn n_params(&self) -> usize;
     fn with_params(&self, p: &[f64]) -> Kernel;
@@ -97,11 +97,11 @@ macro_rules! erased_common {
         fn backward64(&self, x: &[f64], dy: &[f64], dx: &mut [f64]) {
             self.0.backward_slice(x, dy, dx);
         }
-        fn fused32(&self, x: &[f32], dy: &[f32], y: &mut [f32], dx: &mut [f32]) {
-            self.0.forward_backward_slice(x, dy, y, dx);
+        fn fused32(&self, x: &[f32], y: &mut [f32], d: &mut [f32]) {
+            self.0.forward_derivative_slice(x, y, d);
         }
-        fn fused64(&self, x: &[f64], dy: &[f64], y: &mut [f64], dx: &mut [f64]) {
-            self.0.forward_backward_slice(x, dy, y, dx);
+        fn fused64(&self, x: &[f64], y: &mut [f64], d: &mut [f64]) {
+            self.0.forward_derivative_slice(x, y, d);
         }
     };
 }
@@ -329,8 +329,7 @@ impl ActivationBackend for Flex {
         let shape: Shape = x.layout().shape().clone();
         let dtype = x.dtype();
         if dtype == DType::F64 {
-            let (y, d) =
-                value_and_derivative(|x, o, y, d| f.0.fused64(x, o, y, d), slice::<f64>(&x));
+            let (y, d) = value_and_derivative(|x, y, d| f.0.fused64(x, y, d), slice::<f64>(&x));
             return (tensor(y, &shape), tensor(d, &shape));
         }
         let wide: Vec<f32>;
@@ -349,7 +348,7 @@ impl ActivationBackend for Flex {
                 f.0.name()
             ),
         };
-        let (y, d) = value_and_derivative(|x, o, y, d| f.0.fused32(x, o, y, d), x);
+        let (y, d) = value_and_derivative(|x, y, d| f.0.fused32(x, y, d), x);
         (narrow(y, dtype, &shape), narrow(d, dtype, &shape))
     }
 

@@ -237,14 +237,14 @@ impl<A: CandleActivation> CustomOp1 for Fused<A> {
         let (y, d) = match s {
             CpuStorage::F32(v) => {
                 let (y, d) = value_and_derivative(
-                    |x, o, y, d| Activation::<f32>::forward_backward_slice(&self.f, x, o, y, d),
+                    |x, y, d| Activation::<f32>::forward_derivative_slice(&self.f, x, y, d),
                     &elems(v, l),
                 );
                 (CpuStorage::F32(y), Tensor::from_vec(d, shape, cpu)?)
             }
             CpuStorage::F64(v) => {
                 let (y, d) = value_and_derivative(
-                    |x, o, y, d| Activation::<f64>::forward_backward_slice(&self.f, x, o, y, d),
+                    |x, y, d| Activation::<f64>::forward_derivative_slice(&self.f, x, y, d),
                     &elems(v, l),
                 );
                 (CpuStorage::F64(y), Tensor::from_vec(d, shape, cpu)?)
@@ -252,7 +252,7 @@ impl<A: CandleActivation> CustomOp1 for Fused<A> {
             CpuStorage::F16(v) => {
                 let x: Vec<f32> = elems(v, l).iter().map(|v| v.to_f32()).collect();
                 let (y, d) = value_and_derivative(
-                    |x, o, y, d| Activation::<f32>::forward_backward_slice(&self.f, x, o, y, d),
+                    |x, y, d| Activation::<f32>::forward_derivative_slice(&self.f, x, y, d),
                     &x,
                 );
                 let (y, d): (Vec<f16>, Vec<f16>) = (
@@ -264,7 +264,7 @@ impl<A: CandleActivation> CustomOp1 for Fused<A> {
             CpuStorage::BF16(v) => {
                 let x: Vec<f32> = elems(v, l).iter().map(|v| v.to_f32()).collect();
                 let (y, d) = value_and_derivative(
-                    |x, o, y, d| Activation::<f32>::forward_backward_slice(&self.f, x, o, y, d),
+                    |x, y, d| Activation::<f32>::forward_derivative_slice(&self.f, x, y, d),
                     &x,
                 );
                 let (y, d): (Vec<bf16>, Vec<bf16>) = (

@@ -31,19 +31,18 @@ pub(crate) fn collect<T: Copy + Default, const I: usize>(
     out
 }
 
-/// `f(x)` and `f'(x)` in one pass of a fused kernel (`forward_backward_slice`, called with
-/// `dy = 1`), chunk by chunk, each output written once.
+/// `f(x)` and `f'(x)` in one pass of the fused kernel (`forward_derivative_slice`), chunk by
+/// chunk, each output written once.
 pub(crate) fn value_and_derivative<T: crate::Float + Default>(
-    fused: impl Fn(&[T], &[T], &mut [T], &mut [T]),
+    fused: impl Fn(&[T], &mut [T], &mut [T]),
     x: &[T],
 ) -> (Vec<T>, Vec<T>) {
     let n = x.len();
     let (mut y, mut d) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    let ones = [T::ONE; CHUNK];
     let (mut by, mut bd) = ([T::default(); CHUNK], [T::default(); CHUNK]);
     for xc in x.chunks(CHUNK) {
         let k = xc.len();
-        fused(xc, &ones[..k], &mut by[..k], &mut bd[..k]);
+        fused(xc, &mut by[..k], &mut bd[..k]);
         y.extend_from_slice(&by[..k]);
         d.extend_from_slice(&bd[..k]);
     }

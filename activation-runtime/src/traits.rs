@@ -137,6 +137,18 @@ pub trait Activation<T: Float> {
         }
     }
 
+    /// `y[i] = f(x[i])` and `d[i] = f'(x[i])` in one pass, the bits of
+    /// [`forward_derivative`](Self::forward_derivative) at every element: what a framework keeps
+    /// when it saves the derivative in the forward pass for the backward one. Panics if the
+    /// lengths differ.
+    fn forward_derivative_slice(&self, x: &[T], y: &mut [T], d: &mut [T]) {
+        check_len("forward_derivative_slice", x.len(), y.len());
+        check_len("forward_derivative_slice", x.len(), d.len());
+        for ((y, d), &x) in y.iter_mut().zip(d.iter_mut()).zip(x) {
+            (*y, *d) = self.forward_derivative(x);
+        }
+    }
+
     /// `dx[i] = dy[i] * f'(x[i])`: the backward pass. Panics if the lengths differ.
     #[inline]
     fn backward_slice(&self, x: &[T], dy: &[T], dx: &mut [T]) {

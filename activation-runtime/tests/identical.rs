@@ -1,6 +1,6 @@
 //! Scalar methods and slice methods are one implementation: for every standard activation, in
 //! `f32` and `f64`, every slice method gives, element by element, the same bits as the scalar
-//! method it vectorizes (`forward_slice`, `forward_in_place` and `forward_backward_slice` as
+//! method it vectorizes (`forward_slice`, `forward_in_place`, `forward_derivative_slice` and `forward_backward_slice` as
 //! `forward`; `backward_slice` as `dy * derivative`; `backward_from_output_slice` as
 //! `dy * derivative_from_output`; `forward_slices` and `backward_slices` as `forward` and
 //! `gradient`), and `forward_derivative` gives `(forward, derivative)`; over the whole accuracy
@@ -82,6 +82,10 @@ where
     let (fd, dd): (Vec<T>, Vec<T>) = x.iter().map(|&v| a.forward_derivative(v)).unzip();
     assert_same("forward_derivative (value)", name, x, &fd, &f);
     assert_same("forward_derivative (derivative)", name, x, &dd, &d);
+    let (mut y3, mut d3) = (vec![T::ZERO; n], vec![T::ZERO; n]);
+    a.forward_derivative_slice(x, &mut y3, &mut d3);
+    assert_same("forward_derivative_slice (value)", name, x, &y3, &f);
+    assert_same("forward_derivative_slice (derivative)", name, x, &d3, &d);
 }
 
 fn from_output<T, A>(name: &str, a: &A, x: &[T])

@@ -1431,7 +1431,7 @@ fn blocks_n_in<T: crate::Float, const NATIVE: bool, const N: usize, const K: usi
             // a whole block as arrays, see `WHOLE` at `BLOCK`
             let xa: [&[T; BLOCK]; N] =
                 core::array::from_fn(|k| xb[k].try_into().expect("a whole block"));
-            let mut oa: [&mut [T; BLOCK]; K] = ob
+            let oa: [&mut [T; BLOCK]; K] = ob
                 .each_mut()
                 .map(|o| (&mut **o).try_into().expect("a whole block"));
             for i in 0..BLOCK {

@@ -674,12 +674,13 @@ fn vector_units() -> bool {
 /// Elements per block: a block's results are computed in one vectorizable pass, then the few
 /// that are not finite are recomputed by the scalar method.
 ///
-/// `WHOLE`: the loop of several inputs ([`blocks_n`]) takes a whole block as arrays of `BLOCK`
-/// elements (a constant trip count, no bounds to check) and only a short last block as slices:
+/// `WHOLE`: the loop of several inputs and one result ([`blocks_n`] for a forward pass) takes a
+/// whole block as arrays of `BLOCK` elements (a constant trip count, no bounds to check) and only
+/// a short last block as slices:
 /// over slices of the block's length the vectorizer kept the last 16 elements of every block
 /// for a scalar epilogue, 40% of swiglu's time (2.9 -> 1.95 ns per element). The one-input
-/// loops gained nothing from it (relu lost 15%), and those with two outputs stopped
-/// vectorizing, so they keep their slices.
+/// loops gained nothing from it (relu lost 15%), and loops with two results stopped
+/// vectorizing (swiglu's backward 5 -> 16 ns), so they keep their slices.
 const BLOCK: usize = 256;
 
 /// `y[i] = f(x[i])` through `fast`, and through `slow` (the scalar method) wherever the fast
@@ -1427,7 +1428,20 @@ fn blocks_n_in<T: crate::Float, const NATIVE: bool, const N: usize, const K: usi
         let mut ob: [&mut [T]; K] =
             core::array::from_fn(|_| &mut rest.next().expect("K outputs")[start..end]);
         let mut finite = true;
-        if len == BLOCK {
+        if len == BLOCK && K == 2 {
+            // two results: through a function whose two outputs are distinct `&mut` arguments,
+            // which tells the vectorizer they do not overlap, see `WHOLE` at `BLOCK`
+            let xa: [&[T; BLOCK]; N] =
+                core::array::from_fn(|k| xb[k].try_into().expect("a whole block"));
+            let (o0, o1) = ob.split_at_mut(1);
+            finite = whole2::<T, NATIVE, N, K>(
+                xa,
+                (&mut *o0[0]).try_into().expect("a whole block"),
+                (&mut *o1[0]).try_into().expect("a whole block"),
+                fast,
+                |i| scale(start + i),
+            );
+        } else if len == BLOCK && K == 1 {
             // a whole block as arrays, see `WHOLE` at `BLOCK`
             let xa: [&[T; BLOCK]; N] =
                 core::array::from_fn(|k| xb[k].try_into().expect("a whole block"));
@@ -1470,6 +1484,27 @@ fn blocks_n_in<T: crate::Float, const NATIVE: bool, const N: usize, const K: usi
         }
         start = end;
     }
+}
+
+/// A whole block of a loop with two results (see [`blocks_n_in`]): whether every input and
+/// fast value was finite.
+#[inline(always)]
+fn whole2<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
+    xa: [&[T; BLOCK]; N],
+    o0: &mut [T; BLOCK],
+    o1: &mut [T; BLOCK],
+    fast: &impl KernelN<N, K>,
+    scale: impl Fn(usize) -> Option<T>,
+) -> bool {
+    let mut finite = true;
+    for i in 0..BLOCK {
+        let x: [T; N] = core::array::from_fn(|k| xa[k][i]);
+        let (r, ok) = apply::<T, NATIVE, N, K>(fast, x, scale(i));
+        finite &= ok;
+        o0[i] = r[0];
+        o1[i] = r[1];
+    }
+    finite
 }
 
 /// The fast path planned for `f32` results. Everything is still evaluated in `f64` (an `f32`

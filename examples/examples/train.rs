@@ -360,7 +360,12 @@ fn chart(
         macro_rules! body {
             ($chart:expr) => {{
                 let mut c = $chart;
-                c.configure_mesh().x_desc("epoch").y_desc(y_label).draw()?;
+                c.configure_mesh()
+                    .x_desc("epoch")
+                    .y_desc(y_label)
+                    .x_label_formatter(&|v| format!("{v:.0}"))
+                    .y_label_formatter(&|v| format!("{v:.3}"))
+                    .draw()?;
                 for (i, (label, pts)) in series.iter().enumerate() {
                     let color = palette[i % palette.len()];
                     c.draw_series(LineSeries::new(pts.iter().cloned(), color))?
@@ -368,6 +373,7 @@ fn chart(
                         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
                 }
                 c.configure_series_labels()
+                    .position(SeriesLabelPosition::UpperRight)
                     .background_style(WHITE.mix(0.8))
                     .border_style(BLACK)
                     .draw()?;

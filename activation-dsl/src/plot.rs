@@ -4,7 +4,8 @@
 //! expressions the derive pipeline produces ([`activation_dsl::derive::derive_item`]), the
 //! stable forms that generated code computes, evaluated in `f64` by [`Graph::eval`]. Along one
 //! input: an item with several inputs holds the others at one value. A non-finite sample ends
-//! a curve's segment, so a pole or a domain edge shows as a gap, not a spike.
+//! a curve's segment, so a pole or a domain edge shows as a gap, not a spike; where f is not
+//! finite no derivative is drawn either.
 
 use activation_dsl::derive::derive_item;
 use activation_dsl::ir::Graph;
@@ -138,13 +139,14 @@ pub fn sample(m: &Module, name: &str, file: &str, opts: &Options) -> Result<Figu
     for &x in &xs {
         let mut point = vec![opts.at_rest; inputs.len()];
         point[along] = x;
-        f.push(
-            module
-                .eval(name, &point, &named)
-                .map_err(|e| e.to_string())?,
-        );
+        let y = module
+            .eval(name, &point, &named)
+            .map_err(|e| e.to_string())?;
+        f.push(y);
+        // Outside the item's domain a derivative formula may still be finite (ln(x^2 - 1)
+        // gives 2x / (x^2 - 1) on (-1, 1)); it is not the derivative of anything there.
         for (col, v) in ds.iter_mut().zip(g.eval(&roots, &point, &values, f64::NAN)) {
-            col.push(v);
+            col.push(if y.is_finite() { v } else { f64::NAN });
         }
     }
     let mut curves = vec![Curve {

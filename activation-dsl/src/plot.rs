@@ -279,7 +279,7 @@ pub fn render(fig: &Figure) -> Result<String, String> {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(legend_corner(fig, (x0, x1), (lo, hi)))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
             .label_font(("sans-serif", 15))
@@ -288,6 +288,37 @@ pub fn render(fig: &Figure) -> Result<String, String> {
         root.present().map_err(err)?;
     }
     Ok(svg)
+}
+
+/// The corner for the legend: the one fewest samples fall in (a corner is a quarter of the
+/// width and a fifth of the height, about the legend's size), upper left on a tie.
+fn legend_corner(fig: &Figure, (x0, x1): (f64, f64), (lo, hi): (f64, f64)) -> SeriesLabelPosition {
+    let (wx, wy) = ((x1 - x0) / 4.0, (hi - lo) / 5.0);
+    let corners = [
+        (SeriesLabelPosition::UpperLeft, false, true),
+        (SeriesLabelPosition::UpperRight, true, true),
+        (SeriesLabelPosition::LowerRight, true, false),
+        (SeriesLabelPosition::LowerLeft, false, false),
+    ];
+    let count = |right: bool, upper: bool| {
+        fig.curves
+            .iter()
+            .flat_map(|c| fig.xs.iter().zip(&c.ys))
+            .filter(|(&x, &y)| {
+                let in_x = if right { x >= x1 - wx } else { x <= x0 + wx };
+                let in_y = if upper { y >= hi - wy } else { y <= lo + wy };
+                in_x && in_y
+            })
+            .count()
+    };
+    let mut best = (usize::MAX, SeriesLabelPosition::UpperLeft);
+    for (pos, right, upper) in corners {
+        let n = count(right, upper);
+        if n < best.0 {
+            best = (n, pos);
+        }
+    }
+    best.1
 }
 
 /// The runs of finite samples of one curve: each run is drawn as one line.
@@ -310,7 +341,8 @@ fn segments(xs: &[f64], ys: &[f64]) -> Vec<Vec<(f64, f64)>> {
 
 #[cfg(test)]
 mod tests {
-    use super::segments;
+    use super::{legend_corner, segments, Curve, Figure};
+    use plotters::chart::SeriesLabelPosition;
 
     #[test]
     fn a_non_finite_sample_splits_the_curve() {
@@ -321,5 +353,31 @@ mod tests {
             vec![vec![(0.0, 1.0)], vec![(2.0, 2.0), (3.0, 3.0)]]
         );
         assert!(segments(&xs[..1], &[f64::NAN]).is_empty());
+    }
+
+    #[test]
+    fn the_legend_goes_where_no_curve_is() {
+        let xs: Vec<f64> = (0..=100).map(|i| i as f64 / 10.0 - 5.0).collect();
+        let fig = |ys: Vec<f64>| Figure {
+            title: String::new(),
+            x_label: String::new(),
+            curves: vec![Curve {
+                label: "f".into(),
+                ys,
+            }],
+            xs: xs.clone(),
+        };
+        let rising = fig(xs.clone());
+        let falling = fig(xs.iter().map(|x| -x).collect());
+        let range = ((-5.0, 5.0), (-5.0, 5.0));
+        let pos = |f: &Figure| format!("{:?}", legend_corner(f, range.0, range.1));
+        assert_eq!(
+            pos(&rising),
+            format!("{:?}", SeriesLabelPosition::UpperLeft)
+        );
+        assert_eq!(
+            pos(&falling),
+            format!("{:?}", SeriesLabelPosition::UpperRight)
+        );
     }
 }

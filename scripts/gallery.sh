@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates docs/gallery/: one SVG per item of the standard set, f and f' on [-6, 6] (the
 # gated items along their gate b, with a = 1), and the index docs/gallery/README.md, which
-# lists them in the order of activation-dsl/src/standard.act with each item's first doc line.
+# lists them in the order of activation-dsl/src/standard.act with each item's doc comment.
 #
 #   bash scripts/gallery.sh
 #
@@ -27,9 +27,9 @@ done
     echo "\`bash scripts/gallery.sh\`."
     echo
     for n in $names; do
-        # The first \`///\` line above the item's definition.
+        # The item's \`///\` lines, joined.
         doc=$(awk -v n="$n" '
-            /^\/\/\// { if (!d) d = substr($0, 5); next }
+            /^\/\/\// { d = d (d ? " " : "") substr($0, 5); next }
             $0 ~ "^pub " n "\\(" { print d; exit }
             { d = "" }' activation-dsl/src/standard.act)
         echo "## \`$n\`"

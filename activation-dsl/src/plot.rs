@@ -200,7 +200,7 @@ const COLORS: [RGBColor; 6] = [
 ];
 
 /// The longest title drawn in full; a longer one ends in `…`.
-const MAX_TITLE: usize = 110;
+const MAX_TITLE: usize = 140;
 
 /// Draws `fig` as an SVG document.
 pub fn render(fig: &Figure) -> Result<String, String> {

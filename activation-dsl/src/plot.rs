@@ -69,6 +69,9 @@ fn resolve<'m>(m: &'m Module, name: &str, file: &str) -> Result<(&'m Module, usi
     Err(format!("no item named `{name}` {place}{hint}"))
 }
 
+/// The most samples one curve takes (far more than an 800-pixel-wide image shows).
+const MAX_SAMPLES: usize = 100_000;
+
 /// Samples item `name` of `m` (`file` names the source in messages).
 pub fn sample(m: &Module, name: &str, file: &str, opts: &Options) -> Result<Figure, String> {
     if !(opts.from.is_finite() && opts.to.is_finite() && opts.from < opts.to) {
@@ -77,8 +80,8 @@ pub fn sample(m: &Module, name: &str, file: &str, opts: &Options) -> Result<Figu
             opts.from, opts.to
         ));
     }
-    if opts.samples < 2 {
-        return Err("`--samples` must be at least 2".into());
+    if !(2..=MAX_SAMPLES).contains(&opts.samples) {
+        return Err(format!("`--samples` must be from 2 to {MAX_SAMPLES}"));
     }
     let (module, idx) = resolve(m, name, file)?;
     let item = &module.file.items[idx];

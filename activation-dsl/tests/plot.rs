@@ -163,7 +163,7 @@ fn an_unknown_item_is_an_error_that_names_the_closest() {
 }
 
 #[test]
-fn an_unknown_parameter_or_input_is_an_error() {
+fn an_unknown_parameter_or_input_or_a_bad_range_is_an_error() {
     let out = run(&["plot", "@std", "elu", "--param", "beta=2", "-o", "-"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -183,6 +183,13 @@ fn an_unknown_parameter_or_input_is_an_error() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("from < to"), "{}", stderr(&out));
+    let out = run(&["plot", "@std", "gelu", "--samples", "1", "-o", "-"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("`--samples` must be from 2 to 100000"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -3,6 +3,8 @@
 use activation_dsl::{diag, Module};
 use clap::{Parser, Subcommand};
 use std::io::Read;
+
+mod plot;
 use std::process::ExitCode;
 
 /// Check and evaluate activation functions written in the activation DSL.
@@ -16,11 +18,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check a file: exit 0 when valid, otherwise print every error and exit 1.
+    #[command(after_help = "Example:\n  activation-dsl check corpus/textbook.act")]
     Check {
         /// The `.act` file, `-` for standard input, or `@std` for the standard set.
         file: String,
     },
     /// Evaluate an item at one or more points, one value per line.
+    #[command(
+        after_help = "Example:\n  activation-dsl eval @std leaky_relu --at -2 --at 3 --param alpha=0.1"
+    )]
     Eval {
         /// The `.act` file, `-` for standard input, or `@std` for the standard set.
         file: String,
@@ -34,6 +40,7 @@ enum Command {
         param: Vec<String>,
     },
     /// Print each item's formula, every partial derivative (simplified) and the output form.
+    #[command(after_help = "Example:\n  activation-dsl derive @std gelu --trace")]
     Derive {
         /// The `.act` file, `-` for standard input, or `@std` for the standard set.
         file: String,
@@ -47,11 +54,54 @@ enum Command {
         trace: bool,
     },
     /// Print the generated Rust, formatted.
+    #[command(after_help = "Example:\n  activation-dsl expand @std sigmoid")]
     Expand {
         /// The `.act` file, `-` for standard input, or `@std` for the standard set.
         file: String,
         /// Only this item.
         name: Option<String>,
+    },
+    /// Draw an item and its derivative (and, with `--params`, its parameter gradients) as SVG.
+    ///
+    /// The value comes from the reference interpreter, the derivatives from the derive
+    /// pipeline (what generated code computes). A non-finite value leaves a gap. An item with
+    /// several inputs is drawn along one of them (`--along`, the first by default), the others
+    /// held at `--at-rest`. Without NAME, every item of the file is drawn, one `NAME.svg` each,
+    /// into the directory `-o` names.
+    #[command(
+        after_help = "Example:\n  activation-dsl plot @std gelu -o gelu.svg --from -4 --to 4\n  \
+        activation-dsl plot @std softplus --param beta=2 --params -o softplus.svg\n  \
+        activation-dsl plot @std -o docs/gallery    # every item of the standard set"
+    )]
+    Plot {
+        /// The `.act` file, `-` for standard input, or `@std` for the standard set.
+        file: String,
+        /// The item to draw (an item of the file or of the standard set); all items without it.
+        name: Option<String>,
+        /// Where to write: an `.svg` file (`-` for standard output), or without NAME a directory.
+        #[arg(short = 'o', long = "output")]
+        output: String,
+        /// The start of the range.
+        #[arg(long, default_value_t = -6.0, allow_negative_numbers = true)]
+        from: f64,
+        /// The end of the range.
+        #[arg(long, default_value_t = 6.0, allow_negative_numbers = true)]
+        to: f64,
+        /// How many evenly spaced samples.
+        #[arg(long, default_value_t = 481)]
+        samples: usize,
+        /// Also draw the gradient with respect to every parameter.
+        #[arg(long)]
+        params: bool,
+        /// Override a parameter: `NAME=VALUE`.
+        #[arg(long = "param", allow_hyphen_values = true, requires = "name")]
+        param: Vec<String>,
+        /// For an item with several inputs: the input to vary (default: the first).
+        #[arg(long, requires = "name")]
+        along: Option<String>,
+        /// For an item with several inputs: the value of the inputs not varied.
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        at_rest: f64,
     },
 }
 
@@ -143,6 +193,37 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             print!("{}", activation_dsl::codegen::pretty(&tokens));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Plot {
+            file,
+            name,
+            output,
+            from,
+            to,
+            samples,
+            params,
+            param,
+            along,
+            at_rest,
+        } => {
+            let m = match load(&file)? {
+                Ok(m) => m,
+                Err(code) => return Ok(code),
+            };
+            let opts = plot::Options {
+                from,
+                to,
+                samples,
+                params,
+                along,
+                at_rest,
+                overrides: param_overrides(&param)?
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            };
+            plot_items(&m, &file, name.as_deref(), &output, &opts)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval {
             file,
             name,
@@ -171,6 +252,59 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Parses `--param NAME=VALUE` overrides.
+fn param_overrides(param: &[String]) -> Result<Vec<(&str, f64)>, String> {
+    let mut params = Vec::new();
+    for p in param {
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| format!("`--param {p}` is not of the form NAME=VALUE"))?;
+        params.push((k.trim(), parse_number(v)?));
+    }
+    Ok(params)
+}
+
+/// Draws item `name` to the file `output` (`-`: standard output), or without a name every
+/// item of `m` into the directory `output`, as `NAME.svg`.
+fn plot_items(
+    m: &Module,
+    file: &str,
+    name: Option<&str>,
+    output: &str,
+    opts: &plot::Options,
+) -> Result<(), String> {
+    let draw = |n: &str| plot::sample(m, n, file, opts).and_then(|fig| plot::render(&fig));
+    match name {
+        Some(n) => {
+            let svg = draw(n)?;
+            if output == "-" {
+                print!("{svg}");
+            } else {
+                std::fs::write(output, svg).map_err(|e| format!("cannot write `{output}`: {e}"))?;
+            }
+        }
+        None => {
+            if output.ends_with(".svg") {
+                return Err(format!(
+                    "without an item name `-o` names a directory, not `{output}`: \
+                     give an item name to draw one item"
+                ));
+            }
+            std::fs::create_dir_all(output)
+                .map_err(|e| format!("cannot create the directory `{output}`: {e}"))?;
+            for item in &m.file.items {
+                let n = &item.name.name;
+                let svg = draw(n).map_err(|e| format!("`{n}`: {e}"))?;
+                let path = std::path::Path::new(output).join(format!("{n}.svg"));
+                std::fs::write(&path, svg)
+                    .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+                println!("{}", path.display());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The items to report on: one by name, or all.

@@ -471,6 +471,15 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
                         });
                         (__r[0], [#(__r[#ks]),*])
                     }
+                    #[inline]
+                    fn forward_gradient_slices(&self, __xs: [&[T]; #n], __y: &mut [T], __grads: [&mut [T]; #n]) {
+                        #rt::__private::fast::map_n_forward_gradient::<T, #n, #k1>(__xs, __y, __grads, #m, |__v| {
+                            let (__f, __g) = <Self as #rt::MultiActivation<T, #n>>::forward_gradient(self, __v);
+                            let mut __r = [__f; #k1];
+                            __r[1..].copy_from_slice(&__g);
+                            __r
+                        });
+                    }
                 });
             }
             None => methods.extend(quote! {

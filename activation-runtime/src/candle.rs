@@ -567,6 +567,135 @@ impl<A: CandleActivation2> CustomOp2 for Act2<A> {
     }
 }
 
+impl<A: CandleActivation2> Act2<A> {
+    /// Applies the op to `(a, b)`. When either input tracks gradients, the forward computes
+    /// both partial derivatives beside the value in the same pass and keeps them, so the
+    /// backward is two products (`dy * df/da`, `dy * df/db`); otherwise the forward alone.
+    pub fn apply(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        if a.track_op() || b.track_op() {
+            a.apply_op2(
+                b,
+                Fused2 {
+                    f: self.0,
+                    gradient: std::sync::Mutex::new(None),
+                },
+            )
+        } else {
+            a.apply_op2(b, *self)
+        }
+    }
+}
+
+/// `[y | df/da | df/db]` in one pass of the fused kernel.
+fn value_and_gradient<T: crate::Float + Default>(
+    fused: impl Fn([&[T]; 2], &mut [T], [&mut [T]; 2]),
+    a: &[T],
+    b: &[T],
+) -> [Vec<T>; 3] {
+    let n = a.len();
+    let mut out: [Vec<T>; 3] = core::array::from_fn(|_| Vec::with_capacity(n));
+    let mut buf = [[T::default(); crate::chunked::CHUNK]; 3];
+    let mut i = 0;
+    while i < n {
+        let e = (i + crate::chunked::CHUNK).min(n);
+        let k = e - i;
+        let [y, ga, gb] = &mut buf;
+        fused(
+            [&a[i..e], &b[i..e]],
+            &mut y[..k],
+            [&mut ga[..k], &mut gb[..k]],
+        );
+        for (o, b) in out.iter_mut().zip(&buf) {
+            o.extend_from_slice(&b[..k]);
+        }
+        i = e;
+    }
+    out
+}
+
+/// The op tracked inputs get (see [`Act2::apply`]); one per call.
+struct Fused2<A> {
+    f: A,
+    gradient: std::sync::Mutex<Option<(Tensor, Tensor)>>,
+}
+
+impl<A: CandleActivation2> CustomOp2 for Fused2<A> {
+    fn name(&self) -> &'static str {
+        A::NAME
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        if l1.shape() != l2.shape() || s1.dtype() != s2.dtype() {
+            bail!(
+                "{}: inputs differ ({:?} {:?} and {:?} {:?})",
+                A::NAME,
+                l1.shape(),
+                s1.dtype(),
+                l2.shape(),
+                s2.dtype()
+            );
+        }
+        let (cpu, shape) = (&candle_core::Device::Cpu, l1.shape());
+        let (y, ga, gb) = match (s1, s2) {
+            (CpuStorage::F32(a), CpuStorage::F32(b)) => {
+                let [y, ga, gb] = value_and_gradient(
+                    |x, y, g| MultiActivation::<f32, 2>::forward_gradient_slices(&self.f, x, y, g),
+                    &elems(a, l1),
+                    &elems(b, l2),
+                );
+                (
+                    CpuStorage::F32(y),
+                    Tensor::from_vec(ga, shape, cpu)?,
+                    Tensor::from_vec(gb, shape, cpu)?,
+                )
+            }
+            (CpuStorage::F64(a), CpuStorage::F64(b)) => {
+                let [y, ga, gb] = value_and_gradient(
+                    |x, y, g| MultiActivation::<f64, 2>::forward_gradient_slices(&self.f, x, y, g),
+                    &elems(a, l1),
+                    &elems(b, l2),
+                );
+                (
+                    CpuStorage::F64(y),
+                    Tensor::from_vec(ga, shape, cpu)?,
+                    Tensor::from_vec(gb, shape, cpu)?,
+                )
+            }
+            // Half precision: the two kernels through f32, as the forward-only op.
+            _ => {
+                let y = run(&Forward2(self.f), [(s1, l1), (s2, l2)])?.0;
+                *self.gradient.lock().expect("not poisoned") = None;
+                return Ok((y, shape.clone()));
+            }
+        };
+        *self.gradient.lock().expect("not poisoned") = Some((ga, gb));
+        Ok((y, shape.clone()))
+    }
+
+    fn bwd(
+        &self,
+        a: &Tensor,
+        b: &Tensor,
+        _y: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let saved = self.gradient.lock().expect("not poisoned").clone();
+        match saved {
+            Some((ga, gb)) => Ok((Some(dy.mul(&ga)?), Some(dy.mul(&gb)?))),
+            None => {
+                let g = a.apply_op3_no_bwd(b, dy, &Backward2(self.f))?;
+                Ok((Some(g.get(0)?), Some(g.get(1)?)))
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Learnable parameters.
 
@@ -780,6 +909,6 @@ impl TensorExt for Tensor {
     }
 
     fn activate2<A: CandleActivation2>(&self, other: &Tensor, f: A) -> Result<Tensor> {
-        self.apply_op2(other, Act2(f))
+        Act2(f).apply(self, other)
     }
 }

@@ -260,6 +260,25 @@ pub trait MultiActivation<T: Float, const N: usize> {
         }
     }
 
+    /// `y[i] = f(…)` and `grads[k][i] = df/dx_k` at every point `i`, in one pass: the bits of
+    /// [`forward_gradient`](Self::forward_gradient) at each element (what a framework keeps
+    /// when it saves the gradient in the forward pass). Panics if the lengths differ.
+    fn forward_gradient_slices(&self, xs: [&[T]; N], y: &mut [T], mut grads: [&mut [T]; N]) {
+        for s in &xs {
+            check_len("forward_gradient_slices", s.len(), y.len());
+        }
+        for s in &grads {
+            check_len("forward_gradient_slices", s.len(), y.len());
+        }
+        for (i, y) in y.iter_mut().enumerate() {
+            let (f, g) = self.forward_gradient(core::array::from_fn(|k| xs[k][i]));
+            *y = f;
+            for k in 0..N {
+                grads[k][i] = g[k];
+            }
+        }
+    }
+
     /// `dxs[k][i] = dy[i] * df/dx_k` at point `i`. Panics if the lengths differ.
     fn backward_slices(&self, xs: [&[T]; N], dy: &[T], dxs: [&mut [T]; N]) {
         for s in &xs {

@@ -2,7 +2,7 @@
 //! `f32` and `f64`, every slice method gives, element by element, the same bits as the scalar
 //! method it vectorizes (`forward_slice`, `forward_in_place`, `forward_derivative_slice` and `forward_backward_slice` as
 //! `forward`; `backward_slice` as `dy * derivative`; `backward_from_output_slice` as
-//! `dy * derivative_from_output`; `forward_slices` and `backward_slices` as `forward` and
+//! `dy * derivative_from_output`; `forward_slices`, `backward_slices` and `forward_gradient_slices` as `forward` and
 //! `gradient`), and `forward_derivative` gives `(forward, derivative)`; over the whole accuracy
 //! grid (`corpus/reference/accuracy_*.csv`: ±0, subnormals, the overflow thresholds, ±inf, NaN,
 //! a dense sweep of [-20, 20]) plus every 16384th `f32` bit pattern, with the vector units
@@ -136,6 +136,24 @@ where
         let (v, gr) = a.forward_gradient([x[i], b[i]]);
         assert!(same(v, f[i]) && same(gr[0], g[i][0]) && same(gr[1], g[i][1]));
     }
+    let (mut y2, mut ga2, mut gb2) = (vec![T::ZERO; n], vec![T::ZERO; n], vec![T::ZERO; n]);
+    a.forward_gradient_slices([x, &b], &mut y2, [&mut ga2, &mut gb2]);
+    let (g0, g1): (Vec<T>, Vec<T>) = g.iter().map(|g| (g[0], g[1])).unzip();
+    assert_same("forward_gradient_slices (value)", name, x, &y2, &f);
+    assert_same(
+        "forward_gradient_slices (first partial)",
+        name,
+        x,
+        &ga2,
+        &g0,
+    );
+    assert_same(
+        "forward_gradient_slices (second partial)",
+        name,
+        x,
+        &gb2,
+        &g1,
+    );
 }
 
 macro_rules! each_standard {

@@ -1351,6 +1351,33 @@ pub fn map_n_backward<T: crate::Float, const N: usize>(
     dispatch_n(xs, Some(dy), &mut dxs, fast, slow);
 }
 
+/// `y[i] = f(…)` and `grads[k][i] = df/dx_k` through `fast` (the value and the gradient, `K =
+/// N + 1` results), and through `slow` wherever an input or a fast value is not finite.
+/// Panics if the lengths differ.
+#[inline(always)]
+pub fn map_n_forward_gradient<T: crate::Float, const N: usize, const K: usize>(
+    xs: [&[T]; N],
+    y: &mut [T],
+    grads: [&mut [T]; N],
+    fast: impl KernelN<N, K>,
+    slow: impl Fn([T; N]) -> [T; K],
+) {
+    assert_eq!(
+        K,
+        N + 1,
+        "map_n_forward_gradient: K is the value and N partials"
+    );
+    for s in &xs {
+        check_len("forward_gradient_slices", s.len(), y.len());
+    }
+    for s in &grads {
+        check_len("forward_gradient_slices", s.len(), y.len());
+    }
+    let mut rest = core::iter::once(y).chain(grads);
+    let mut out: [&mut [T]; K] = core::array::from_fn(|_| rest.next().expect("K outputs"));
+    dispatch_n(xs, None, &mut out, fast, slow);
+}
+
 /// [`blocks_n`] for the widest vector unit the CPU has (as [`dispatch`]).
 #[inline(always)]
 fn dispatch_n<T: crate::Float, const N: usize, const K: usize>(
@@ -1441,6 +1468,20 @@ fn blocks_n_in<T: crate::Float, const NATIVE: bool, const N: usize, const K: usi
                 fast,
                 |i| scale(start + i),
             );
+        } else if len == BLOCK && K == 3 {
+            // a value and two partials, as `whole2` does for two results
+            let xa: [&[T; BLOCK]; N] =
+                core::array::from_fn(|k| xb[k].try_into().expect("a whole block"));
+            let (o0, rest) = ob.split_at_mut(1);
+            let (o1, o2) = rest.split_at_mut(1);
+            finite = whole3::<T, NATIVE, N, K>(
+                xa,
+                (&mut *o0[0]).try_into().expect("a whole block"),
+                (&mut *o1[0]).try_into().expect("a whole block"),
+                (&mut *o2[0]).try_into().expect("a whole block"),
+                fast,
+                |i| scale(start + i),
+            );
         } else if len == BLOCK && K == 1 {
             // a whole block as arrays, see `WHOLE` at `BLOCK`
             let xa: [&[T; BLOCK]; N] =
@@ -1503,6 +1544,28 @@ fn whole2<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
         finite &= ok;
         o0[i] = r[0];
         o1[i] = r[1];
+    }
+    finite
+}
+
+/// [`whole2`] for three results.
+#[inline(always)]
+fn whole3<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
+    xa: [&[T; BLOCK]; N],
+    o0: &mut [T; BLOCK],
+    o1: &mut [T; BLOCK],
+    o2: &mut [T; BLOCK],
+    fast: &impl KernelN<N, K>,
+    scale: impl Fn(usize) -> Option<T>,
+) -> bool {
+    let mut finite = true;
+    for i in 0..BLOCK {
+        let x: [T; N] = core::array::from_fn(|k| xa[k][i]);
+        let (r, ok) = apply::<T, NATIVE, N, K>(fast, x, scale(i));
+        finite &= ok;
+        o0[i] = r[0];
+        o1[i] = r[1];
+        o2[i] = r[2];
     }
     finite
 }

@@ -263,7 +263,7 @@ pub trait MultiActivation<T: Float, const N: usize> {
     /// `y[i] = f(…)` and `grads[k][i] = df/dx_k` at every point `i`, in one pass: the bits of
     /// [`forward_gradient`](Self::forward_gradient) at each element (what a framework keeps
     /// when it saves the gradient in the forward pass). Panics if the lengths differ.
-    fn forward_gradient_slices(&self, xs: [&[T]; N], y: &mut [T], mut grads: [&mut [T]; N]) {
+    fn forward_gradient_slices(&self, xs: [&[T]; N], y: &mut [T], grads: [&mut [T]; N]) {
         for s in &xs {
             check_len("forward_gradient_slices", s.len(), y.len());
         }

@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod ast;
+pub mod budget;
 pub mod builtins;
 pub mod diag;
 pub mod interp;

@@ -14,7 +14,7 @@
 //! | [`MAX_INLINED_NODES`] | 20,000 | nodes of an item after every call is inlined |
 //! | [`MAX_INLINED_DEPTH`] | 1,000 | nesting depth of an item after inlining |
 //! | [`MAX_DERIVATIVE_NODES`] | 50,000 | operations in one derivative, simplified |
-//! | [`MAX_WORK`] | 20,000,000 | work of generating one item (nodes interned or evaluated) |
+//! | [`MAX_WORK`] | 400,000 | work of generating one item (nodes interned or evaluated) |
 //! | [`MAX_SIMPLIFY_ROUNDS`] | 256 | rounds of a simplifier's fixed-point loop |
 //! | [`MAX_REWRITES_PER_NODE`] | 1,024 | successive rewrites of one node in one round |
 //!
@@ -41,16 +41,46 @@ pub const MAX_INLINED_DEPTH: u32 = 1_000;
 /// Most operations one derivative may have after simplification.
 pub const MAX_DERIVATIVE_NODES: usize = 50_000;
 
-/// Most work generating one item may take, in units of one node interned or looked up, or one
-/// node evaluated at a probe point. The largest item of the standard set takes about 0.1% of
-/// it; at it, a debug build spends well under a second.
-pub const MAX_WORK: u64 = 20_000_000;
+/// Most work deriving one item may take, in units of one node interned or looked up, one node
+/// evaluated at a probe point, or 16 bytes of an ordering key written. The largest items of the
+/// standard set and of the corpus take about 16,000 (`activation-dsl derive --trace` prints the
+/// figure); a debug build reaches the limit in well under a second.
+pub const MAX_WORK: u64 = 400_000;
 
 /// Most rounds of one simplifier run (each round rewrites the whole formula once).
 pub const MAX_SIMPLIFY_ROUNDS: usize = 256;
 
 /// Most successive rewrites of one node within one round.
 pub const MAX_REWRITES_PER_NODE: usize = 1024;
+
+/// The stack that deriving an item runs on (reserved address space: only the pages a deep
+/// formula touches are used).
+pub const STACK_SIZE: usize = 256 << 20;
+
+/// Runs `f` on a scoped thread with a stack of [`STACK_SIZE`] (on this thread if none can be
+/// started); a panic in `f` is resumed here.
+pub fn with_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    let task = std::sync::Mutex::new(Some(f));
+    let run = || {
+        let f = task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .expect("the task runs once");
+        f()
+    };
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .name("activation-derive".into())
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(s, run)
+        {
+            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            // No thread (a platform without them, or none left): run here.
+            Err(_) => run(),
+        }
+    })
+}
 
 /// Inlining the call at `span` makes the graph larger than [`MAX_INLINED_NODES`].
 pub fn too_many_nodes(span: Span) -> Diagnostic {

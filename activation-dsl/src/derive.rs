@@ -32,6 +32,8 @@ pub struct Derived {
     pub stable_d_inputs: Vec<Id>,
     /// The derivatives of [`Derived::stable_forward`], per parameter, stabilized.
     pub stable_d_params: Vec<Id>,
+    /// The work deriving took, in the units of [`budget::MAX_WORK`].
+    pub work: u64,
 }
 
 /// After a phase of [`derive_item`]: the error if the work limit was crossed or a fixed-point
@@ -48,7 +50,16 @@ fn checkpoint(g: &Graph, span: crate::ast::Span, phase: &str) -> Result<(), Diag
 
 /// Derives item `idx` of `module`. With `tracing`, `graph.trace` lists the rules that fired.
 /// The error is a limit of [`crate::budget`], at the item's name or at the call that crossed it.
+///
+/// It runs on a thread of its own with a stack of [`budget::STACK_SIZE`], so that the passes
+/// that recurse on the formula's depth (within [`budget::MAX_INLINED_DEPTH`] after inlining, but
+/// a sum of many terms becomes a chain as deep as it is long) cannot exhaust the caller's stack,
+/// whichever thread that is (a test thread has 2 MiB).
 pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Result<Derived, Diagnostic> {
+    budget::with_stack(|| derive_here(module, idx, tracing))
+}
+
+fn derive_here(module: &Module, idx: usize, tracing: bool) -> Result<Derived, Diagnostic> {
     let span = module.file.items[idx].name.span;
     let (mut g, root) = crate::lower::lower_item(module, idx)?;
     g.work_limit = Some(budget::MAX_WORK);
@@ -128,6 +139,7 @@ pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Result<Derived
         check_derivative(&g, d, span, &leaf)?;
     }
     Ok(Derived {
+        work: g.work(),
         stable_forward,
         stable_d_inputs,
         stable_d_params,

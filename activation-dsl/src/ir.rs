@@ -272,6 +272,8 @@ impl Graph {
         };
         // A full prefix stops the walk with an error; the text so far is the key.
         let _ = fmt::write(&mut w, format_args!("{show}"));
+        // Writing a key is work as well: one unit per 16 bytes, and one per level walked.
+        self.spend(w.out.len() as u64 / 16 + u64::from(self.depth(id).min(KEY_MAX_DEPTH)));
         let key: Arc<str> = w.out.into();
         self.keys.insert(id, key.clone());
         key

@@ -252,6 +252,11 @@ fn derive_report(
                 None => counts.push((r, 1)),
             }
         }
+        out += &format!(
+            "  work: {} steps (limit {})\n",
+            d.work,
+            activation_dsl::budget::MAX_WORK
+        );
         out += "  rules fired:";
         for (r, c) in counts {
             out += &format!(" {r}");

@@ -17,7 +17,8 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 use std::collections::HashMap;
 
-/// Generates the code of every item of `module`.
+/// Generates the code of every item of `module` (an item over a limit of [`crate::budget`]
+/// becomes an unspanned `compile_error!`; [`try_expand_module`] gives the errors as values).
 pub fn expand_module(module: &Module) -> TokenStream {
     let mut out = TokenStream::new();
     for idx in 0..module.file.items.len() {
@@ -26,11 +27,44 @@ pub fn expand_module(module: &Module) -> TokenStream {
     out
 }
 
+/// Generates the code of every item of `module`, or every item's error (each a limit of
+/// [`crate::budget`], with its span).
+pub fn try_expand_module(module: &Module) -> Result<TokenStream, Vec<crate::Diagnostic>> {
+    let mut out = TokenStream::new();
+    let mut errors = Vec::new();
+    for idx in 0..module.file.items.len() {
+        match try_expand_item(module, idx) {
+            Ok(t) => out.extend(t),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
 pub use crate::valid::type_name;
 
-/// Generates the code of item `idx`.
+/// Generates the code of item `idx` (over a limit: an unspanned `compile_error!`).
 pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
-    let d = derive_item(module, idx, false);
+    match try_expand_item(module, idx) {
+        Ok(t) => t,
+        Err(e) => {
+            let msg = e.to_string();
+            quote!(::core::compile_error!(#msg);)
+        }
+    }
+}
+
+/// Generates the code of item `idx`, or the limit of [`crate::budget`] it is over.
+pub fn try_expand_item(module: &Module, idx: usize) -> Result<TokenStream, crate::Diagnostic> {
+    let d = derive_item(module, idx, false)?;
+    Ok(expand_derived(module, idx, d))
+}
+
+fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
     let item = &module.file.items[idx];
     let ty = format_ident!("{}", type_name(&item.name.name));
     let vis = if item.public { quote!(pub) } else { quote!() };
@@ -682,14 +716,21 @@ fn fast_block(g: &Graph, roots: &[Id], output: bool) -> Option<TokenStream> {
 fn native_block(g: &Graph, roots: &[Id]) -> Option<(Vec<TokenStream>, Vec<u16>)> {
     /// The parameters under `id`: an operand's or a comparison's, which must be exact in the
     /// slice's type (a parameter that is only ever a result is rounded once either way).
+    /// (A pre-order walk that skips nodes already seen: the same order of first occurrence
+    /// as walking the tree, at the cost of the graph.)
     fn params(g: &Graph, id: Id, exact: &mut Vec<u16>) {
-        if let Node::Param(i) = g.node(id) {
-            if !exact.contains(i) {
-                exact.push(*i);
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![id];
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
             }
-        }
-        for c in g.node(id).children() {
-            params(g, c, exact);
+            if let Node::Param(i) = g.node(id) {
+                if !exact.contains(i) {
+                    exact.push(*i);
+                }
+            }
+            stack.extend(g.node(id).children().into_iter().rev());
         }
     }
     /// Roundings between the leaves and the node's value: 0, 1, or `None` for more.

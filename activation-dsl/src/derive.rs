@@ -1,7 +1,12 @@
 //! Everything derived from one item: the lowered and simplified forward expression, every
 //! partial derivative (each input, each parameter), simplified, and the output form of the
 //! derivative when one exists. All of it lives in one graph, so shared work is shared.
+//!
+//! Deriving is bounded by the limits of [`crate::budget`]: an item over one is an error at the
+//! item's name (or at the call that inlines too much), never a hang.
 
+use crate::budget;
+use crate::diag::Diagnostic;
 use crate::ir::{Graph, Id, Node};
 use crate::module::Module;
 
@@ -27,14 +32,41 @@ pub struct Derived {
     pub stable_d_inputs: Vec<Id>,
     /// The derivatives of [`Derived::stable_forward`], per parameter, stabilized.
     pub stable_d_params: Vec<Id>,
+    /// The work deriving took, in the units of [`budget::MAX_WORK`].
+    pub work: u64,
+}
+
+/// After a phase of [`derive_item`]: the error if the work limit was crossed or a fixed-point
+/// loop stopped at its cap.
+fn checkpoint(g: &Graph, span: crate::ast::Span, phase: &str) -> Result<(), Diagnostic> {
+    if g.exhausted() {
+        return Err(budget::out_of_work(span, phase));
+    }
+    if let Some(which) = g.capped {
+        return Err(budget::not_converged(span, which));
+    }
+    Ok(())
 }
 
 /// Derives item `idx` of `module`. With `tracing`, `graph.trace` lists the rules that fired.
-pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Derived {
-    let (mut g, root) = crate::lower::lower_item(module, idx);
+/// The error is a limit of [`crate::budget`], at the item's name or at the call that crossed it.
+///
+/// It runs on a thread of its own with a stack of [`budget::STACK_SIZE`], so that the passes
+/// that recurse on the formula's depth (within [`budget::MAX_INLINED_DEPTH`] after inlining, but
+/// a sum of many terms becomes a chain as deep as it is long) cannot exhaust the caller's stack,
+/// whichever thread that is (a test thread has 2 MiB).
+pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Result<Derived, Diagnostic> {
+    budget::with_stack(|| derive_here(module, idx, tracing))
+}
+
+fn derive_here(module: &Module, idx: usize, tracing: bool) -> Result<Derived, Diagnostic> {
+    let span = module.file.items[idx].name.span;
+    let (mut g, root) = crate::lower::lower_item(module, idx)?;
+    g.work_limit = Some(budget::MAX_WORK);
     g.tracing = tracing;
     g.defaults = module.defaults[idx].clone();
     let forward = crate::simplify::simplify(&mut g, root);
+    checkpoint(&g, span, "simplifying the formula")?;
     // A divisor of the forward formula is nonzero wherever the item is defined.
     for n in g.reachable(&[forward]) {
         if let Node::Div(_, d) = g.node(n) {
@@ -48,18 +80,25 @@ pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Derived {
     let n_par = g.params.len();
     let mut d_inputs = Vec::with_capacity(n_in);
     for i in 0..n_in {
-        let d = crate::diff::diff(&mut g, forward, &Node::Input(i as u16));
-        d_inputs.push(crate::simplify::simplify(&mut g, d));
+        let leaf = Node::Input(i as u16);
+        let d = crate::diff::diff(&mut g, forward, &leaf);
+        let d = crate::simplify::simplify(&mut g, d);
+        check_derivative(&g, d, span, &leaf)?;
+        d_inputs.push(d);
     }
     let mut d_params = Vec::with_capacity(n_par);
     for k in 0..n_par {
-        let d = crate::diff::diff(&mut g, forward, &Node::Param(k as u16));
-        d_params.push(crate::simplify::simplify(&mut g, d));
+        let leaf = Node::Param(k as u16);
+        let d = crate::diff::diff(&mut g, forward, &leaf);
+        let d = crate::simplify::simplify(&mut g, d);
+        check_derivative(&g, d, span, &leaf)?;
+        d_params.push(d);
     }
     // What code is generated from: the stabilized forward, differentiated, each derivative
     // stabilized in turn.
     let stable_forward = crate::stabilize::stabilize(&mut g, forward);
     let stable_forward = crate::series::patch_at_zero(&mut g, stable_forward);
+    checkpoint(&g, span, "stabilizing the formula")?;
     let defaults = &module.defaults[idx];
     let stable_d_inputs: Vec<Id> = (0..n_in)
         .map(|i| {
@@ -72,6 +111,7 @@ pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Derived {
             )
         })
         .collect();
+    checkpoint(&g, span, "stabilizing the derivatives")?;
     let stable_d_params = (0..n_par)
         .map(|k| {
             stable_derivative(
@@ -92,7 +132,14 @@ pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Derived {
     } else {
         None
     };
-    Derived {
+    checkpoint(&g, span, "finding the derivative's output form")?;
+    let leaves = (0..n_in).map(|i| Node::Input(i as u16));
+    let leaves = leaves.chain((0..n_par).map(|k| Node::Param(k as u16)));
+    for (&d, leaf) in stable_d_inputs.iter().chain(&stable_d_params).zip(leaves) {
+        check_derivative(&g, d, span, &leaf)?;
+    }
+    Ok(Derived {
+        work: g.work(),
         stable_forward,
         stable_d_inputs,
         stable_d_params,
@@ -102,7 +149,22 @@ pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Derived {
         d_inputs,
         d_params,
         output_form,
+    })
+}
+
+/// The limits on one simplified derivative: its size, and the work so far.
+fn check_derivative(
+    g: &Graph,
+    d: Id,
+    span: crate::ast::Span,
+    leaf: &Node,
+) -> Result<(), Diagnostic> {
+    checkpoint(g, span, "differentiating")?;
+    let ops = g.op_count(d);
+    if ops > budget::MAX_DERIVATIVE_NODES {
+        return Err(budget::derivative_too_large(span, &g.leaf_name(leaf), ops));
     }
+    Ok(())
 }
 
 /// The stable derivative of `forward` with respect to `leaf`: the derivative of the stabilized

@@ -1,7 +1,9 @@
 //! The macro's expansion, on `proc_macro2` types so it is unit-tested without a compiler:
 //! tokens become DSL text with a map from byte ranges back to each token's span; the text is
 //! checked and expanded; an error becomes `compile_error!` on the exact tokens it is about
-//! (every error, not only the first), followed by stub items so one typo gives one error.
+//! (every error, not only the first), followed by stub items so one typo gives one error. An
+//! item over a limit of [`crate::budget`] is an error of the same kind, at the item's name or
+//! at the call that crosses the limit.
 
 use crate::{codegen, Diagnostic, Module};
 use proc_macro2::{Delimiter, Span, TokenStream as TokenStream2, TokenTree};
@@ -11,8 +13,8 @@ use quote::quote;
 pub fn expand(input: TokenStream2) -> TokenStream2 {
     let mut text = Text::default();
     text.tokens(input);
-    match Module::new(&text.src) {
-        Ok(m) => codegen::expand_module(&m),
+    match Module::new(&text.src).and_then(|m| codegen::try_expand_module(&m)) {
+        Ok(code) => code,
         Err(diags) => {
             let mut out = TokenStream2::new();
             for d in &diags {
@@ -42,11 +44,8 @@ pub fn expand_file(input: TokenStream2) -> TokenStream2 {
     let path_str = path.display().to_string();
     // Rebuild when the file changes.
     let track = quote! { const _: &[u8] = ::core::include_bytes!(#path_str); };
-    match Module::new(&src) {
-        Ok(m) => {
-            let code = codegen::expand_module(&m);
-            quote! { #track #code }
-        }
+    match Module::new(&src).and_then(|m| codegen::try_expand_module(&m)) {
+        Ok(code) => quote! { #track #code },
         Err(diags) => {
             let msg = crate::diag::render_all(&diags, &lit.value(), &src);
             let mut out = syn::Error::new(lit.span(), msg).to_compile_error();

@@ -10,6 +10,8 @@
 use crate::builtins::Builtin;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// A node of a [`Graph`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -159,6 +161,19 @@ impl Node {
 pub struct Graph {
     nodes: Vec<Node>,
     memo: HashMap<Node, Id>,
+    /// Per node, what its children determine: kept as nodes are interned, so the size of the
+    /// tree a node stands for is known without walking it.
+    meta: Vec<Meta>,
+    /// Work done so far (nodes interned or looked up, nodes evaluated), for [`crate::budget`].
+    work: Counter,
+    /// The most work allowed; `None` for no limit.
+    pub work_limit: Option<u64>,
+    /// The first fixed-point loop that stopped at its iteration cap, if any (see
+    /// [`crate::budget`]).
+    pub capped: Option<&'static str>,
+    /// Cached text prefixes (the first [`KEY_LEN`] bytes of each node's text form), the key by
+    /// which the simplifier orders operands.
+    keys: KeyCache,
     /// Input names, by index.
     pub inputs: Vec<String>,
     /// Parameter names, by index.
@@ -190,13 +205,78 @@ impl Graph {
 
     /// Interns a node: returns the existing id when the same node exists already.
     pub fn add(&mut self, node: Node) -> Id {
+        self.spend(1);
         if let Some(&id) = self.memo.get(&node) {
             return id;
         }
         let id = Id(self.nodes.len() as u32);
+        let mut meta = Meta { tree: 1, depth: 1 };
+        for c in node.children() {
+            let m = self.meta[c.0 as usize];
+            meta.tree = meta.tree.saturating_add(m.tree);
+            meta.depth = meta.depth.max(m.depth + 1);
+        }
+        self.meta.push(meta);
         self.nodes.push(node.clone());
         self.memo.insert(node, id);
         id
+    }
+
+    /// How many nodes the tree that `id` stands for has, every shared node counted at each
+    /// use (saturating at `u64::MAX`): the size of its text without `let`.
+    pub fn tree_size(&self, id: Id) -> u64 {
+        self.meta[id.0 as usize].tree
+    }
+
+    /// The length of the longest path from `id` to a leaf, in nodes (a leaf is 1 deep).
+    pub fn depth(&self, id: Id) -> u32 {
+        self.meta[id.0 as usize].depth
+    }
+
+    /// Counts `units` of work against [`Graph::work_limit`].
+    pub fn spend(&self, units: u64) {
+        self.work.0.fetch_add(units, Ordering::Relaxed);
+    }
+
+    /// The work counted so far.
+    pub fn work(&self) -> u64 {
+        self.work.0.load(Ordering::Relaxed)
+    }
+
+    /// Whether the work counted so far exceeds [`Graph::work_limit`]. Rewriting loops stop
+    /// early once it does, and [`crate::derive::derive_item`] reports it.
+    pub fn exhausted(&self) -> bool {
+        self.work_limit.is_some_and(|l| self.work() > l)
+    }
+
+    /// Records that the fixed-point loop `name` stopped at its cap (the first one is kept).
+    pub fn cap_reached(&mut self, name: &'static str) {
+        self.capped.get_or_insert(name);
+    }
+
+    /// The first [`KEY_LEN`] bytes of `id`'s text form (all of it when shorter), cached.
+    pub fn text_key(&self, id: Id) -> Arc<str> {
+        if let Some(k) = self.keys.get(id) {
+            return k;
+        }
+        let mut w = Prefix {
+            out: String::new(),
+            full: false,
+        };
+        let show = Show {
+            g: self,
+            id,
+            latex: false,
+            names: Names::Tree,
+            level: 0,
+        };
+        // A full prefix stops the walk with an error; the text so far is the key.
+        let _ = fmt::write(&mut w, format_args!("{show}"));
+        // Writing a key is work as well: one unit per 16 bytes, and one per level walked.
+        self.spend(w.out.len() as u64 / 16 + u64::from(self.depth(id).min(KEY_MAX_DEPTH)));
+        let key: Arc<str> = w.out.into();
+        self.keys.insert(id, key.clone());
+        key
     }
 
     /// The node behind an id.
@@ -318,6 +398,7 @@ impl Graph {
     /// condition is unordered gives NaN, so NaN inputs propagate through branches.
     pub fn eval(&self, roots: &[Id], inputs: &[f64], params: &[f64], output: f64) -> Vec<f64> {
         let order = self.reachable(roots);
+        self.spend(order.len() as u64);
         let mut val: HashMap<Id, f64> = HashMap::with_capacity(order.len());
         for id in order {
             let g = |x: &Id| val[x];
@@ -403,8 +484,15 @@ impl Graph {
             let kids: Vec<Id> = node.children().iter().map(|c| map[c]).collect();
             let mut cur = self.add(node.with_children(&kids));
             let mut guard = 0;
-            while let Some(next) = rule(self, cur) {
-                if next == cur || guard > 64 {
+            while !self.exhausted() {
+                let Some(next) = rule(self, cur) else {
+                    break;
+                };
+                if next == cur {
+                    break;
+                }
+                if guard == crate::budget::MAX_REWRITES_PER_NODE {
+                    self.cap_reached("rewrites of one node");
                     break;
                 }
                 cur = next;
@@ -415,21 +503,29 @@ impl Graph {
         map[&root]
     }
 
-    /// A displayable view of `id` in the canonical text form.
+    /// A displayable view of `id` in the canonical text form. A formula whose tree has more
+    /// than [`LET_THRESHOLD`] nodes is printed with its shared subexpressions bound once
+    /// (`let t1 = tanh(x); let t2 = …; t1 * t2 + x`), so the text grows with the graph, not
+    /// with the tree it stands for; that form is for reading only (the grammar has no `let`).
     pub fn show(&self, id: Id) -> Show<'_> {
         Show {
             g: self,
             id,
             latex: false,
+            names: Names::Auto,
+            level: 0,
         }
     }
 
-    /// A displayable view of `id` as LaTeX.
+    /// A displayable view of `id` as LaTeX (with `let` bindings above the same size as
+    /// [`Graph::show`]).
     pub fn latex(&self, id: Id) -> Show<'_> {
         Show {
             g: self,
             id,
             latex: true,
+            names: Names::Auto,
+            level: 0,
         }
     }
 
@@ -500,11 +596,117 @@ pub fn fmt_num(v: f64) -> String {
     }
 }
 
+/// Above this many nodes in its tree (every shared node counted at each use), a formula is
+/// printed with `let` bindings instead of expanded. Every formula of the standard set is far
+/// below it (the longest has about 40 nodes), so their text is unchanged.
+pub const LET_THRESHOLD: u64 = 400;
+
+/// How long a text prefix [`Graph::text_key`] keeps: enough to tell apart any two operands the
+/// standard set compares, short enough that ordering operands costs no more than a few
+/// hundred bytes per node, whatever the size of the trees they stand for.
+pub const KEY_LEN: usize = 512;
+
+/// In a `let` form, a node is bound (used once or not) where a path from the root crosses
+/// into a lower band of this many levels of depth, so printing never recurses deeper than this.
+const LET_DEPTH_STEP: u32 = 32;
+
+/// A formula nested deeper than this is printed in the `let` form whatever its size, so that
+/// printing in full never recurses deeper.
+pub const LET_MAX_DEPTH: u32 = 128;
+
+/// How deep [`Graph::text_key`] walks; below it, a key reads `…` (enough to order operands:
+/// ties are broken by id).
+const KEY_MAX_DEPTH: u32 = 256;
+
+/// A work counter (atomic so that a [`Graph`] can live in a `static`).
+#[derive(Debug, Default)]
+struct Counter(AtomicU64);
+
+impl Clone for Counter {
+    fn clone(&self) -> Self {
+        Counter(AtomicU64::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+/// The cache behind [`Graph::text_key`].
+#[derive(Debug, Default)]
+struct KeyCache(Mutex<HashMap<Id, Arc<str>>>);
+
+impl KeyCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Id, Arc<str>>> {
+        // A panic while holding the lock leaves a map that is still valid.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    fn get(&self, id: Id) -> Option<Arc<str>> {
+        self.lock().get(&id).cloned()
+    }
+    fn insert(&self, id: Id, key: Arc<str>) {
+        self.lock().insert(id, key);
+    }
+}
+
+impl Clone for KeyCache {
+    fn clone(&self) -> Self {
+        KeyCache(Mutex::new(self.lock().clone()))
+    }
+}
+
+/// Per-node facts derived from the children when a node is interned.
+#[derive(Clone, Copy, Debug)]
+struct Meta {
+    tree: u64,
+    depth: u32,
+}
+
+/// A `fmt::Write` that keeps the first [`KEY_LEN`] bytes and then fails, which stops the walk.
+struct Prefix {
+    out: String,
+    full: bool,
+}
+
+impl fmt::Write for Prefix {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.full {
+            return Err(fmt::Error);
+        }
+        let room = KEY_LEN - self.out.len();
+        if s.len() <= room {
+            self.out.push_str(s);
+            Ok(())
+        } else {
+            let mut cut = room;
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.out.push_str(&s[..cut]);
+            self.full = true;
+            Err(fmt::Error)
+        }
+    }
+}
+
+/// How a [`Show`] names subexpressions.
+#[derive(Clone, Copy)]
+enum Names<'a> {
+    /// Decide at the top: expanded when small, `let` form above [`LET_THRESHOLD`].
+    Auto,
+    /// Expanded: every node printed in full at each use.
+    Tree,
+    /// Inside a `let` form: bound nodes print as their name.
+    Bound(&'a HashMap<Id, String>),
+    /// The right-hand side of a binding (or the final expression): printed in full at the top,
+    /// bound children by name.
+    Head(&'a HashMap<Id, String>),
+}
+
 /// See [`Graph::show`].
 pub struct Show<'a> {
     g: &'a Graph,
     id: Id,
     latex: bool,
+    names: Names<'a>,
+    /// How many nodes above this one the walk has descended through.
+    level: u32,
 }
 
 const P_OR: u8 = 1;
@@ -517,7 +719,35 @@ const P_POW: u8 = 7;
 const P_ATOM: u8 = 9;
 
 impl Show<'_> {
+    /// A view of child `id` with the same naming (a `Head` passes its bindings on).
+    fn sub(&self, id: Id) -> Show<'_> {
+        let names = match self.names {
+            Names::Auto | Names::Tree => Names::Tree,
+            Names::Bound(m) | Names::Head(m) => Names::Bound(m),
+        };
+        Show {
+            g: self.g,
+            id,
+            latex: self.latex,
+            names,
+            level: self.level + 1,
+        }
+    }
+
+    /// The name `id` is printed as, when it is bound and not the head.
+    fn bound_name(&self, id: Id) -> Option<&str> {
+        match self.names {
+            Names::Bound(m) => m.get(&id).map(String::as_str),
+            _ => None,
+        }
+    }
+
     fn prec(&self, id: Id) -> u8 {
+        if let Names::Bound(m) | Names::Head(m) = self.names {
+            if m.contains_key(&id) {
+                return P_ATOM;
+            }
+        }
         match self.g.node(id) {
             Node::Num(b) => {
                 if f64::from_bits(*b).is_sign_negative() {
@@ -540,11 +770,7 @@ impl Show<'_> {
     }
 
     fn child(&self, f: &mut fmt::Formatter<'_>, id: Id, min: u8) -> fmt::Result {
-        let s = Show {
-            g: self.g,
-            id,
-            latex: self.latex,
-        };
+        let s = self.sub(id);
         if self.prec(id) < min {
             if self.latex {
                 write!(f, "\\left({s}\\right)")
@@ -563,10 +789,90 @@ impl Show<'_> {
     }
 }
 
+impl Show<'_> {
+    /// The `let` form: every node used more than once (or deep enough, see
+    /// [`LET_DEPTH_STEP`]) bound once, in topological order, then the root.
+    fn let_form(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let g = self.g;
+        let order = g.reachable(&[self.id]);
+        let mut uses: HashMap<Id, u32> = HashMap::with_capacity(order.len());
+        let mut band_edge: std::collections::HashSet<Id> = Default::default();
+        for &n in &order {
+            for c in g.node(n).children() {
+                *uses.entry(c).or_insert(0) += 1;
+                if g.depth(c) / LET_DEPTH_STEP != g.depth(n) / LET_DEPTH_STEP {
+                    band_edge.insert(c);
+                }
+            }
+        }
+        // `t1`, `t2`, …, unless an input or parameter is named like that.
+        let mut prefix = String::from("t");
+        while g.inputs.iter().chain(&g.params).any(|n| {
+            n.strip_prefix(prefix.as_str())
+                .is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()))
+        }) {
+            prefix.push('_');
+        }
+        let mut names: HashMap<Id, String> = HashMap::new();
+        let mut bound = Vec::new();
+        for &n in &order {
+            let leaf = matches!(
+                g.node(n),
+                Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output
+            );
+            let shared = uses.get(&n).copied().unwrap_or(0) > 1;
+            if n != self.id && !leaf && ((shared && g.tree_size(n) > 2) || band_edge.contains(&n)) {
+                let name = if self.latex {
+                    format!("{prefix}_{{{}}}", bound.len() + 1)
+                } else {
+                    format!("{prefix}{}", bound.len() + 1)
+                };
+                names.insert(n, name);
+                bound.push(n);
+            }
+        }
+        for n in bound {
+            let head = Show {
+                g,
+                id: n,
+                latex: self.latex,
+                names: Names::Head(&names),
+                level: 0,
+            };
+            if self.latex {
+                write!(f, "\\text{{let }} {} = {head};\\ ", names[&n])?;
+            } else {
+                write!(f, "let {} = {head}; ", names[&n])?;
+            }
+        }
+        let root = Show {
+            g,
+            id: self.id,
+            latex: self.latex,
+            names: Names::Head(&names),
+            level: 0,
+        };
+        write!(f, "{root}")
+    }
+}
+
 impl fmt::Display for Show<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let g = self.g;
         let l = self.latex;
+        if let Names::Auto = self.names {
+            if g.tree_size(self.id) > LET_THRESHOLD || g.depth(self.id) > LET_MAX_DEPTH {
+                return self.let_form(f);
+            }
+        }
+        if self.level > KEY_MAX_DEPTH {
+            // Only a key ([`Graph::text_key`]) walks this deep: the formulas printed in full are
+            // at most `LET_MAX_DEPTH` deep.
+            return f.write_str("…");
+        }
+        if let Some(name) = self.bound_name(self.id) {
+            return f.write_str(name);
+        }
         match g.node(self.id) {
             Node::Num(b) => write!(f, "{}", fmt_num(f64::from_bits(*b))),
             n @ (Node::Input(_) | Node::Param(_) | Node::Output) => {
@@ -589,33 +895,14 @@ impl fmt::Display for Show<'_> {
             Node::Sub(a, b) => self.bin(f, *a, "-", *b, P_ADD),
             Node::Mul(a, b) => self.bin(f, *a, if l { "\\cdot" } else { "*" }, *b, P_MUL),
             Node::Div(a, b) if l => {
-                let (sa, sb) = (
-                    Show {
-                        g,
-                        id: *a,
-                        latex: l,
-                    },
-                    Show {
-                        g,
-                        id: *b,
-                        latex: l,
-                    },
-                );
+                let (sa, sb) = (self.sub(*a), self.sub(*b));
                 write!(f, "\\frac{{{sa}}}{{{sb}}}")
             }
             Node::Div(a, b) => self.bin(f, *a, "/", *b, P_MUL),
             Node::Pow(a, b) => {
                 self.child(f, *a, P_POW + 1)?;
                 if l {
-                    write!(
-                        f,
-                        "^{{{}}}",
-                        Show {
-                            g,
-                            id: *b,
-                            latex: l
-                        }
-                    )
+                    write!(f, "^{{{}}}", self.sub(*b))
                 } else {
                     write!(f, "^")?;
                     self.child(f, *b, P_NEG)
@@ -631,15 +918,7 @@ impl fmt::Display for Show<'_> {
                     if i > 0 {
                         write!(f, ", ")?;
                     }
-                    write!(
-                        f,
-                        "{}",
-                        Show {
-                            g,
-                            id: *a,
-                            latex: l
-                        }
-                    )?;
+                    write!(f, "{}", self.sub(*a))?;
                 }
                 write!(f, "{}", if l { "\\right)" } else { ")" })
             }
@@ -655,16 +934,14 @@ impl fmt::Display for Show<'_> {
             Node::And(a, b) => self.bin(f, *a, if l { "\\land" } else { "&&" }, *b, P_AND),
             Node::Or(a, b) => self.bin(f, *a, if l { "\\lor" } else { "||" }, *b, P_OR),
             Node::Select(c, a, b) => {
-                let s = |id: &Id| Show {
-                    g,
-                    id: *id,
-                    latex: l,
-                };
+                let s = |id: &Id| self.sub(*id);
                 if l {
                     write!(f, "\\begin{{cases}} {} & \\text{{if }} {} \\\\ {} & \\text{{otherwise}} \\end{{cases}}", s(a), s(c), s(b))
                 } else {
                     write!(f, "if {} {{ {} }} else ", s(c), s(a))?;
-                    if matches!(g.node(*b), Node::Select(..)) {
+                    if matches!(g.node(*b), Node::Select(..))
+                        && self.sub(*b).bound_name(*b).is_none()
+                    {
                         write!(f, "{}", s(b))
                     } else {
                         write!(f, "{{ {} }}", s(b))

@@ -11,7 +11,9 @@
 //! 4. [`module`] — a checked source, resolved against the [`standard`] set (itself DSL source);
 //! 5. [`interp`] — the reference semantics in `f64`, which generated code is tested against.
 //!
-//! The built-in functions live in one table, [`builtins`], which every stage reads.
+//! The built-in functions live in one table, [`builtins`], which every stage reads. Generating
+//! an item costs in proportion to its expression graph, and what is large as a graph stops at a
+//! limit of [`budget`], a spanned error like any other.
 //!
 //! ```
 //! use activation_dsl::Module;
@@ -30,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod ast;
+pub mod budget;
 pub mod builtins;
 pub mod diag;
 pub mod interp;

@@ -1,6 +1,10 @@
 //! From the syntax tree to the IR: names become leaves, `if` chains become `Select`s, and calls
 //! of other items and of the standard set are inlined symbolically (their parameters bound to the
-//! arguments given, or to their defaults).
+//! arguments given, or to their defaults). Inlining is memoized: a call of the same item with
+//! the same arguments is the same graph, built once, so lowering costs what the graph holds,
+//! not the tree it stands for. The graph's size and depth are bounded
+//! ([`crate::budget::MAX_INLINED_NODES`], [`crate::budget::MAX_INLINED_DEPTH`]); an item over
+//! either is an error at the outermost call that crosses it.
 
 use crate::ast::{BinOp, Expr, ExprKind, UnOp};
 use crate::builtins::{Builtin, CONSTANTS};
@@ -10,8 +14,9 @@ use crate::module::Module;
 use crate::valid::{resolve_call, Callee};
 use std::collections::HashMap;
 
-/// Lowers item `idx` of `module`: its inputs and parameters become the graph's leaves.
-pub fn lower_item(module: &Module, idx: usize) -> (Graph, Id) {
+/// Lowers item `idx` of `module`: its inputs and parameters become the graph's leaves. The only
+/// error is a limit of [`crate::budget`] (a checked item lowers otherwise).
+pub fn lower_item(module: &Module, idx: usize) -> Result<(Graph, Id), Diagnostic> {
     let item = &module.file.items[idx];
     let mut g = Graph::new(
         item.inputs.iter().map(|i| i.name.clone()).collect(),
@@ -24,13 +29,8 @@ pub fn lower_item(module: &Module, idx: usize) -> (Graph, Id) {
     for (i, p) in item.params.iter().enumerate() {
         env.insert(p.name.name.clone(), g.add(Node::Param(i as u16)));
     }
-    let root = Lower {
-        g: &mut g,
-        auto_inputs: false,
-    }
-    .expr(module, &item.body, &mut env)
-    .expect("a checked item lowers");
-    (g, root)
+    let root = Lower::new(&mut g, false).expr(module, &item.body, &mut env)?;
+    Ok((g, root))
 }
 
 /// Parses an expression in the text form into `g`. Names resolve to `g`'s inputs and
@@ -67,18 +67,64 @@ pub fn parse_expr(g: &mut Graph, text: &str, auto_inputs: bool) -> Result<Id, Ve
         env.insert(y, out);
     }
     let body = &file.items[0].body;
-    Lower { g, auto_inputs }
+    Lower::new(g, auto_inputs)
         .expr(crate::standard::module(), body, &mut env)
         .map_err(|d| vec![d])
 }
 
+/// A call already inlined: the module (by address), the item, and the argument nodes.
+type CallKey = (usize, usize, Vec<Id>);
+
 struct Lower<'g> {
     g: &'g mut Graph,
     auto_inputs: bool,
+    /// Each call inlined so far, with its result.
+    inlined: HashMap<CallKey, Id>,
+    /// The span of the outermost call being inlined: the place, in the item being lowered, that
+    /// a limit crossed inside the called items is reported at.
+    site: Option<crate::ast::Span>,
+    /// How deeply `expr` is nested now (through inlined items too): bounded by
+    /// [`crate::budget::MAX_INLINED_DEPTH`] before recursing, so no chain of calls of deep
+    /// items can exhaust the stack.
+    level: u32,
 }
 
-impl Lower<'_> {
+impl<'g> Lower<'g> {
+    fn new(g: &'g mut Graph, auto_inputs: bool) -> Self {
+        Lower {
+            g,
+            auto_inputs,
+            inlined: HashMap::new(),
+            site: None,
+            level: 0,
+        }
+    }
+
+    /// `expr`, then the limits on what it built.
     fn expr(
+        &mut self,
+        module: &Module,
+        e: &Expr,
+        env: &mut HashMap<String, Id>,
+    ) -> Result<Id, Diagnostic> {
+        let at = || e.span;
+        if self.level >= crate::budget::MAX_INLINED_DEPTH {
+            return Err(crate::budget::too_deep(self.site.unwrap_or_else(at)));
+        }
+        self.level += 1;
+        let id = self.expr_unchecked(module, e, env);
+        self.level -= 1;
+        let id = id?;
+        if self.g.len() > crate::budget::MAX_INLINED_NODES {
+            return Err(crate::budget::too_many_nodes(self.site.unwrap_or_else(at)));
+        }
+        if self.g.depth(id) > crate::budget::MAX_INLINED_DEPTH {
+            return Err(crate::budget::too_deep(self.site.unwrap_or_else(at)));
+        }
+        Ok(id)
+    }
+
+    fn expr_unchecked(
         &mut self,
         module: &Module,
         e: &Expr,
@@ -183,6 +229,10 @@ impl Lower<'_> {
         args: &[Id],
         span: crate::ast::Span,
     ) -> Result<Id, Diagnostic> {
+        let key = (module as *const Module as usize, idx, args.to_vec());
+        if let Some(&id) = self.inlined.get(&key) {
+            return Ok(id);
+        }
         let item = &module.file.items[idx];
         let (lo, hi) = crate::valid::arity_of(item);
         if args.len() < lo || args.len() > hi {
@@ -204,9 +254,18 @@ impl Lower<'_> {
         }
         let saved = self.auto_inputs;
         self.auto_inputs = false;
+        let outermost = self.site.is_none();
+        if outermost {
+            self.site = Some(span);
+        }
         let r = self.expr(module, &item.body, &mut env);
+        if outermost {
+            self.site = None;
+        }
         self.auto_inputs = saved;
-        r
+        let id = r?;
+        self.inlined.insert(key, id);
+        Ok(id)
     }
 }
 

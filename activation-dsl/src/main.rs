@@ -149,11 +149,22 @@ fn load(path: &str) -> Result<Result<Module, ExitCode>, String> {
     let (name, source) = read_source(path)?;
     Ok(match Module::new(&source) {
         Ok(m) => Ok(m),
-        Err(diags) => {
-            eprint!("{}", diag::render_all(&diags, &name, &source));
-            Err(ExitCode::from(1))
-        }
+        Err(diags) => Err(report(&diags, &name, &source)),
     })
+}
+
+/// Prints diagnostics the way rustc does; the exit code for them.
+fn report(diags: &[diag::Diagnostic], name: &str, source: &str) -> ExitCode {
+    eprint!("{}", diag::render_all(diags, name, source));
+    ExitCode::from(1)
+}
+
+/// The file name diagnostics about `m` name.
+fn display_name(path: &str) -> &str {
+    match path {
+        "-" => "<stdin>",
+        p => p,
+    }
 }
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
@@ -176,8 +187,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 Ok(m) => m,
                 Err(code) => return Ok(code),
             };
+            let mut errors = Vec::new();
             for idx in selected(&m, name.as_deref())? {
-                print!("{}", derive_report(&m, idx, latex, trace));
+                match derive_report(&m, idx, latex, trace) {
+                    Ok(text) => print!("{text}"),
+                    Err(e) => errors.push(e),
+                }
+            }
+            if !errors.is_empty() {
+                return Ok(report(&errors, display_name(&file), &m.source));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -187,8 +205,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 Err(code) => return Ok(code),
             };
             let mut tokens = proc_macro2::TokenStream::new();
+            let mut errors = Vec::new();
             for idx in selected(&m, name.as_deref())? {
-                tokens.extend(activation_dsl::codegen::expand_item(&m, idx));
+                match activation_dsl::codegen::try_expand_item(&m, idx) {
+                    Ok(t) => tokens.extend(t),
+                    Err(e) => errors.push(e),
+                }
+            }
+            if !errors.is_empty() {
+                return Ok(report(&errors, display_name(&file), &m.source));
             }
             print!("{}", activation_dsl::codegen::pretty(&tokens));
             Ok(ExitCode::SUCCESS)
@@ -318,8 +343,13 @@ fn selected(m: &Module, name: Option<&str>) -> Result<Vec<usize>, String> {
     }
 }
 
-fn derive_report(m: &Module, idx: usize, latex: bool, trace: bool) -> String {
-    let d = activation_dsl::derive::derive_item(m, idx, trace);
+fn derive_report(
+    m: &Module,
+    idx: usize,
+    latex: bool,
+    trace: bool,
+) -> Result<String, diag::Diagnostic> {
+    let d = activation_dsl::derive::derive_item(m, idx, trace)?;
     let g = &d.graph;
     let show = |id| {
         if latex {
@@ -356,6 +386,11 @@ fn derive_report(m: &Module, idx: usize, latex: bool, trace: bool) -> String {
                 None => counts.push((r, 1)),
             }
         }
+        out += &format!(
+            "  work: {} steps (limit {})\n",
+            d.work,
+            activation_dsl::budget::MAX_WORK
+        );
         out += "  rules fired:";
         for (r, c) in counts {
             out += &format!(" {r}");
@@ -365,7 +400,7 @@ fn derive_report(m: &Module, idx: usize, latex: bool, trace: bool) -> String {
         }
         out += "\n";
     }
-    out
+    Ok(out)
 }
 
 fn parse_number(s: &str) -> Result<f64, String> {

@@ -105,7 +105,7 @@ pub fn sample(m: &Module, name: &str, file: &str, opts: &Options) -> Result<Figu
         values[k] = *v;
     }
 
-    let d = derive_item(module, idx, false);
+    let d = derive_item(module, idx, false).map_err(|e| e.message)?;
     let g: &Graph = &d.graph;
     // The graph's inputs and parameters are the item's, in the item's order.
     let mut roots = vec![d.stable_d_inputs[along]];

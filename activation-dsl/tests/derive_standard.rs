@@ -281,7 +281,7 @@ fn derived(name: &str) -> (Derived, Vec<f64>) {
     let i = m
         .index_of(name)
         .unwrap_or_else(|| panic!("no standard item `{name}`"));
-    (derive_item(m, i, false), m.defaults[i].clone())
+    (derive_item(m, i, false).unwrap(), m.defaults[i].clone())
 }
 
 fn show(d: &Derived, id: Id) -> String {
@@ -701,7 +701,7 @@ fn output_forms_after_stabilizing() {
                pub d(x) = 2 * sigmoid(2 * x) - 1;";
     let m = activation_dsl::module::Module::new(src).expect("valid");
     for i in 0..4 {
-        let d = derive_item(&m, i, false);
+        let d = derive_item(&m, i, false).unwrap();
         let h = d
             .output_form
             .unwrap_or_else(|| panic!("item {i}: no output form"));

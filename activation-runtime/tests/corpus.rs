@@ -149,7 +149,7 @@ impl Oracle {
         let idx = m
             .index_of(name)
             .unwrap_or_else(|| panic!("no item `{name}`"));
-        let d = derive_item(m, idx, false);
+        let d = derive_item(m, idx, false).expect("the item derives within the limits");
         let mut params = m.defaults[idx].clone();
         for (p, v) in overrides {
             let k = d.graph.params.iter().position(|q| q == p).unwrap();

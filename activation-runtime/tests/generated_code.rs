@@ -9,7 +9,7 @@ use std::path::Path;
 
 fn report(idx: usize) -> String {
     let m = standard::module();
-    let d = derive_item(m, idx, false);
+    let d = derive_item(m, idx, false).expect("the item derives within the limits");
     let g = &d.graph;
     let mut s = format!(
         "{}({}) = {}\n",

@@ -34,10 +34,19 @@ pub fn simplify(g: &mut Graph, root: Id) -> Id {
     simplify_with(g, root, PASSES)
 }
 
-/// Simplifies `root` to a fixed point of the given passes.
+/// Simplifies `root` to a fixed point of the given passes, in at most
+/// [`crate::budget::MAX_SIMPLIFY_ROUNDS`] rounds (a loop stopped at the cap is recorded in
+/// [`Graph::capped`]; one stopped by the work limit, in [`Graph::exhausted`]).
 pub fn simplify_with(g: &mut Graph, root: Id, passes: &[(&str, Pass)]) -> Id {
     let mut cur = root;
-    for _ in 0..32 {
+    for round in 0.. {
+        if g.exhausted() {
+            break;
+        }
+        if round == crate::budget::MAX_SIMPLIFY_ROUNDS {
+            g.cap_reached("simplifier rounds");
+            break;
+        }
         let next = g.rebuild(cur, &mut |g, id| passes.iter().find_map(|(_, p)| p(g, id)));
         if next == cur {
             break;

@@ -17,14 +17,23 @@ fn class(g: &Graph, id: Id) -> u8 {
     }
 }
 
-/// The canonical order of two operands.
+/// The canonical order of two operands: by class, then by text. The text compared is the first
+/// [`crate::ir::KEY_LEN`] bytes of each (cached per node, so comparing costs the same for
+/// operands of any size); where both are cut there and agree, the older node comes first.
 pub fn compare(g: &Graph, a: Id, b: Id) -> Ordering {
     if a == b {
         return Ordering::Equal;
     }
-    class(g, a)
-        .cmp(&class(g, b))
-        .then_with(|| g.show(a).to_string().cmp(&g.show(b).to_string()))
+    class(g, a).cmp(&class(g, b)).then_with(|| {
+        let (ka, kb) = (g.text_key(a), g.text_key(b));
+        ka.cmp(&kb).then_with(|| {
+            if ka.len() < crate::ir::KEY_LEN && kb.len() < crate::ir::KEY_LEN {
+                Ordering::Equal
+            } else {
+                a.cmp(&b)
+            }
+        })
+    })
 }
 
 /// See the module documentation.

@@ -98,8 +98,56 @@ impl Module {
                 }
             }
         }
+        // The interpreter recurses on the formula, through the items it calls: where that
+        // nests deeply (up to 64 items of 256 levels each), it runs on a large stack of its own.
+        if nesting(module, idx, &mut Default::default()) > SHALLOW {
+            return Ok(crate::budget::with_stack(|| {
+                eval_with_limits(module, idx, inputs, &values)
+            }));
+        }
         Ok(eval_with_limits(module, idx, inputs, &values))
     }
+}
+
+/// Nesting up to which evaluation stays on the caller's stack (a test thread has 2 MiB).
+const SHALLOW: usize = 128;
+
+/// An upper bound on how deeply evaluating item `idx` nests: its depth, plus that of the
+/// deepest item it calls (chains of calls are at most [`crate::valid::MAX_CALL_DEPTH`] long).
+fn nesting(
+    module: &Module,
+    idx: usize,
+    memo: &mut std::collections::HashMap<(usize, usize), usize>,
+) -> usize {
+    let key = (module as *const Module as usize, idx);
+    if let Some(&n) = memo.get(&key) {
+        return n;
+    }
+    let body = &module.file.items[idx].body;
+    let mut callees = Vec::new();
+    body.walk(|e| {
+        if let ExprKind::Call { func, .. } = &e.kind {
+            match resolve_call(&func.name, module.names(), module.std) {
+                Some(Callee::Local(i)) => callees.push((module, i)),
+                Some(Callee::Standard(i)) => {
+                    if let Some(std) = module.std {
+                        callees.push((std, i));
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
+    // (a cycle is rejected by the checker; this guard only keeps a bad module finite)
+    memo.insert(key, usize::MAX / 2);
+    let below = callees
+        .into_iter()
+        .map(|(m, i)| nesting(m, i, memo))
+        .max()
+        .unwrap_or(0);
+    let n = body.depth().saturating_add(below);
+    memo.insert(key, n);
+    n
 }
 
 /// Evaluates, and at infinite inputs falls back to the limit when direct evaluation gives NaN.

@@ -167,4 +167,22 @@ fn deep_chains_of_deep_items_stop_at_the_depth_limit() {
             "`{cmd}`:\n{err}"
         );
     }
+    // `eval` interprets it (it once overflowed the stack here).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_activation-dsl"))
+        .args(["eval", "-", "d60", "--at", "1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(src.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "12001.0\n");
 }

@@ -78,4 +78,7 @@ fn main() {
             .map(|v| (v * 1e4).round() / 1e4)
             .collect::<Vec<_>>()
     );
+    println!("\nNext: `cargo run --example inspect` prints the Rust generated for a formula (snapshots of the");
+    println!("standard set's: activation-runtime/tests/generated/); `cargo run --release --example train`");
+    println!("trains a network on handwritten digits with these activations and checks the textbook's claims.");
 }

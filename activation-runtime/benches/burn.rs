@@ -17,19 +17,8 @@ use std::time::Duration;
 
 const N: usize = 16384;
 
-/// `n` values uniform on `[-r, r]` from a fixed xorshift stream (the same inputs every run).
-fn uniform(n: usize, r: f64, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            let u = (s >> 11) as f64 / (1u64 << 53) as f64;
-            ((2.0 * u - 1.0) * r) as f32
-        })
-        .collect()
-}
+mod common;
+use common::uniform;
 
 type Op = Box<dyn Fn(Tensor<1>) -> Tensor<1>>;
 
@@ -91,7 +80,7 @@ fn pairs() -> Vec<(&'static str, Op, Op)> {
 }
 
 fn bench(c: &mut Criterion) {
-    let xs = uniform(N, 8.0, 1);
+    let xs = uniform::<f32>(N, 8.0, 1);
     let flex = Device::flex();
     let auto = Device::flex().autodiff();
     let x = Tensor::<1>::from_floats(xs.as_slice(), &flex);

@@ -26,19 +26,8 @@ use std::time::Duration;
 const SIZES: [usize; 2] = [4096, 4 << 20];
 const RANGES: [f64; 2] = [8.0, 100.0];
 
-/// `n` values uniform on `[-r, r]` from a fixed xorshift stream (the same inputs every run).
-fn uniform<T: From<f32>>(n: usize, r: f64, seed: u64) -> Vec<T> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            let u = (s >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
-            T::from(((2.0 * u - 1.0) * r) as f32)
-        })
-        .collect()
-}
+mod common;
+use common::uniform;
 
 /// What the plain loops need beyond `std`: `erf`, for both types.
 trait NaiveErf {

@@ -234,45 +234,36 @@ impl<A: CandleActivation> CustomOp1 for Fused<A> {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let cpu = &candle_core::Device::Cpu;
         let shape = l.shape();
+        // f32 and f64 natively, f16 and bf16 through f32 (both results rounded once more)
+        macro_rules! native {
+            ($variant:ident, $t:ty, $v:expr) => {{
+                let (y, d) = value_and_derivative(
+                    |x, y, d| Activation::<$t>::forward_derivative_slice(&self.f, x, y, d),
+                    &elems($v, l),
+                );
+                (CpuStorage::$variant(y), Tensor::from_vec(d, shape, cpu)?)
+            }};
+        }
+        macro_rules! half {
+            ($variant:ident, $h:ty, $v:expr) => {{
+                let x: Vec<f32> = elems($v, l).iter().map(|v| v.to_f32()).collect();
+                let (y, d) = value_and_derivative(
+                    |x, y, d| Activation::<f32>::forward_derivative_slice(&self.f, x, y, d),
+                    &x,
+                );
+                let narrow =
+                    |v: Vec<f32>| -> Vec<$h> { v.into_iter().map(<$h>::from_f32).collect() };
+                (
+                    CpuStorage::$variant(narrow(y)),
+                    Tensor::from_vec(narrow(d), shape, cpu)?,
+                )
+            }};
+        }
         let (y, d) = match s {
-            CpuStorage::F32(v) => {
-                let (y, d) = value_and_derivative(
-                    |x, y, d| Activation::<f32>::forward_derivative_slice(&self.f, x, y, d),
-                    &elems(v, l),
-                );
-                (CpuStorage::F32(y), Tensor::from_vec(d, shape, cpu)?)
-            }
-            CpuStorage::F64(v) => {
-                let (y, d) = value_and_derivative(
-                    |x, y, d| Activation::<f64>::forward_derivative_slice(&self.f, x, y, d),
-                    &elems(v, l),
-                );
-                (CpuStorage::F64(y), Tensor::from_vec(d, shape, cpu)?)
-            }
-            CpuStorage::F16(v) => {
-                let x: Vec<f32> = elems(v, l).iter().map(|v| v.to_f32()).collect();
-                let (y, d) = value_and_derivative(
-                    |x, y, d| Activation::<f32>::forward_derivative_slice(&self.f, x, y, d),
-                    &x,
-                );
-                let (y, d): (Vec<f16>, Vec<f16>) = (
-                    y.into_iter().map(f16::from_f32).collect(),
-                    d.into_iter().map(f16::from_f32).collect(),
-                );
-                (CpuStorage::F16(y), Tensor::from_vec(d, shape, cpu)?)
-            }
-            CpuStorage::BF16(v) => {
-                let x: Vec<f32> = elems(v, l).iter().map(|v| v.to_f32()).collect();
-                let (y, d) = value_and_derivative(
-                    |x, y, d| Activation::<f32>::forward_derivative_slice(&self.f, x, y, d),
-                    &x,
-                );
-                let (y, d): (Vec<bf16>, Vec<bf16>) = (
-                    y.into_iter().map(bf16::from_f32).collect(),
-                    d.into_iter().map(bf16::from_f32).collect(),
-                );
-                (CpuStorage::BF16(y), Tensor::from_vec(d, shape, cpu)?)
-            }
+            CpuStorage::F32(v) => native!(F32, f32, v),
+            CpuStorage::F64(v) => native!(F64, f64, v),
+            CpuStorage::F16(v) => half!(F16, f16, v),
+            CpuStorage::BF16(v) => half!(BF16, bf16, v),
             other => {
                 return Err(candle_core::Error::UnsupportedDTypeForOp(
                     other.dtype(),

@@ -1,4 +1,4 @@
-//! Generated activations as [burn](::burn) ops, with their generated backward (feature
+//! Generated activations as burn ops, with their generated backward (feature
 //! `burn`; burn 0.22, needs Rust 1.95).
 //!
 //! The ops are a backend extension ([`ActivationBackend`], through burn's

@@ -1,5 +1,5 @@
 //! Generated activations on [`ndarray`](::ndarray) arrays: extension traits on
-//! [`ArrayRef`], so they take owned arrays, views, mutable views and `ArcArray`s of any
+//! [`ArrayRef`](::ndarray::ArrayRef), so they take owned arrays, views, mutable views and `ArcArray`s of any
 //! dimension.
 //!
 //! A contiguous array, in any memory order (C, Fortran, or permuted axes), goes straight to the

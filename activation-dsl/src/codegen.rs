@@ -152,6 +152,39 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
         }
     };
 
+    // The critical points for the declared parameter values, one per (input, point): the first
+    // reason found (zeros first, then cancellations, branches, jumps, overflow, underflow).
+    let mut crit = crate::critical::discover(&d, &module.defaults[idx]);
+    crit.sort_by(|a, b| {
+        (a.input, a.x)
+            .partial_cmp(&(b.input, b.x))
+            .unwrap_or(core::cmp::Ordering::Equal)
+            .then(a.kind.cmp(&b.kind))
+    });
+    crit.dedup_by(|b, a| a.input == b.input && a.x.to_bits() == b.x.to_bits());
+    let crit_rows = crit.iter().map(|c| {
+        let input = Literal::usize_unsuffixed(c.input);
+        let x = Literal::f64_suffixed(c.x);
+        let kind = match c.kind {
+            crate::critical::Kind::Zero => quote!(Zero),
+            crate::critical::Kind::Cancellation => quote!(Cancellation),
+            crate::critical::Kind::Branch => quote!(Branch),
+            crate::critical::Kind::Jump => quote!(Jump),
+            crate::critical::Kind::Overflow(crate::critical::Ty::F32) => quote!(OverflowF32),
+            crate::critical::Kind::Overflow(crate::critical::Ty::F64) => quote!(OverflowF64),
+            crate::critical::Kind::Underflow(crate::critical::Ty::F32) => quote!(UnderflowF32),
+            crate::critical::Kind::Underflow(crate::critical::Ty::F64) => quote!(UnderflowF64),
+        };
+        let of = &c.of;
+        quote! { P::new(#input, #x, #kind, #of) }
+    });
+    let crit_const = quote! {
+        const CRITICAL_POINTS: &'static [#rt::CriticalPoint] = {
+            use #rt::{CriticalKind::*, CriticalPoint as P};
+            &[#(#crit_rows),*]
+        };
+    };
+
     // The same metadata through the trait generic code reads, with the parameters by position.
     let n_params_lit = Literal::usize_unsuffixed(n_params);
     let ks: Vec<Literal> = (0..n_params).map(Literal::usize_unsuffixed).collect();
@@ -171,6 +204,7 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
             const INPUTS: &'static [&'static str] = &[#(#input_names),*];
             const PARAMS: &'static [&'static str] = &[#(#param_names),*];
             const PARAM_DERIVATIVES: &'static [&'static str] = &[#(#p_texts),*];
+            #crit_const
             #[allow(unreachable_code, unused_variables)]
             fn param(&self, __k: usize) -> f64 {
                 match __k {

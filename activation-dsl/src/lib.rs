@@ -59,6 +59,7 @@ pub fn limit_tokens() -> proc_macro2::TokenStream {
 }
 pub use module::Module;
 pub mod codegen;
+pub mod critical;
 pub mod dd;
 pub mod derive;
 pub mod diff;

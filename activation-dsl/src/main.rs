@@ -61,6 +61,30 @@ enum Command {
         /// Only this item.
         name: Option<String>,
     },
+    /// List the critical points of each item: where its value or a derivative is zero, where a
+    /// sum cancels, where a branch switches, where an intermediate overflows or underflows.
+    ///
+    /// Found numerically from the formula as written and from the stabilized formula the
+    /// generated code computes (value and every derivative), along each input (the others at 1),
+    /// for the declared parameter values or those given with `--param`. Each line: the input, the
+    /// point (shortest round-trip `f64`), the kind, of what (`f`, `f'`, `d/dPARAM`, `stable …`),
+    /// and the expression.
+    #[command(
+        after_help = "Example:\n  activation-dsl critical @std hardsigmoid\n  \
+        activation-dsl critical @std softplus --param beta=2 --tsv"
+    )]
+    Critical {
+        /// The `.act` file, `-` for standard input, or `@std` for the standard set.
+        file: String,
+        /// Only this item.
+        name: Option<String>,
+        /// Override a parameter: `NAME=VALUE`.
+        #[arg(long = "param", allow_hyphen_values = true, requires = "name")]
+        param: Vec<String>,
+        /// Tab-separated lines `name, input, x, kind, of, expr`, without a header, for scripts.
+        #[arg(long)]
+        tsv: bool,
+    },
     /// Draw an item and its derivative (and, with `--params`, its parameter gradients) as SVG.
     ///
     /// The value comes from the reference interpreter, the derivatives from the derive
@@ -249,6 +273,30 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             plot_items(&m, &file, name.as_deref(), &output, &opts)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Critical {
+            file,
+            name,
+            param,
+            tsv,
+        } => {
+            let m = match load(&file)? {
+                Ok(m) => m,
+                Err(code) => return Ok(code),
+            };
+            let overrides = param_overrides(&param)?;
+            let mut errors = Vec::new();
+            for idx in selected(&m, name.as_deref())? {
+                match critical_report(&m, idx, &overrides, tsv) {
+                    Ok(Ok(text)) => print!("{text}"),
+                    Ok(Err(e)) => errors.push(e),
+                    Err(msg) => return Err(msg),
+                }
+            }
+            if !errors.is_empty() {
+                return Ok(report(&errors, display_name(&file), &m.source));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval {
             file,
             name,
@@ -401,6 +449,81 @@ fn derive_report(
         out += "\n";
     }
     Ok(out)
+}
+
+/// The critical points of item `idx` as text (or TSV); a derive error as a diagnostic, a bad
+/// `--param` as a message.
+fn critical_report(
+    m: &Module,
+    idx: usize,
+    overrides: &[(&str, f64)],
+    tsv: bool,
+) -> Result<Result<String, diag::Diagnostic>, String> {
+    let d = match activation_dsl::derive::derive_item(m, idx, false) {
+        Ok(d) => d,
+        Err(e) => return Ok(Err(e)),
+    };
+    let g = &d.graph;
+    let mut params = m.defaults[idx].clone();
+    for (k, v) in overrides {
+        let i = g.params.iter().position(|p| p == k).ok_or_else(|| {
+            format!(
+                "`{}` has no parameter `{k}` (its parameters: {})",
+                d.name,
+                if g.params.is_empty() {
+                    "none".to_string()
+                } else {
+                    g.params.join(", ")
+                }
+            )
+        })?;
+        params[i] = *v;
+    }
+    let points = activation_dsl::critical::discover(&d, &params);
+    let mut out = String::new();
+    if !tsv {
+        let ps: Vec<String> = g
+            .params
+            .iter()
+            .zip(&params)
+            .map(|(k, v)| format!("{k} = {}", format_value(*v)))
+            .collect();
+        out += &format!(
+            "{}({}{}{}): {} critical point{}\n",
+            d.name,
+            g.inputs.join(", "),
+            if ps.is_empty() { "" } else { "; " },
+            ps.join(", "),
+            points.len(),
+            if points.len() == 1 { "" } else { "s" }
+        );
+    }
+    for p in &points {
+        let x = format_value(p.x);
+        if tsv {
+            out += &format!(
+                "{}\t{}\t{x}\t{}\t{}\t{}\n",
+                d.name,
+                g.inputs[p.input],
+                p.kind.name(),
+                p.of,
+                p.expr
+            );
+        } else {
+            let along = if g.inputs.len() > 1 {
+                format!("{} = ", g.inputs[p.input])
+            } else {
+                String::new()
+            };
+            out += &format!(
+                "  {along}{x:<24} {:<14} {:<16} {}\n",
+                p.kind.name(),
+                p.of,
+                p.expr
+            );
+        }
+    }
+    Ok(Ok(out))
 }
 
 fn parse_number(s: &str) -> Result<f64, String> {

@@ -79,7 +79,10 @@ pub mod __private {
 }
 
 pub use float::{sigmoid64, softplus64, Float};
-pub use traits::{Activation, ActivationInfo, MultiActivation, OutputDerivative, ParamGradient};
+pub use traits::{
+    Activation, ActivationInfo, CriticalKind, CriticalPoint, MultiActivation, OutputDerivative,
+    ParamGradient,
+};
 
 /// Defines activations in the DSL. See the crate documentation of `activation-dsl` for the
 /// syntax; each item becomes a type implementing the traits of this crate.

@@ -50,6 +50,14 @@ pub trait ActivationInfo: Copy + Default + Send + Sync + core::fmt::Debug + 'sta
     /// The derivative with respect to each parameter, in the DSL's text form.
     const PARAM_DERIVATIVES: &'static [&'static str];
 
+    /// Where the item is hard to evaluate, for the declared parameter values: the zeros of its
+    /// value and derivatives, where a sum's terms cancel, where a branch switches, where an
+    /// intermediate value overflows or underflows; sorted by input, then point. Found at
+    /// generation time from the formulas (`activation-dsl critical FILE NAME` lists the same
+    /// points with the expression behind each, also for other parameter values); the accuracy
+    /// harness tests densely around them. Empty for a hand-written implementation.
+    const CRITICAL_POINTS: &'static [CriticalPoint] = &[];
+
     /// The value of parameter `k` (in [`PARAMS`](Self::PARAMS) order). Panics if there is no
     /// parameter `k`.
     fn param(&self, k: usize) -> f64;
@@ -78,6 +86,49 @@ pub trait ActivationInfo: Copy + Default + Send + Sync + core::fmt::Debug + 'sta
         }
         self
     }
+}
+
+/// One of [`ActivationInfo::CRITICAL_POINTS`]: a point where an item is hard to evaluate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CriticalPoint {
+    /// The input varied (in [`ActivationInfo::INPUTS`] order; the other inputs at 1).
+    pub input: usize,
+    /// The point: the `f64` next to the zero, sign change or threshold.
+    pub x: f64,
+    /// Why it is hard there (when several reasons meet at one point, the first of
+    /// [`CriticalKind`]'s order).
+    pub kind: CriticalKind,
+    /// Of which formula: `f`, `f'` (`d/da` for an item with several inputs), `d/dPARAM`, or
+    /// `stable …` for the stabilized formula the generated code computes.
+    pub of: &'static str,
+}
+
+impl CriticalPoint {
+    /// A critical point of input `input` at `x`.
+    pub const fn new(input: usize, x: f64, kind: CriticalKind, of: &'static str) -> Self {
+        CriticalPoint { input, x, kind, of }
+    }
+}
+
+/// Why a point is critical (see [`CriticalPoint`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CriticalKind {
+    /// A zero of the value or of a derivative: relative accuracy is hardest there.
+    Zero,
+    /// A zero of a sum whose two terms both vary with the input: they cancel around it.
+    Cancellation,
+    /// A comparison, `max`, `min`, `clamp`, `abs` or `sign` switches.
+    Branch,
+    /// A sign change that is not a zero: a pole or a jump.
+    Jump,
+    /// A value (the result) leaves the finite `f32` range.
+    OverflowF32,
+    /// A value (an intermediate or the result) leaves the finite `f64` range.
+    OverflowF64,
+    /// The result leaves the normal `f32` range, or rounds to 0 in `f32`.
+    UnderflowF32,
+    /// A value leaves the normal `f64` range, or rounds to 0.
+    UnderflowF64,
 }
 
 /// An elementwise activation of one input, with its derivative.

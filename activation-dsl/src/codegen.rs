@@ -164,7 +164,15 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
     crit.dedup_by(|b, a| a.input == b.input && a.x.to_bits() == b.x.to_bits());
     let crit_rows = crit.iter().map(|c| {
         let input = Literal::usize_unsuffixed(c.input);
-        let x = Literal::f64_suffixed(c.x);
+        // The shortest text that reads back to the same f64, in exponent form when long.
+        let mag: TokenStream = format!("{:?}f64", c.x.abs())
+            .parse()
+            .expect("a float literal");
+        let x = if c.x.is_sign_negative() {
+            quote!(-#mag)
+        } else {
+            mag
+        };
         let kind = match c.kind {
             crate::critical::Kind::Zero => quote!(Zero),
             crate::critical::Kind::Cancellation => quote!(Cancellation),
@@ -1026,6 +1034,10 @@ struct Emitter<'g> {
     single: bool,
     /// Within [`Emitter::ddd_shared`]: the double-double values already bound by a `let`.
     dd_names: std::cell::RefCell<HashMap<Id, Ident>>,
+    /// Set by [`Emitter::refined`] for the node it emits next: that node's arms (`if`), its
+    /// numerator (`/`) or operand (`-`) are refined in turn, so a sum that cancels under a
+    /// branch or over a divisor (`(x cos(x) - sin(x)) / x^2`) is refined as a root sum is.
+    refining: std::cell::Cell<bool>,
 }
 
 impl<'g> Emitter<'g> {
@@ -1042,6 +1054,7 @@ impl<'g> Emitter<'g> {
             fast: false,
             single: false,
             dd_names: Default::default(),
+            refining: Default::default(),
         }
     }
 
@@ -1059,21 +1072,30 @@ impl<'g> Emitter<'g> {
     /// `tanh`, `erf`, `erfc`, `sin`, `cos`): emitted
     /// through `math::refine_sum`, which re-evaluates it in double-double where it cancels.
     fn refined(&self, id: Id) -> TokenStream {
+        self.refined_prec(id).0
+    }
+
+    /// [`Emitter::refined`] with its precedence.
+    fn refined_prec(&self, id: Id) -> (TokenStream, u8) {
         let (a, b, sub) = match self.g.node(id) {
             Node::Add(a, b) => (*a, *b, false),
             Node::Sub(a, b) => (*a, *b, true),
-            _ => return self.expr(id),
+            Node::Select(..) | Node::Div(..) | Node::Neg(_) => {
+                self.refining.set(true);
+                return self.prec_expr(id);
+            }
+            _ => return self.prec_expr(id),
         };
         let exact = match self.ddd_shared(id) {
             // the fast path hands a cancelling sum to the scalar path (which re-evaluates it)
             _ if self.fast && self.has_transcendental(id) => quote!(math::dd(f64::NAN)),
             Some(e) if !self.fast && self.has_transcendental(id) => e,
-            _ => return self.expr(id),
+            _ => return self.prec_expr(id),
         };
         let ea = self.expr(a);
         let eb = self.operand(b, R_UNARY);
         let eb = if sub { quote!(-#eb) } else { eb };
-        quote!(math::refine_sum::<T>(#ea, #eb, || #exact))
+        (quote!(math::refine_sum::<T>(#ea, #eb, || #exact)), R_ATOM)
     }
 
     fn has_transcendental(&self, id: Id) -> bool {
@@ -1170,6 +1192,26 @@ impl<'g> Emitter<'g> {
             Node::Call(Builtin::Sqrt, a) if g.as_num(a[0]).is_some() => {
                 let c = self.leaf_or_const(a[0]);
                 quote!(math::dd_sqrt(#c))
+            }
+            // piecewise pieces (tb_hardswish' = (3 + x) / 6 + x / 6 under min and max): the
+            // choice as in f64, the value in double-double
+            Node::Call(f @ (Builtin::Max | Builtin::Min), a) => {
+                let (p, q) = (self.ddd(a[0])?, self.ddd(a[1])?);
+                let m = format_ident!("dd_{}", f.name());
+                quote!(math::#m(#p, #q))
+            }
+            Node::Call(Builtin::Clamp, a) => {
+                let (u, lo, hi) = (self.ddd(a[0])?, self.ddd(a[1])?, self.ddd(a[2])?);
+                quote!(math::dd_min(math::dd_max(#u, #lo), #hi))
+            }
+            Node::Call(Builtin::Abs, a) => {
+                let u = self.ddd(a[0])?;
+                quote!(math::dd_abs(#u))
+            }
+            Node::Select(c, a, b) => {
+                let (a, b) = (self.ddd(*a)?, self.ddd(*b)?);
+                let c = self.expr(*c);
+                quote!(if #c { #a } else { #b })
             }
             _ => return None,
         })
@@ -1345,6 +1387,20 @@ impl<'g> Emitter<'g> {
 
     /// The expression of a node and its Rust precedence (see the `R_*` constants).
     fn prec_expr(&self, id: Id) -> (TokenStream, u8) {
+        let refining = self.refining.replace(false);
+        // A child refined in turn (see `Emitter::refining`), parenthesized.
+        let refined = |c: Id, min: u8| {
+            if refining && !self.names.contains_key(&c) {
+                let (t, p) = self.refined_prec(c);
+                if p < min {
+                    quote!((#t))
+                } else {
+                    t
+                }
+            } else {
+                self.operand(c, min)
+            }
+        };
         if let Some(n) = self.names.get(&id) {
             return (quote!(#n), R_ATOM);
         }
@@ -1360,7 +1416,7 @@ impl<'g> Emitter<'g> {
                 .folded(*b)
                 .filter(|c| *c != 0.0 && (1.0 / c).is_finite())
             {
-                let a = self.operand(*a, R_MUL);
+                let a = refined(*a, R_MUL);
                 let (r, _) = Self::literal(1.0 / c);
                 return (quote!(#a * #r), R_MUL);
             }
@@ -1371,7 +1427,7 @@ impl<'g> Emitter<'g> {
         // ULP
         if let Node::Div(a, b) = g.node(id) {
             if self.single && self.parameters_only(*b) {
-                let a = self.operand(*a, R_MUL);
+                let a = refined(*a, R_MUL);
                 let b = self.operand(*b, R_MUL + 1);
                 return (quote!(#a * (1.0 / #b)), R_MUL);
             }
@@ -1389,7 +1445,7 @@ impl<'g> Emitter<'g> {
                 (quote!(#name), R_ATOM)
             }
             Node::Neg(a) => {
-                let a = self.operand(*a, R_UNARY);
+                let a = refined(*a, R_UNARY);
                 (quote!(-#a), R_UNARY)
             }
             Node::Not(a) => {
@@ -1437,7 +1493,10 @@ impl<'g> Emitter<'g> {
                     None => (q, R_MUL),
                 }
             }
-            Node::Div(a, b) => bin(a, b, R_MUL, quote!(/)),
+            Node::Div(a, b) => {
+                let (a, b) = (refined(*a, R_MUL), self.operand(*b, R_MUL + 1));
+                (quote!(#a / #b), R_MUL)
+            }
             Node::And(a, b) => bin(a, b, R_AND, quote!(&&)),
             Node::Or(a, b) => bin(a, b, R_OR, quote!(||)),
             Node::Cmp(op, a, b) => {
@@ -1502,7 +1561,14 @@ impl<'g> Emitter<'g> {
                 } else {
                     Vec::new()
                 };
-                let (c, a, b) = (self.expr(*c), self.expr(*a), self.expr(*b));
+                let arm = |x: Id| {
+                    if refining {
+                        refined(x, 0)
+                    } else {
+                        self.expr(x)
+                    }
+                };
+                let (c, a, b) = (self.expr(*c), arm(*a), arm(*b));
                 if compared.is_empty() && self.single && !is_simple(&a) && !is_simple(&b) {
                     // both arms before the choice, as the vectorized loop computes them anyway:
                     // then the compiler shares what they have in common (softplus(beta x) /

@@ -154,10 +154,84 @@ fn late_rewrite(g: &mut Graph, id: Id) -> Option<Id> {
                 if add { g.plus(hx, hy) } else { g.minus(hx, hy) },
             )
         }
+        Node::Cmp(op, l, r) => {
+            let (name, out) = exact_comparison(g, op, l, r)?;
+            (name, out)
+        }
         _ => return None,
     };
     g.fire(name);
     Some(out)
+}
+
+/// Comparisons decided on exact values instead of rounded ones:
+///
+/// - `comparison-max-min`: `max(p, q) <= c` as `p <= c && q <= c` (and the other operators,
+///   and `min`), so that each side is compared as it is;
+/// - `exact-comparison`: `a * u + b op c` (affine, `a != 0`, however written) as `u op' t` for
+///   the root `t = (c - b) / a` when it is an `f64` exactly (`op'` flipped for `a < 0`). The
+///   sum `3 + x` rounds to 6 at x = 3.0000000000000004, so `3 + x <= 6` holds there while
+///   `x <= 3` does not (tb_hardsigmoid's derivative was 1/6 where it is 0).
+fn exact_comparison(g: &mut Graph, op: CmpOp, l: Id, r: Id) -> Option<(&'static str, Id)> {
+    // max / min against a constant
+    for (side, other, op) in [(l, r, op), (r, l, op.flip())] {
+        let Some(_) = g.as_num(other) else { continue };
+        let (f, args) = match g.node(side) {
+            Node::Call(f @ (Builtin::Max | Builtin::Min), args) => (*f, args.clone()),
+            _ => continue,
+        };
+        // max(p, q) < c: both below; max(p, q) > c: either above (min the other way round)
+        let both = matches!(
+            (f, op),
+            (Builtin::Max, CmpOp::Lt | CmpOp::Le) | (Builtin::Min, CmpOp::Gt | CmpOp::Ge)
+        );
+        if matches!(op, CmpOp::Eq | CmpOp::Ne) {
+            continue;
+        }
+        // a side of constants is decided now: `max(3 + x, 0) <= 6` is `3 + x <= 6`
+        let c = g.as_num(other).expect("checked");
+        let known = |g: &Graph, t: Id| g.as_num(t).map(|v| op.apply(v, c));
+        let (k0, k1) = (known(g, args[0]), known(g, args[1]));
+        let out = match (k0, k1) {
+            (Some(v), None) | (None, Some(v)) if v == both => {
+                let t = if k0.is_some() { args[1] } else { args[0] };
+                g.add(Node::Cmp(op, t, other))
+            }
+            (None, None) => {
+                let p = g.add(Node::Cmp(op, args[0], other));
+                let q = g.add(Node::Cmp(op, args[1], other));
+                if both {
+                    g.add(Node::And(p, q))
+                } else {
+                    g.add(Node::Or(p, q))
+                }
+            }
+            _ => continue,
+        };
+        return Some(("comparison-max-min", out));
+    }
+    let (a1, u1, b1) = affine(g, l)?;
+    let (a2, u2, b2) = affine(g, r)?;
+    let u = match (u1, u2) {
+        (Some(p), Some(q)) if p != q => return None,
+        (p, q) => p.or(q)?,
+    };
+    let a = dd::sub(a1, a2);
+    let b = dd::sub(b1, b2);
+    if a.0 == 0.0 || !a.0.is_finite() {
+        return None;
+    }
+    // already `u op t`
+    if (l == u && g.as_num(r).is_some()) || (r == u && g.as_num(l).is_some()) {
+        return None;
+    }
+    let t = dd::div(dd::neg(b), a);
+    if !is_f64(t) {
+        return None;
+    }
+    let op = if a.0 < 0.0 { op.flip() } else { op };
+    let tn = g.num(t.0);
+    Some(("exact-comparison", g.add(Node::Cmp(op, u, tn))))
 }
 
 /// Beyond this magnitude a root is not taken by `affine-root`: `u - r` cannot overflow for a

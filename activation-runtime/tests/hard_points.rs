@@ -297,10 +297,10 @@ const TIGHT: &[(&str, accuracy::Ty, &str, f64, f64, f64)] = &[(
 /// ("remove it"), so the list only shrinks.
 #[rustfmt::skip]
 const KNOWN_MISSES: &[(&str, &str, &str, &str)] = &[
-    // d/dalpha = expm1(x/alpha) - (x/alpha) exp(x/alpha) cancels as x -> 0- (-t^2/2 for t = x/alpha)
-    ("celu", "f32", "alpha=10", "d/dalpha"),
+    // d/dalpha = expm1(x/alpha) - (x/alpha) exp(x/alpha) cancels as x -> 0- (-t^2/2 for
+    // t = x/alpha): refined in double-double now (alpha = 10 and f32 pass), but at alpha = 0.1
+    // and x = -1e-30 the double-double sum itself loses (t^2 ~ 1e-58 against terms ~ 1e-29)
     ("celu", "f64", "alpha=0.1", "d/dalpha"),
-    ("celu", "f64", "alpha=10", "d/dalpha"),
     // d/dbeta = x^2 sigmoid'(beta x): x^2 overflows to inf times 0 at |x| near f64::MAX
     ("swish", "f64", "beta=0.1", "d/dbeta"),
     ("swish", "f64", "beta=10", "d/dbeta"),

@@ -263,6 +263,36 @@ pub fn dd_neg(a: Dd) -> Dd {
     (-a.0, -a.1)
 }
 
+/// The larger of two double-doubles (by high, then low part).
+#[inline(always)]
+pub fn dd_max(a: Dd, b: Dd) -> Dd {
+    if a.0 > b.0 || (a.0 == b.0 && a.1 >= b.1) {
+        a
+    } else {
+        b
+    }
+}
+
+/// The smaller of two double-doubles (by high, then low part).
+#[inline(always)]
+pub fn dd_min(a: Dd, b: Dd) -> Dd {
+    if a.0 < b.0 || (a.0 == b.0 && a.1 <= b.1) {
+        a
+    } else {
+        b
+    }
+}
+
+/// The magnitude of a double-double.
+#[inline(always)]
+pub fn dd_abs(a: Dd) -> Dd {
+    if a.0 < 0.0 || (a.0 == 0.0 && a.1 < 0.0) {
+        dd_neg(a)
+    } else {
+        a
+    }
+}
+
 /// Double-double product.
 #[inline(always)]
 pub fn dd_mul(a: Dd, b: Dd) -> Dd {

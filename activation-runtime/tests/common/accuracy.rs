@@ -99,7 +99,9 @@ pub struct Item {
     pub f32_slices: fn(&[f32], &mut [f32]) -> f32,
     /// The `f64` implementation through the slice kernels.
     pub f64_slices: fn(&[f64], &mut [f64]) -> f64,
-    /// The generated `ActivationInfo::CRITICAL_POINTS`.
+    /// The generated `ActivationInfo::CRITICAL_POINTS` (read by `tests/critical.rs`; this file is
+    /// also the accuracy example's, which does not).
+    #[allow(dead_code)]
     pub critical: &'static [CriticalPoint],
 }
 
@@ -421,7 +423,8 @@ pub fn load<T: Sample>() -> Result<Table<T>, String> {
     Ok(out)
 }
 
-/// Reads only the critical-point rows of `T`.
+/// Reads only the critical-point rows of `T` (for `tests/critical.rs`).
+#[allow(dead_code)]
 pub fn load_critical<T: Sample>() -> Result<Table<T>, String> {
     load_file::<T>(&critical_path(T::TY), "critical_reference.py")
 }

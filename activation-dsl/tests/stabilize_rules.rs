@@ -296,13 +296,13 @@ const STABILIZATIONS: &[(&str, &str, &str)] = &[
     (
         "softplus-difference",
         "softplus(x) - softplus(x - 1)",
-        "if 2 * (x - 0.5) > 0 { 1 + softplus(-x) - softplus(1 - x) } \
+        "if x > 0.5 { 1 + softplus(-x) - softplus(1 - x) } \
          else { softplus(x) - softplus(x - 1) }",
     ),
     (
         "softplus-difference",
         "ln(1 + exp(x)) - ln(1 + exp(x - 1))",
-        "if 2 * (x - 0.5) > 0 { 1 + softplus(-x) - softplus(1 - x) } \
+        "if x > 0.5 { 1 + softplus(-x) - softplus(1 - x) } \
          else { softplus(x) - softplus(x - 1) }",
     ),
     // u - tanh(u) is tanhshrink by definition
@@ -312,12 +312,12 @@ const STABILIZATIONS: &[(&str, &str, &str)] = &[
     (
         "softplus-quotient",
         "softplus(2 * x) / 2",
-        "if 2 * x > 0 { x + 0.5 * softplus(-(2 * x)) } else { 0.5 * softplus(2 * x) }",
+        "if x > 0 { x + 0.5 * softplus(-(2 * x)) } else { 0.5 * softplus(2 * x) }",
     ),
     (
         "softplus-quotient",
         "ln(1 + exp(3 * x)) / 3",
-        "if 3 * x > 0 { x + softplus(-(3 * x)) / 3 } else { softplus(3 * x) / 3 }",
+        "if x > 0 { x + softplus(-(3 * x)) / 3 } else { softplus(3 * x) / 3 }",
     ),
     // a u + b = a (u - r) for r = -b / a: u / 6 + 1/2 = (u + 3) / 6 (k = 6 exact), the sum
     // however written ((x + 3) / 6 + x / 6 = (2x + 3) / 6 = (x + 1.5) / 3); a coefficient whose

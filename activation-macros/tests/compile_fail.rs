@@ -3,7 +3,7 @@
 //! the suite is where the caret lands: under the user's offending token, never the whole macro.
 //!
 //! Regenerate the expected output with
-//! `TRYBUILD=overwrite cargo test -p activation-runtime --test compile_fail`, then read the
+//! `TRYBUILD=overwrite cargo test -p activation-macros --test compile_fail`, then read the
 //! diff of every `.stderr` before committing it.
 
 #[test]

@@ -15,6 +15,7 @@
 //! | [`MAX_INLINED_DEPTH`] | 1,000 | nesting depth of an item after inlining |
 //! | [`MAX_DERIVATIVE_NODES`] | 50,000 | operations in one derivative, simplified |
 //! | [`MAX_WORK`] | 400,000 | work of generating one item (nodes interned or evaluated) |
+//! | [`MAX_DISCOVERY_WORK`] | 16,000,000 | node evaluations of the critical-point search of one item (it stops there, keeping what it found) |
 //! | [`MAX_SIMPLIFY_ROUNDS`] | 256 | rounds of a simplifier's fixed-point loop |
 //! | [`MAX_REWRITES_PER_NODE`] | 1,024 | successive rewrites of one node in one round |
 //!
@@ -46,6 +47,13 @@ pub const MAX_DERIVATIVE_NODES: usize = 50_000;
 /// standard set and of the corpus take about 16,000 (`activation-dsl derive --trace` prints the
 /// figure); a debug build reaches the limit in well under a second.
 pub const MAX_WORK: u64 = 400_000;
+
+/// Most node evaluations the critical-point search of one item may take
+/// ([`crate::critical::discover_within`]). Unlike the limits above it is not an error: the
+/// search stops and keeps the points found, and the generated `CRITICAL_POINTS` says in its docs
+/// that the list is incomplete. The most any item of the standard set or the textbook corpus takes
+/// is about 490,000 (`tb_sinc`); a debug build does 16 million in about a second.
+pub const MAX_DISCOVERY_WORK: u64 = 16_000_000;
 
 /// Most rounds of one simplifier run (each round rewrites the whole formula once).
 pub const MAX_SIMPLIFY_ROUNDS: usize = 256;

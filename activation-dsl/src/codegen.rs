@@ -154,7 +154,23 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
 
     // The critical points for the declared parameter values, one per (input, point): the first
     // reason found (zeros first, then cancellations, branches, jumps, overflow, underflow).
-    let mut crit = crate::critical::discover(&d, &module.defaults[idx]);
+    let found = crate::critical::discover_within(
+        &d,
+        &module.defaults[idx],
+        crate::budget::MAX_DISCOVERY_WORK,
+    );
+    let crit_doc = if found.complete {
+        quote!()
+    } else {
+        let text = format!(
+            " Incomplete: the search for critical points stopped at its work limit \
+             (`activation_dsl::budget::MAX_DISCOVERY_WORK`, {} node evaluations); these are the \
+             points found before it.",
+            crate::budget::MAX_DISCOVERY_WORK
+        );
+        quote!(#[doc = #text])
+    };
+    let mut crit = found.points;
     crit.sort_by(|a, b| {
         (a.input, a.x)
             .partial_cmp(&(b.input, b.x))
@@ -187,6 +203,7 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
         quote! { P::new(#input, #x, #kind, #of) }
     });
     let crit_const = quote! {
+        #crit_doc
         const CRITICAL_POINTS: &'static [#rt::CriticalPoint] = {
             use #rt::{CriticalKind::*, CriticalPoint as P};
             &[#(#crit_rows),*]

@@ -25,8 +25,11 @@
 //! [`MAX_PER_EXPRESSION`] sign changes are kept per expression (a periodic one has one per
 //! period): those nearest 0.
 //!
-//! The cost is a few thousand evaluations of the item's graph per input, through a flat tape;
-//! for the whole standard set a few milliseconds.
+//! The cost is a few thousand evaluations of the item's graph per input, through a flat tape,
+//! and each bisection evaluates only what the bisected expression depends on; for the whole
+//! standard set a few milliseconds. It is bounded by [`crate::budget::MAX_DISCOVERY_WORK`]:
+//! past it the search stops with what it found ([`discover_within`] says whether it finished;
+//! generated code says so in the docs of `CRITICAL_POINTS`, the CLI in its output).
 
 use crate::builtins::Builtin;
 use crate::derive::Derived;
@@ -178,6 +181,40 @@ impl Tape {
     /// Evaluates slots `0..=upto` at `x` into `v`.
     fn eval(&self, x: f64, upto: usize, v: &mut [f64]) {
         for k in 0..=upto {
+            self.eval_slot(x, k, v);
+        }
+    }
+
+    /// Evaluates the slots `cone` (in increasing order, closed under dependencies: a
+    /// [`Tape::cone`]) at `x` into `v`.
+    fn eval_cone(&self, x: f64, cone: &[usize], v: &mut [f64]) {
+        for &k in cone {
+            self.eval_slot(x, k, v);
+        }
+    }
+
+    /// The slots `roots` depend on, themselves included, in increasing order: what a bisection
+    /// on them evaluates (not the whole prefix of the tape).
+    fn cone(&self, roots: &[usize]) -> Vec<usize> {
+        let mut seen = vec![false; self.ops.len()];
+        let mut stack: Vec<usize> = roots.to_vec();
+        let mut out = Vec::new();
+        while let Some(k) = stack.pop() {
+            if std::mem::replace(&mut seen[k], true) {
+                continue;
+            }
+            out.push(k);
+            if let Op::Node(n) = &self.ops[k] {
+                stack.extend(n.children().iter().map(|c| c.0 as usize));
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// Evaluates slot `k` at `x` from the slots it depends on, already in `v`.
+    fn eval_slot(&self, x: f64, k: usize, v: &mut [f64]) {
+        {
             let s = |id: &Id| v[id.0 as usize];
             v[k] = match &self.ops[k] {
                 Op::Const(c) => *c,
@@ -231,12 +268,6 @@ fn tri(a: f64, b: f64, f: impl Fn(bool, bool) -> bool) -> f64 {
 }
 
 impl Signal {
-    fn last_slot(self) -> usize {
-        match self {
-            Signal::Value(a) => a,
-            Signal::Diff(a, b) => a.max(b),
-        }
-    }
     fn get(self, v: &[f64]) -> f64 {
         match self {
             Signal::Value(a) => v[a],
@@ -316,11 +347,37 @@ fn boundary_kind(c: u8) -> Kind {
 /// `params` (in declaration order), sorted by input, then `x`; one entry per (input, x, kind,
 /// of), the first expression found kept.
 pub fn discover(d: &Derived, params: &[f64]) -> Vec<Critical> {
+    discover_within(d, params, crate::budget::MAX_DISCOVERY_WORK).points
+}
+
+/// What [`discover_within`] found, and whether it finished.
+#[derive(Clone, Debug)]
+pub struct Discovery {
+    /// The points found, as [`discover`] gives them.
+    pub points: Vec<Critical>,
+    /// `false` when the search stopped at its work limit: the points found so far (the zeros
+    /// and sign changes of the expressions searched first, the results' first) are kept, the
+    /// rest are missing.
+    pub complete: bool,
+    /// The work done, in node evaluations.
+    pub work: u64,
+}
+
+/// [`discover`] with a limit on its work, in node evaluations (a node of the tape evaluated at
+/// one point): the scan costs the tape's size times [`scan_points`]' count per input, each
+/// bisection up to 64 evaluations of the nodes the bisected expression depends on. The search
+/// stops, keeping what it found, at the first scan or bisection that would pass `limit`.
+pub fn discover_within(d: &Derived, params: &[f64], limit: u64) -> Discovery {
     let g = &d.graph;
     let n_in = g.inputs.len();
     let mut out = Vec::new();
+    let work = Work {
+        done: std::cell::Cell::new(0),
+        limit,
+        stopped: std::cell::Cell::new(false),
+    };
     for input in 0..n_in {
-        out.extend(along(d, params, input));
+        out.extend(along(d, params, input, &work));
     }
     out.sort_by(|a, b| {
         (a.input, a.x)
@@ -330,10 +387,33 @@ pub fn discover(d: &Derived, params: &[f64]) -> Vec<Critical> {
             .then(a.of.cmp(&b.of))
     });
     out.dedup_by(|b, a| a.input == b.input && a.x == b.x && a.kind == b.kind && a.of == b.of);
-    out
+    Discovery {
+        points: out,
+        complete: !work.stopped.get(),
+        work: work.done.get(),
+    }
 }
 
-fn along(d: &Derived, params: &[f64], input: usize) -> Vec<Critical> {
+/// The work counter of one discovery.
+struct Work {
+    done: std::cell::Cell<u64>,
+    limit: u64,
+    stopped: std::cell::Cell<bool>,
+}
+
+impl Work {
+    /// Whether `cost` more fits; if not, the search stops (every later call says no).
+    fn take(&self, cost: u64) -> bool {
+        if self.stopped.get() || self.done.get() + cost > self.limit {
+            self.stopped.set(true);
+            return false;
+        }
+        self.done.set(self.done.get() + cost);
+        true
+    }
+}
+
+fn along(d: &Derived, params: &[f64], input: usize, work: &Work) -> Vec<Critical> {
     let g = &d.graph;
     let n_in = g.inputs.len();
     let wrt = |k: usize| -> String {
@@ -460,6 +540,9 @@ fn along(d: &Derived, params: &[f64], input: usize) -> Vec<Critical> {
 
     let xs = scan_points();
     let n = order.len();
+    if !work.take((n * xs.len()) as u64) {
+        return Vec::new();
+    }
     let mut v = vec![0.0; n];
     let mut rows: Vec<Vec<f64>> = Vec::with_capacity(xs.len());
     for &x in &xs {
@@ -468,9 +551,9 @@ fn along(d: &Derived, params: &[f64], input: usize) -> Vec<Critical> {
     }
     let mut out = Vec::new();
     let scratch = std::cell::RefCell::new(vec![0.0; n]);
-    let at = |x: f64, upto: usize, f: &dyn Fn(&[f64]) -> f64| -> f64 {
+    let at = |x: f64, cone: &[usize], f: &dyn Fn(&[f64]) -> f64| -> f64 {
         let mut v = scratch.borrow_mut();
-        tape.eval(x, upto, &mut v);
+        tape.eval_cone(x, cone, &mut v);
         f(&v)
     };
     let record = |x: f64, kind: Kind, of: usize, expr: Id, out: &mut Vec<Critical>| {
@@ -499,21 +582,51 @@ fn along(d: &Derived, params: &[f64], input: usize) -> Vec<Critical> {
     };
     for w in &watches {
         let sig = w.signal;
-        let upto = sig.last_slot();
         let first = out.len();
+        // The scan intervals where the sign changes.
+        let mut brackets: Vec<(usize, i8)> = Vec::new();
         for i in 0..xs.len() - 1 {
             let (a, b) = (sig.get(&rows[i]), sig.get(&rows[i + 1]));
             let (Some(sa), Some(sb)) = (sign(a), sign(b)) else {
                 continue;
             };
-            if sa == sb {
-                continue;
+            if sa != sb {
+                brackets.push((i, sa));
             }
+        }
+        if brackets.is_empty() {
+            continue;
+        }
+        if brackets.len() > MAX_PER_EXPRESSION {
+            // Only the sign changes nearest 0 are kept (below): bisect only the intervals that
+            // can hold them. The scan is symmetric, so the intervals' distances from 0 are
+            // equal or disjoint; those tied with the last one kept (its mirror, a shared end)
+            // are bisected too, and the cut below decides among them as it always did.
+            let near = |i: usize| xs[i].abs().min(xs[i + 1].abs());
+            let far = |i: usize| xs[i].abs().max(xs[i + 1].abs());
+            let mut by: Vec<usize> = brackets.iter().map(|b| b.0).collect();
+            by.sort_by(|&p, &q| near(p).total_cmp(&near(q)));
+            let edge = far(by[MAX_PER_EXPRESSION - 1]);
+            brackets.retain(|&(i, _)| near(i) <= edge);
+        }
+        let cone = match sig {
+            Signal::Value(a) => tape.cone(&[a]),
+            Signal::Diff(a, b) => tape.cone(&[a, b]),
+        };
+        // (a bisection: at most 64 steps and the two ends)
+        if !work.take((66 * cone.len() * brackets.len()) as u64) {
+            break;
+        }
+        for (i, sa) in brackets {
+            let (a, b) = (sig.get(&rows[i]), sig.get(&rows[i + 1]));
             // The last point of `a`'s sign, and the first of another.
             let (lo, hi) = bisect(xs[i], xs[i + 1], |x| {
-                sign(at(x, upto, &|v| sig.get(v))) == Some(sa)
+                sign(at(x, &cone, &|v| sig.get(v))) == Some(sa)
             });
-            let (vl, vh) = (at(lo, upto, &|v| sig.get(v)), at(hi, upto, &|v| sig.get(v)));
+            let (vl, vh) = (
+                at(lo, &cone, &|v| sig.get(v)),
+                at(hi, &cone, &|v| sig.get(v)),
+            );
             let x = if vl.abs() <= vh.abs() { lo } else { hi };
             let small = vl.abs().min(vh.abs());
             // The scale of the watched quantity around the bracket (a pole's infinity left out).
@@ -546,6 +659,7 @@ fn along(d: &Derived, params: &[f64], input: usize) -> Vec<Critical> {
         }
     }
     for &s in &magnitude {
+        let mut cone: Option<Vec<usize>> = None;
         for i in 0..xs.len() - 1 {
             let (Some(ca), Some(cb)) = (class(rows[i][s]), class(rows[i + 1][s])) else {
                 continue;
@@ -561,14 +675,21 @@ fn along(d: &Derived, params: &[f64], input: usize) -> Vec<Critical> {
                 {
                     continue;
                 }
-                let above = |x: f64| class(at(x, s, &|v| v[s])).is_some_and(|k| k > c);
+                let cone = cone.get_or_insert_with(|| tape.cone(&[s]));
+                if !work.take((70 * cone.len()) as u64) {
+                    return out;
+                }
+                let above = |x: f64| class(at(x, cone, &|v| v[s])).is_some_and(|k| k > c);
                 if above(xs[i]) == above(xs[i + 1]) {
                     continue;
                 }
                 let (lo, hi) = bisect(xs[i], xs[i + 1], above);
                 // A threshold is crossed between neighbours of adjacent classes; a jump over
                 // several (0 to normal at a zero or a branch) is a point of another kind.
-                let (cl, ch) = (class(at(lo, s, &|v| v[s])), class(at(hi, s, &|v| v[s])));
+                let (cl, ch) = (
+                    class(at(lo, cone, &|v| v[s])),
+                    class(at(hi, cone, &|v| v[s])),
+                );
                 if !matches!((cl, ch), (Some(p), Some(q)) if p.abs_diff(q) == 1) {
                     continue;
                 }

@@ -479,7 +479,20 @@ fn critical_report(
         })?;
         params[i] = *v;
     }
-    let points = activation_dsl::critical::discover(&d, &params);
+    let found = activation_dsl::critical::discover_within(
+        &d,
+        &params,
+        activation_dsl::budget::MAX_DISCOVERY_WORK,
+    );
+    if !found.complete {
+        eprintln!(
+            "note: `{}`: the search stopped at its work limit ({} node evaluations, \
+             activation_dsl::budget::MAX_DISCOVERY_WORK); the points below are those found before it",
+            d.name,
+            activation_dsl::budget::MAX_DISCOVERY_WORK
+        );
+    }
+    let points = found.points;
     let mut out = String::new();
     if !tsv {
         let ps: Vec<String> = g

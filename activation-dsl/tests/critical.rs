@@ -227,3 +227,68 @@ fn cli_lists_points_and_takes_parameters() {
     assert!(!ok);
     assert!(err.contains("no item named `nosuch`"), "{err}");
 }
+
+/// The search is bounded by its work limit, and well inside it for every real item: the
+/// standard set and the textbook corpus finish with at most a twentieth of the limit (printed),
+/// and nested periodic items (the fuzzer's `gelu(…gelu(sin(x))…)` eight deep, which took 65 s in
+/// the fuzz build before bisections were cut to the kept sign changes and to the nodes they
+/// depend on) either finish or stop at the limit with the points found so far.
+#[test]
+fn the_search_is_bounded_by_its_work_limit() {
+    use activation_dsl::budget::MAX_DISCOVERY_WORK;
+    use activation_dsl::critical::discover_within;
+    let corpus = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../corpus/textbook.act"
+    ))
+    .unwrap();
+    let corpus = Module::new(&corpus).expect("the corpus checks");
+    let mut most = (0, String::new());
+    for m in [standard::module(), &corpus] {
+        for (idx, item) in m.file.items.iter().enumerate() {
+            let d = derive_item(m, idx, false).expect("derives");
+            let r = discover_within(&d, &m.defaults[idx], MAX_DISCOVERY_WORK);
+            assert!(r.complete, "{}: stopped at the limit", item.name.name);
+            if r.work > most.0 {
+                most = (r.work, item.name.name.clone());
+            }
+        }
+    }
+    println!("most work: {} ({})", most.0, most.1);
+    assert!(most.0 * 20 <= MAX_DISCOVERY_WORK, "{most:?}");
+
+    let nest = |k: usize| {
+        let src = format!("pub f(x) = {}sin(x){};", "gelu(".repeat(k), ")".repeat(k));
+        let m = Module::new(&src).unwrap();
+        let d = derive_item(&m, 0, false).expect("derives");
+        (discover_within(&d, &[], MAX_DISCOVERY_WORK), d)
+    };
+    let (r8, _) = nest(6);
+    println!(
+        "gelu^6(sin x): work {}, {} points",
+        r8.work,
+        r8.points.len()
+    );
+    assert!(r8.complete && r8.work < MAX_DISCOVERY_WORK);
+    // (the zeros of f are those of sin: 0 and the multiples of pi)
+    assert!(
+        r8.points.iter().any(|p| p.kind == Kind::Zero
+            && p.of == "f"
+            && key(p.x).abs_diff(key(-std::f64::consts::PI)) <= 2),
+        "{}",
+        listing(&r8.points)
+    );
+    // A small limit stops it, with what was found before.
+    let (_, d) = nest(6);
+    let small = discover_within(&d, &[], r8.work / 2);
+    assert!(!small.complete && small.work <= r8.work / 2);
+    assert!(small.points.len() < r8.points.len() && !small.points.is_empty());
+    // Deeper, the default limit stops it.
+    let (r12, _) = nest(8);
+    println!(
+        "gelu^8(sin x): work {}, {} points",
+        r12.work,
+        r12.points.len()
+    );
+    assert!(!r12.complete && r12.work <= MAX_DISCOVERY_WORK && !r12.points.is_empty());
+}

@@ -22,6 +22,12 @@ the type), its nearest neighbours (every value of the type within `NEIGHBOURS[ty
 a geometric sweep c +- 2^-j (j = 1 .. the type's precision). A case may also give a plain list
 of points.
 
+Every case with non-default parameters also holds the critical points that `activation-dsl
+critical @std NAME --param k=v` discovers at those values (zeros of f, f' and the parameter
+derivatives, cancellations, branch switches, overflow and underflow thresholds), each with a
+neighbourhood (`critical_neighbourhood`). The CLI runs through cargo unless ACTIVATION_DSL names
+a built binary.
+
 Each point is evaluated as scripts/accuracy_reference.py does (imported: the same mirrors of the
 DSL in scripts/reference.py, the same dual numbers, precision doubled until two precisions
 agree, rounding to nearest into the type), with the parameters as duals too, so that `dp` holds
@@ -42,6 +48,7 @@ from mpmath import mp, mpf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import accuracy_reference as A  # noqa: E402  (duals, rounding, settling; makes reference.py dual)
+import critical_reference as C  # noqa: E402  (the CLI)
 import reference as R  # noqa: E402
 
 OUT = os.path.join(R.OUT_DIR, "hard_points.csv")
@@ -82,6 +89,8 @@ def points(case, fmt):
         out += neighbourhood(c, fmt)
     for v in case.get("points", {}).get(fmt[0], case.get("points", {}).get("all", [])):
         out.append(A.exact(v, fmt) if isinstance(v, str) else v)
+    for c in case.get("critical", []):
+        out += critical_neighbourhood(c, fmt)
     return A.uniq([v for v in out if math.isfinite(v) and v not in case.get("exclude", [])])
 
 
@@ -171,6 +180,47 @@ CASES = [
     ("softplus", [("beta", "0.5")], {"points": softplus_points(0.5)}),
     ("softplus", [("beta", "10")], {"points": softplus_points(10.0)}),
 ] + [(name, ps, {"points": param_points()}) for name, sets in PARAM_SWEEPS for ps in sets]
+
+# Critical points at the given parameter values (issue 11: discovery "for the declared parameter
+# values and for any given ones"): `activation-dsl critical @std NAME --param k=v --tsv`, each
+# point with a neighbourhood (every value within CRITICAL_NEIGHBOURS steps, a geometric sweep
+# c * (1 +- 2^-j) for j in CRITICAL_SWEEP), lighter than critical_reference.py's at the defaults.
+CRITICAL_NEIGHBOURS = {"f32": 8, "f64": 2}
+CRITICAL_SWEEP = {"f32": range(1, 24, 3), "f64": range(1, 53, 4)}
+
+
+def critical_points(name, params):
+    """The points discovery finds for `name` with `params` (non-default), in its order."""
+    args = ["critical", "@std", name, "--tsv"]
+    for p, v in params:
+        args += ["--param", f"{p}={v}"]
+    out = []
+    for line in C.cli(*args).splitlines():
+        x = float(line.split("\t")[2])
+        if math.isfinite(x) and x not in out:
+            out.append(x)
+    return out
+
+
+def critical_neighbourhood(c, fmt):
+    t = fmt[0]
+    n = CRITICAL_NEIGHBOURS[t]
+    with mp.workdps(80):
+        c0 = A.round_to(mpf(c), fmt)
+        if c0 == 0:
+            tiny = math.ldexp(1, -149) if fmt is A.F32 else math.ldexp(1, -1074)
+            return [k * tiny for k in range(-n, n + 1)]
+        step = math.ldexp(1, math.frexp(c0)[1] - fmt[1])
+        pts = [A.round_to(mpf(c0) + k * mpf(step), fmt) for k in range(-n, n + 1)]
+        for j in CRITICAL_SWEEP[t]:
+            for s in (-1, 1):
+                pts.append(A.round_to(mpf(c) * (1 + s * mp.ldexp(1, -j)), fmt))
+    return [p for p in pts if math.isfinite(p)]
+
+
+for _name, _ps, _case in CASES:
+    if _ps:
+        _case["critical"] = critical_points(_name, _ps)
 
 # Points left out of a case: squareplus with b = 0 is relu, not differentiable at 0.
 for _name, _ps, _case in CASES:

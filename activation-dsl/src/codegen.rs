@@ -1475,25 +1475,16 @@ impl<'g> Emitter<'g> {
                 // A product with exponential-like factors: in the deep tail, where one of them
                 // underflows (or the product overflows), it is taken as exp(sum of logs).
                 let (fs, tails) = self.tail_product(id).expect("checked");
-                let fs: Vec<TokenStream> = fs.iter().map(|f| self.expr(*f)).collect();
-                let ts: Vec<TokenStream> = tails
-                    .iter()
-                    .map(|t| {
-                        let (u, ln_c) = self.tail(*t).expect("a tail factor");
-                        let v = self.expr(*t);
-                        let kind = match ln_c {
-                            None => quote!(math::Tail::Erfc),
-                            Some(0.0) => quote!(math::Tail::Exp),
-                            Some(l) => {
-                                let l: TokenStream = float_text(l).parse().expect("a literal");
-                                quote!(math::Tail::Scaled(#l))
-                            }
-                        };
-                        let u = self.dd(u);
-                        quote!((#v, #u, #kind))
-                    })
-                    .collect();
+                let (fs, ts) = self.tail_factors(&fs, &tails);
                 (quote!(math::mul_tail([#(#fs),*], [#(#ts),*])), R_ATOM)
+            }
+            Node::Div(a, b) if self.tail_quotient(*a, *b).is_some() => {
+                // The same with a divisor (`softplus(beta * x) / beta`, where the numerator is
+                // subnormal and the quotient is not).
+                let (fs, tails) = self.tail_quotient(*a, *b).expect("checked");
+                let (fs, ts) = self.tail_factors(&fs, &tails);
+                let d = self.expr(*b);
+                (quote!(math::div_tail([#(#fs),*], [#(#ts),*], #d)), R_ATOM)
             }
             Node::Mul(a, b) => bin(a, b, R_MUL, quote!(*)),
             Node::Div(a, b) if self.square_numerator(*a).is_some() => {
@@ -1635,6 +1626,56 @@ impl<'g> Emitter<'g> {
             return None;
         }
         Some((rest, tails))
+    }
+
+    /// The arguments of `mul_tail` / `div_tail`: the other factors (a square `u^2` as two
+    /// factors `u, u`: the product is the same, and where `u^2` alone would overflow the scaled
+    /// path still sees `u`), and each tail factor with its argument and kind.
+    fn tail_factors(&self, fs: &[Id], tails: &[Id]) -> (Vec<TokenStream>, Vec<TokenStream>) {
+        let mut out = Vec::new();
+        for f in fs {
+            match self.g.node(*f) {
+                Node::Pow(u, n) if self.g.is_num(*n, 2.0) && !self.names.contains_key(f) => {
+                    let u = self.expr(*u);
+                    out.push(u.clone());
+                    out.push(u);
+                }
+                _ => out.push(self.expr(*f)),
+            }
+        }
+        let ts = tails
+            .iter()
+            .map(|t| {
+                let (u, ln_c) = self.tail(*t).expect("a tail factor");
+                let v = self.expr(*t);
+                let kind = match ln_c {
+                    None => quote!(math::Tail::Erfc),
+                    Some(0.0) => quote!(math::Tail::Exp),
+                    Some(l) => {
+                        let l: TokenStream = float_text(l).parse().expect("a literal");
+                        quote!(math::Tail::Scaled(#l))
+                    }
+                };
+                let u = self.dd(u);
+                quote!((#v, #u, #kind))
+            })
+            .collect();
+        (out, ts)
+    }
+
+    /// For `a / b` with `b` not constant and `a` a tail factor or a [`Self::tail_product`]: the
+    /// numerator's factors, for `div_tail`.
+    fn tail_quotient(&self, a: Id, b: Id) -> Option<(Vec<Id>, Vec<Id>)> {
+        if self.single || self.g.as_num(b).is_some() {
+            return None;
+        }
+        if self.tail_argument(a).is_some() {
+            return Some((Vec::new(), vec![a]));
+        }
+        if self.names.contains_key(&a) {
+            return None;
+        }
+        self.tail_product(a)
     }
 
     /// `u` when `id` is a factor with an exponential tail: `exp(u)`, `sigmoid(u)`,
@@ -1933,6 +1974,10 @@ fn dd_function(f: Builtin) -> Option<&'static str> {
         Builtin::Tanh => "tanh_dd",
         Builtin::Erf => "erf_dd",
         Builtin::Erfc => "erfc_dd",
+        Builtin::Sin => "sin_dd",
+        Builtin::Cos => "cos_dd",
+        Builtin::Sin2 => "sin2_dd",
+        Builtin::Cos2 => "cos2_dd",
         _ => return None,
     })
 }

@@ -13,8 +13,9 @@
 //!    image of `f_b` (`exp(ln(u)) -> u`, `sigmoid(ln(u)) -> u/(1+u)`, …): elu `y + alpha`,
 //!    softplus `-expm1(-(beta * y))`, log_sigmoid `-expm1(y)`.
 //!
-//! A candidate is accepted only after a numerical check: at 41 points in [-8, 8] (kinks
-//! included), at the default parameters and at three rescaled sets of them, `h(f(x))` must
+//! A candidate is accepted only after a numerical check: at 161 points in [-8, 8] (kinks
+//! included) and at points approaching each threshold of a condition from both sides, at the
+//! default parameters and at three rescaled sets of them, `h(f(x))` must
 //! equal `f'(x)` to 1e-9 relative. So a non-monotonic function (hardswish) or a condition that
 //! only holds for some parameters (threshold with `value > threshold`) gets no output form.
 
@@ -272,7 +273,8 @@ fn distribute(g: &mut Graph, id: Id) -> Option<Id> {
     Some(if add { g.plus(ca, cb) } else { g.minus(ca, cb) })
 }
 
-/// Checks `h(f(x)) == f'(x)` at 41 points and four parameter sets.
+/// Checks `h(f(x)) == f'(x)` on a grid of [-8, 8] and around the thresholds of `f`'s
+/// conditions, at four parameter sets.
 fn verify(g: &Graph, f: Id, df: Id, h: Id, defaults: &[f64]) -> bool {
     // Scaled copies of the defaults keep each sign; a zero default moves by a small offset that
     // differs per parameter, so no two parameters stay equal by accident.
@@ -286,10 +288,42 @@ fn verify(g: &Graph, f: Id, df: Id, h: Id, defaults: &[f64]) -> bool {
                 .collect()
         })
         .collect();
+    // The thresholds of `f`'s conditions on `x` (`x < k`, `k` free of `x`): a split is right
+    // only if `f` maps each side of `k` to its side of `f(k)`, which fails in a neighbourhood
+    // of `k` when `f` jumps back there (`if x < 0.5 { exp(x) - 1 } else { x }`: y in
+    // [0.5, 0.649) comes from both sides); checked at points approaching `k` from both sides.
+    let thresholds: Vec<Id> = g
+        .reachable(&[f])
+        .into_iter()
+        .filter_map(|n| match g.node(n) {
+            Node::Cmp(_, a, b) => {
+                let free = |e: &Id| !g.depends_on(*e, &Node::Input(0));
+                if matches!(g.node(*a), Node::Input(0)) && free(b) {
+                    Some(*b)
+                } else if matches!(g.node(*b), Node::Input(0)) && free(a) {
+                    Some(*a)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        })
+        .collect();
     let mut checked = 0;
     for params in &sets {
-        for i in 0..=40 {
-            let x = -8.0 + 0.4 * i as f64;
+        let mut xs: Vec<f64> = (0..=160).map(|i| -8.0 + 0.1 * i as f64).collect();
+        for &k in &thresholds {
+            let k = g.eval(&[k], &[0.0], params, f64::NAN)[0];
+            if !k.is_finite() {
+                continue;
+            }
+            for j in 1..=24 {
+                let d = (-(j as f64)).exp2() * k.abs().max(1.0);
+                xs.extend([k - d, k + d]);
+            }
+            xs.push(k);
+        }
+        for x in xs {
             let v = g.eval(&[f, df], &[x], params, f64::NAN);
             let (y, d) = (v[0], v[1]);
             if !y.is_finite() || !d.is_finite() {

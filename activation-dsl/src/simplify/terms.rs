@@ -4,7 +4,8 @@
 //! (`2 * (3 * t) -> 6 * t`, `(2 * t) / 4 -> 0.5 * t`), `mul-div` (`a * (p / q) -> (a * p) / q`),
 //! `pow-div-sqrt` (`(u / sqrt(c))^2 -> u^2 / c`), `div-pow2-to-mul` (`u / 2 -> 0.5 * u`),
 //! `cancel` (`(a * c) / c -> a` where `c` divides the forward formula, so is nonzero wherever
-//! the item is defined).
+//! the item is defined), `cancel-sqrt` (`(p * sqrt(w) / q) / sqrt(w) -> p / q` where the rest
+//! still depends on `sqrt(w)`, so stays undefined for `w < 0`).
 
 use crate::dd::{self, Dd};
 use crate::ir::{Graph, Id, Node};
@@ -50,6 +51,28 @@ fn remove_factor(g: &mut Graph, chain: Id, f: Id) -> Option<Id> {
     }
     let rest = remove_factor(g, a, f)?;
     Some(g.times(rest, b))
+}
+
+/// Removes one factor `f` from `chain`, looking through products and the numerators of
+/// quotients (`(c * f / q) / f`), if it is there.
+fn remove_factor_deep(g: &mut Graph, chain: Id, f: Id) -> Option<Id> {
+    if chain == f {
+        return Some(g.num(1.0));
+    }
+    match g.node(chain).clone() {
+        Node::Mul(a, b) => {
+            if let Some(a2) = remove_factor_deep(g, a, f) {
+                return Some(g.times(a2, b));
+            }
+            let b2 = remove_factor_deep(g, b, f)?;
+            Some(g.times(a, b2))
+        }
+        Node::Div(p, q) => {
+            let p2 = remove_factor_deep(g, p, f)?;
+            Some(g.over(p2, q))
+        }
+        _ => None,
+    }
 }
 
 /// A folded coefficient must stay finite and nonzero (no overflow, no underflow to 0).
@@ -120,6 +143,17 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             } else {
                 ("cancel", remove_factor(g, a, b)?)
             }
+        }
+        Node::Div(a, b) if matches!(g.node(b), Node::Call(crate::builtins::Builtin::Sqrt, _)) => {
+            // (p * sqrt(w) / q) / sqrt(w) -> p / q where the rest still holds sqrt(w): the
+            // derivative of hypot(u, sqrt(w)) in w is sqrt(w) / hypot * 0.5 / sqrt(w), NaN at
+            // w = 0 as written, 0.5 / hypot(u, sqrt(w)) in the limit; where w < 0 the result
+            // is still NaN through the sqrt(w) that remains.
+            let out = remove_factor_deep(g, a, b)?;
+            if !g.reachable(&[out]).contains(&b) {
+                return None;
+            }
+            ("cancel-sqrt", out)
         }
         Node::Div(u, c)
             if g.as_num(c)

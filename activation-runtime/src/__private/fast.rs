@@ -371,6 +371,33 @@ pub fn cos2(u: f64) -> f64 {
     cos(2.0 * u)
 }
 
+/// `sin(hi + lo)` to first order in `lo` (`|lo| <= 1e5 * 2^-53` in the fast range: the second
+/// order term is below `2^-80`).
+#[inline(always)]
+pub fn sin_dd(a: Dd) -> f64 {
+    let (s, c) = sin_cos(a.0);
+    s + c * lo(a)
+}
+
+/// `cos(hi + lo)` to first order in `lo`.
+#[inline(always)]
+pub fn cos_dd(a: Dd) -> f64 {
+    let (s, c) = sin_cos(a.0);
+    c - s * lo(a)
+}
+
+/// `sin(2 (hi + lo))`, for `|2 hi| <= 1e5`.
+#[inline(always)]
+pub fn sin2_dd(a: Dd) -> f64 {
+    sin_dd((2.0 * a.0, 2.0 * a.1))
+}
+
+/// `cos(2 (hi + lo))`, for `|2 hi| <= 1e5`.
+#[inline(always)]
+pub fn cos2_dd(a: Dd) -> f64 {
+    cos_dd((2.0 * a.0, 2.0 * a.1))
+}
+
 // ---- erf and erfc ---------------------------------------------------------------------------
 //
 // fdlibm's rational approximations (Sun Microsystems, 1993: "Permission to use, copy, modify,

@@ -217,6 +217,17 @@ pub fn two_prod(a: f64, b: f64) -> Dd {
     let e = a.mul_add(b, -p);
     #[cfg(not(target_feature = "fma"))]
     let e = {
+        // Above 2^996 Dekker's split overflows (`(2^27 + 1) a`, or a high part rounded up to
+        // 2^1024): the product of a / 2^28, whose result and error scale back exactly.
+        const BIG: f64 = 6.696_928_794_914_171e299;
+        const DOWN: f64 = 3.725_290_298_461_914e-9;
+        const UP: f64 = 268_435_456.0;
+        if a.abs() > BIG && a.is_finite() {
+            return (p, two_prod(a * DOWN, b).1 * UP);
+        }
+        if b.abs() > BIG && b.is_finite() {
+            return (p, two_prod(a, b * DOWN).1 * UP);
+        }
         let (ah, al) = split(a);
         let (bh, bl) = split(b);
         ((ah * bh - p) + ah * bl + al * bh) + al * bl
@@ -341,6 +352,50 @@ fn corrected(v: f64, c: f64) -> f64 {
     }
 }
 
+/// `sin(hi + lo)` = `sin(hi) cos(lo) + cos(hi) sin(lo)`: the argument's low part counts at
+/// any size (`sin(0.1 * x)` at `x = 1e17`, where `lo` is up to 0.5).
+#[inline(always)]
+pub fn sin_dd(a: Dd) -> f64 {
+    if a.1 == 0.0 || !a.1.is_finite() {
+        return a.0.sin();
+    }
+    let (sh, ch) = a.0.sin_cos();
+    let (sl, cl) = a.1.sin_cos();
+    sh * cl + ch * sl
+}
+
+/// `cos(hi + lo)` = `cos(hi) cos(lo) - sin(hi) sin(lo)`.
+#[inline(always)]
+pub fn cos_dd(a: Dd) -> f64 {
+    if a.1 == 0.0 || !a.1.is_finite() {
+        return a.0.cos();
+    }
+    let (sh, ch) = a.0.sin_cos();
+    let (sl, cl) = a.1.sin_cos();
+    ch * cl - sh * sl
+}
+
+/// `sin(2 (hi + lo))`, also where `2 hi` overflows.
+#[inline(always)]
+pub fn sin2_dd(a: Dd) -> f64 {
+    if (2.0 * a.0).is_finite() {
+        sin_dd((2.0 * a.0, 2.0 * a.1))
+    } else {
+        2.0 * sin_dd(a) * cos_dd(a)
+    }
+}
+
+/// `cos(2 (hi + lo))`, also where `2 hi` overflows.
+#[inline(always)]
+pub fn cos2_dd(a: Dd) -> f64 {
+    if (2.0 * a.0).is_finite() {
+        cos_dd((2.0 * a.0, 2.0 * a.1))
+    } else {
+        let (s, c) = (sin_dd(a), cos_dd(a));
+        (c - s) * (c + s)
+    }
+}
+
 /// `exp(hi + lo)`.
 #[inline(always)]
 pub fn exp_dd(a: Dd) -> f64 {
@@ -433,14 +488,49 @@ pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail)
     if nan_in {
         p
     } else {
-        scaled(f, t)
+        scaled(f, t, 1.0)
+    }
+}
+
+/// `(f[0] * … * f[N-1] * t[0] * … * t[M-1]) / d`: [`mul_tail`] with a divisor
+/// (`softplus(beta x) / beta` where `softplus(beta x)` is subnormal and the quotient is not).
+/// Where every factor is normal and the quotient finite, the same operations as the quotient
+/// written out; otherwise `± exp(sum ln|f| + sum ln t - ln|d|)`.
+#[inline(always)]
+pub fn div_tail<const N: usize, const M: usize>(
+    f: [f64; N],
+    t: [(f64, Dd, Tail); M],
+    d: f64,
+) -> f64 {
+    let p = t
+        .iter()
+        .fold(f.iter().product::<f64>(), |acc, (v, _, _)| acc * v);
+    let q = p / d;
+    let normal = t.iter().all(|(v, _, _)| v.abs() >= MIN_NORMAL);
+    if normal && q.is_finite() {
+        return q;
+    }
+    let plain = f
+        .iter()
+        .chain(t.iter().map(|(v, _, _)| v))
+        .any(|v| v.is_nan())
+        || !d.is_finite()
+        || d == 0.0;
+    if plain {
+        q
+    } else {
+        scaled(f, t, d)
     }
 }
 
 #[cold]
-fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M]) -> f64 {
-    let mut sign = 1.0;
-    let mut arg: Dd = (0.0, 0.0);
+fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M], d: f64) -> f64 {
+    let mut sign = d.signum();
+    let mut arg: Dd = if d == 1.0 {
+        (0.0, 0.0)
+    } else {
+        dd_neg(ln_dd(d.abs()))
+    };
     for v in f.into_iter().chain(
         t.iter()
             .map(|(v, _, _)| *v)
@@ -791,11 +881,21 @@ pub fn erfc_ddd(a: Dd) -> Dd {
 const FRAC_PI_2_DD: Dd = (core::f64::consts::FRAC_PI_2, 6.123_233_995_736_766e-17);
 
 /// `(sin(a), cos(a))` as double-doubles: `a = k pi/2 + r` (the reduction in double-double, good
-/// for `|a|` up to about 1e15), then the Taylor series of `sin r` and `cos r` to `r^27`.
+/// for `|a|` up to about 1e15), then the Taylor series of `sin r` and `cos r` to `r^27`. Above
+/// 1e15, `sin(hi + lo) = sin(hi) cos(lo) + cos(hi) sin(lo)` with the library's sine and cosine
+/// (reduced exactly for any `hi`): good to the `f64` digits (not to double-double), where the
+/// high part alone is off by up to `|lo|` (`sin(0.1 * x)` at `x = 1e17`: `lo` up to 0.5).
 #[cold]
 pub fn sin_cos_ddd(a: Dd) -> (Dd, Dd) {
     if a.0.is_nan() || a.0.abs() >= 1e15 {
-        return ((a.0.sin(), 0.0), (a.0.cos(), 0.0));
+        let (sh, ch) = (a.0.sin(), a.0.cos());
+        if a.1 == 0.0 || !a.1.is_finite() {
+            return ((sh, 0.0), (ch, 0.0));
+        }
+        let (sl, cl) = (a.1.sin(), a.1.cos());
+        let s = dd_add(dd_mul((sh, 0.0), (cl, 0.0)), dd_mul((ch, 0.0), (sl, 0.0)));
+        let c = dd_sub(dd_mul((ch, 0.0), (cl, 0.0)), dd_mul((sh, 0.0), (sl, 0.0)));
+        return (s, c);
     }
     let k = (a.0 / core::f64::consts::FRAC_PI_2).round();
     let r = dd_sub(a, dd_mul((k, 0.0), FRAC_PI_2_DD));
@@ -833,6 +933,20 @@ pub fn cos_ddd(a: Dd) -> Dd {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The product's low part counts in a sine at any size, up to the largest finite values
+    /// (where Dekker's split overflows unless scaled): sin(2 * 0.1 * -MAX) from mpmath.
+    #[test]
+    fn sines_of_huge_products() {
+        let x = -f64::MAX;
+        let (p, e) = two_prod(0.1, x);
+        assert_eq!((p, e), (-1.7976931348623158e307, -4.9896007738367984e290));
+        let got = sin2_dd(dd_mul(dd(0.1), dd(x)));
+        let want = -0.861_937_516_154_039_f64;
+        assert!((got - want).abs() <= 4.0 * f64::EPSILON, "{got} vs {want}");
+        // (the product rounded alone: 0.9168…)
+        assert!((sin2(p) - want).abs() > 1.0);
+    }
 
     #[test]
     fn exp_ddd_to_about_1e_31() {

@@ -6,7 +6,7 @@
 //!   that the output parses as a `syn::File` (items: generated code, `compile_error!`s, stubs);
 //! - a valid source expands to code with no `compile_error!`, an invalid one to one
 //!   `compile_error!` per diagnostic, each carrying the diagnostic's message;
-//! - input nested 20,000 parentheses deep gives an error, not a stack overflow.
+//! - input nested 100,000 parentheses deep gives an error, not a stack overflow.
 
 use activation_dsl::expand::expand;
 use activation_dsl::Module;
@@ -341,11 +341,11 @@ fn in_child_process(test_name: &str, body: fn()) {
     );
 }
 
-/// 20,000 nested parentheses inside the macro's input: an error, not a crash.
+/// 100,000 nested parentheses inside the macro's input: an error, not a crash.
 #[test]
 fn deep_parentheses_give_an_error() {
     in_child_process("deep_parentheses_give_an_error", || {
-        const DEPTH: usize = 20_000;
+        const DEPTH: usize = 100_000;
         let src = format!("pub f(x) = {}x{};", "(".repeat(DEPTH), ")".repeat(DEPTH));
         let out = expand(tokens(&src));
         assert!(
@@ -361,7 +361,7 @@ fn deep_parentheses_give_an_error() {
 #[test]
 fn deep_mixed_groups_give_an_error() {
     in_child_process("deep_mixed_groups_give_an_error", || {
-        const DEPTH: usize = 20_000;
+        const DEPTH: usize = 100_000;
         let open: String = (0..DEPTH).map(|i| ["(", "{", "["][i % 3]).collect();
         let close: String = (0..DEPTH).rev().map(|i| [")", "}", "]"][i % 3]).collect();
         let src = format!("pub f(x) = {open}x{close};");

@@ -218,19 +218,22 @@ pub fn two_prod(a: f64, b: f64) -> Dd {
     #[cfg(not(target_feature = "fma"))]
     let e = {
         // Above 2^996 Dekker's split overflows (`(2^27 + 1) a`, or a high part rounded up to
-        // 2^1024): the product of a / 2^28, whose result and error scale back exactly.
+        // 2^1024): the product of a / 2^28, whose result and error scale back exactly. Written
+        // with selects, not an early return into a recursive call: a branch (or a call) here
+        // kept every loop that inlines `two_prod` from vectorizing (gelu's f32 kernel, through
+        // `erfc`, ran at 25 ns per element instead of 2).
         const BIG: f64 = 6.696_928_794_914_171e299;
         const DOWN: f64 = 3.725_290_298_461_914e-9;
         const UP: f64 = 268_435_456.0;
-        if a.abs() > BIG && a.is_finite() {
-            return (p, two_prod(a * DOWN, b).1 * UP);
-        }
-        if b.abs() > BIG && b.is_finite() {
-            return (p, two_prod(a, b * DOWN).1 * UP);
-        }
-        let (ah, al) = split(a);
-        let (bh, bl) = split(b);
-        ((ah * bh - p) + ah * bl + al * bh) + al * bl
+        let scale_a = a.abs() > BIG && a.is_finite();
+        let scale_b = b.abs() > BIG && b.is_finite();
+        let a1 = if scale_a { a * DOWN } else { a };
+        let b1 = if scale_b { b * DOWN } else { b };
+        let p1 = a1 * b1;
+        let (ah, al) = split(a1);
+        let (bh, bl) = split(b1);
+        let e1 = ((ah * bh - p1) + ah * bl + al * bh) + al * bl;
+        e1 * if scale_a { UP } else { 1.0 } * if scale_b { UP } else { 1.0 }
     };
     (p, e)
 }

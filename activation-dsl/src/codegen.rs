@@ -1262,6 +1262,28 @@ impl<'g> Emitter<'g> {
         }
     }
 
+    /// Whether `u` is `-v`, written as a negation (`-v`) or as a product with the opposite
+    /// constant (`-2 * x` against `2 * x`), so that `sigmoid(u)` is `sigmoid_pair(v).1` exactly
+    /// (negating the argument, or the constant of an exact-in-f64 product, changes only its
+    /// sign).
+    fn negation_of(&self, u: Id, v: Id) -> bool {
+        if let Node::Neg(w) = self.g.node(u) {
+            return *w == v;
+        }
+        let scaled = |n: Id| match self.g.node(n) {
+            Node::Mul(a, b) => match (self.g.as_num(*a), self.g.as_num(*b)) {
+                (Some(c), None) => Some((c, *b)),
+                (None, Some(c)) => Some((c, *a)),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (scaled(u), scaled(v)) {
+            (Some((c, a)), Some((d, b))) => a == b && c == -d && c < 0.0,
+            _ => false,
+        }
+    }
+
     /// `let` statements for the shared subexpressions of `roots`, and one expression per root.
     fn block(mut self, roots: &[Id]) -> (TokenStream, Vec<TokenStream>) {
         let order = self.g.reachable(roots);
@@ -1274,22 +1296,23 @@ impl<'g> Emitter<'g> {
         for r in roots {
             *uses.entry(*r).or_default() += 1;
         }
-        // sigmoid(u) and sigmoid(-u) together (every sigmoid derivative) come from one exp.
+        // sigmoid(u) and sigmoid(-u) together (every sigmoid derivative, and tanh' as
+        // `4 sigmoid(-2 x) sigmoid(2 x)`) come from one exp.
         // first of the two -> (sigmoid(u), sigmoid(-u), u)
         let mut pairs: HashMap<Id, (Id, Id, Id)> = HashMap::new();
         for &n in &order {
             let Some(u) = self.sigmoid_arg(n) else {
                 continue;
             };
-            let Node::Neg(v) = self.g.node(u) else {
-                continue;
-            };
             let pos = order
                 .iter()
                 .copied()
-                .find(|m| self.sigmoid_arg(*m) == Some(*v));
+                .find(|&m| m != n && self.sigmoid_arg(m).is_some_and(|v| self.negation_of(u, v)));
             if let Some(pos) = pos {
-                pairs.insert(pos.min(n), (pos, n, *v));
+                let v = self.sigmoid_arg(pos).unwrap_or(u);
+                if !pairs.values().any(|&(p, q, _)| [p, q].contains(&n)) {
+                    pairs.insert(pos.min(n), (pos, n, v));
+                }
             }
         }
         let mut lets = TokenStream::new();

@@ -295,7 +295,12 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
     // cancellations). Scalar and slice methods take the same decision element by element, so
     // they give the same bits.
     let kernel_name = |what: &str| format_ident!("__{}{}", ty, what);
-    let kernel = |name: &Ident, ins: &[Ident], roots: &[Id], output: bool| -> Option<TokenStream> {
+    let kernel = |name: &Ident,
+                  ins: &[Ident],
+                  roots: &[Id],
+                  output: bool,
+                  values: usize|
+     -> Option<TokenStream> {
         let body = fast_block(g, roots, output)?;
         let (n, k) = (
             Literal::usize_unsuffixed(ins.len()),
@@ -320,6 +325,47 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
                     [#(#exprs),*]
                 }
             }
+        });
+        // otherwise, for f32 slices, in f32 lanes where the error can be bounded: see
+        // `lanes_block`
+        let native = native.or_else(|| {
+            let (lets, exprs, exact) = lanes_block(g, roots, values)?;
+            let exact = exact.iter().map(|i| &param_idents[*i as usize]);
+            // the roots this plan does not take: from the f64 evaluation, rounded
+            let wide = exprs.iter().any(Option::is_none).then(|| {
+                quote! {
+                    let __wide = <Self as #rt::__private::fast::KernelN<#n, #k>>::eval(
+                        self, [#(#ins.to_f64()),*]);
+                }
+            });
+            let exprs = exprs.into_iter().enumerate().map(|(i, e)| match e {
+                Some(e) => quote!(<U as #rt::Float>::from_f64(f64::from(#e))),
+                None => {
+                    let i = Literal::usize_unsuffixed(i);
+                    quote!(<U as #rt::Float>::from_f64(__wide[#i]))
+                }
+            });
+            Some(quote! {
+                #[inline(always)]
+                fn native(&self) -> bool {
+                    #[allow(unused_variables)]
+                    let #name(#( #param_idents, )* _) = *self;
+                    <T as #rt::Float>::MANTISSA_DIGITS == 24
+                        #( && #rt::__private::fast::exact_in::<f32>(#exact) )*
+                }
+                #[inline(always)]
+                fn eval_native<U: #rt::Float>(&self, [#(#ins),*]: [U; #n]) -> [U; #k] {
+                    #[allow(unused_variables)]
+                    let #name(#( #param_idents, )* _) = *self;
+                    #wide
+                    #( #[allow(unused_variables)] let #param_idents = #param_idents as f32; )*
+                    #( let #ins = #ins.to_f64() as f32; )*
+                    #[allow(unused_imports)]
+                    use #rt::__private::lanes;
+                    #lets
+                    [#(#exprs),*]
+                }
+            })
         });
         Some(quote! {
             #[doc(hidden)]
@@ -365,9 +411,9 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
             kernel_name("Derivative"),
             kernel_name("ForwardDerivative"),
         );
-        let fwd = kernel(&kf, &inputs, &[f], false);
-        let bwd = kernel(&kd, &inputs, &[df], false);
-        let both = kernel(&kfd, &inputs, &[f, df], false);
+        let fwd = kernel(&kf, &inputs, &[f], false, 1);
+        let bwd = kernel(&kd, &inputs, &[df], false, 0);
+        let both = kernel(&kfd, &inputs, &[f, df], false, 1);
         let mut methods = TokenStream::new();
         match fwd {
             Some(k) => {
@@ -499,9 +545,9 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
             kernel_name("Gradient"),
             kernel_name("ForwardGradient"),
         );
-        let fwd = kernel(&kf, &inputs, &[d.stable_forward], false);
-        let grad = kernel(&kg, &inputs, &d.stable_d_inputs, false);
-        let both = kernel(&kfg, &inputs, &all, false);
+        let fwd = kernel(&kf, &inputs, &[d.stable_forward], false, 1);
+        let grad = kernel(&kg, &inputs, &d.stable_d_inputs, false, 0);
+        let both = kernel(&kfg, &inputs, &all, false, 1);
         let mut methods = TokenStream::new();
         match fwd {
             Some(k) => {
@@ -615,7 +661,7 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
                 }
             });
             let ko = kernel_name("FromOutput");
-            let methods = match kernel(&ko, std::slice::from_ref(&yname), &[h], true) {
+            let methods = match kernel(&ko, std::slice::from_ref(&yname), &[h], true, 0) {
                 Some(k) => {
                     kernels.extend(k);
                     let m = make(&ko);
@@ -661,7 +707,7 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
             fn __param_gradient<T: #rt::Float>(&self, #x: T) -> [T; #n_params_lit] { #b }
         });
         let kp = kernel_name("ParamGradient");
-        let (one, acc) = match kernel(&kp, &inputs, &d.stable_d_params, false) {
+        let (one, acc) = match kernel(&kp, &inputs, &d.stable_d_params, false, 0) {
             Some(k) => {
                 kernels.extend(k);
                 let m = make(&kp);
@@ -921,17 +967,7 @@ fn native_block(g: &Graph, roots: &[Id]) -> Option<(Vec<TokenStream>, Vec<u16>)>
                 let (c, a, b) = (p(c), p(a), p(b));
                 quote!((if #c { #a } else { #b }))
             }
-            Node::Cmp(op, a, b) => {
-                let (a, b) = (p(a), p(b));
-                match op {
-                    CmpOp::Lt => quote!((#a < #b)),
-                    CmpOp::Le => quote!((#a <= #b)),
-                    CmpOp::Gt => quote!((#a > #b)),
-                    CmpOp::Ge => quote!((#a >= #b)),
-                    CmpOp::Eq => quote!((#a == #b)),
-                    CmpOp::Ne => quote!((#a != #b)),
-                }
-            }
+            Node::Cmp(op, a, b) => compare(*op, &p(a), &p(b)),
             Node::And(a, b) => {
                 let (a, b) = (p(a), p(b));
                 quote!((#a && #b))
@@ -954,6 +990,298 @@ fn native_block(g: &Graph, roots: &[Id]) -> Option<(Vec<TokenStream>, Vec<u16>)>
     }
     exact.sort_unstable();
     Some((roots.iter().map(|r| print(g, *r)).collect(), exact))
+}
+
+/// `a op b` as Rust.
+fn compare(op: CmpOp, a: &TokenStream, b: &TokenStream) -> TokenStream {
+    match op {
+        CmpOp::Lt => quote!((#a < #b)),
+        CmpOp::Le => quote!((#a <= #b)),
+        CmpOp::Gt => quote!((#a > #b)),
+        CmpOp::Ge => quote!((#a >= #b)),
+        CmpOp::Eq => quote!((#a == #b)),
+        CmpOp::Ne => quote!((#a != #b)),
+    }
+}
+
+/// The largest error of the `f32`-lane functions (`activation_runtime::__private::lanes`:
+/// `sigmoid_pair`, `exp`, `expm1`, `tanh`) in ULP, as that module's `ERROR` states and its tests
+/// check over every `f32` input.
+const LANES_ERROR: f64 = 0.9;
+
+/// The roots computed in `f32` lanes (`activation_runtime::__private::lanes`), for `f32` slices:
+/// `(let statements, one expression per root, the parameters that must be exact in f32)`, or
+/// `None` where this plan cannot bound the error. What it takes: exact leaves (inputs,
+/// parameters checked at run time, constants exact in `f32`), `-`, products, choices on
+/// comparisons of exact leaves, and `sigmoid`, `exp`, `expm1`, `tanh` of an exact argument (an
+/// input times `±2^j`, `|j| <= 2`). Values that may leave `f32`'s normal range (`sigmoid`,
+/// `exp`) are carried as `m 2^k` and scaled once at the root. The error bound counts each
+/// function's [`LANES_ERROR`] and half an ULP per rounding product; a root is accepted where
+/// that stays within three quarters of its bar (2 ULP for the first `values` roots, the
+/// values; 4 for the rest, derivatives). The accuracy harness and the strided sweep measure
+/// what this promises.
+fn lanes_block(
+    g: &Graph,
+    roots: &[Id],
+    values: usize,
+) -> Option<(TokenStream, Vec<Option<TokenStream>>, Vec<u16>)> {
+    /// A node's value in f32 lanes: its expression, its `k` (for `m 2^k` values) and its error
+    /// bound in ULP.
+    type V = (TokenStream, Option<TokenStream>, f64);
+    struct L<'g> {
+        g: &'g Graph,
+        lets: TokenStream,
+        memo: HashMap<Id, V>,
+        pairs: HashMap<(u64, Id), (Ident, Ident)>,
+        /// `sigmoid(c x)` taken with both signs of `c`: one `sigmoid_pair` for both
+        both: Vec<(u64, Id)>,
+        n: usize,
+        exact: Vec<u16>,
+        budget: usize,
+    }
+    fn lit(v: f64) -> Option<TokenStream> {
+        if (v as f32) as f64 != v || !v.is_finite() {
+            return None;
+        }
+        float_text(v).parse().ok()
+    }
+    fn pow2(c: f64) -> bool {
+        c != 0.0 && c.is_finite() && c.to_bits() & ((1 << 52) - 1) == 0
+    }
+    impl L<'_> {
+        fn fresh(&mut self) -> Ident {
+            self.n += 1;
+            format_ident!("l{}", self.n)
+        }
+        /// `c * x` with `c = ±2^j`, `|j| <= 2`, and `x` an input: `(c, x)`.
+        fn exact_arg(&self, id: Id) -> Option<(f64, Id)> {
+            match self.g.node(id) {
+                Node::Input(_) => Some((1.0, id)),
+                Node::Neg(a) => self.exact_arg(*a).map(|(c, x)| (-c, x)),
+                Node::Mul(a, b) => {
+                    let (c, x) = match (self.g.as_num(*a), self.g.as_num(*b)) {
+                        (Some(c), None) => (c, *b),
+                        (None, Some(c)) => (c, *a),
+                        _ => return None,
+                    };
+                    let ok = pow2(c) && (0.25..=4.0).contains(&c.abs());
+                    let (d, x) = self.exact_arg(x).filter(|_| ok)?;
+                    (d == 1.0 || d == -1.0).then_some((c * d, x))
+                }
+                _ => None,
+            }
+        }
+        fn arg(&self, c: f64, x: Id) -> TokenStream {
+            let name = Ident::new(&self.g.leaf_name(self.g.node(x)), Span::call_site());
+            if c == 1.0 {
+                quote!(#name)
+            } else {
+                let c = lit(c).expect("a power of two");
+                quote!((#c * #name))
+            }
+        }
+        fn cond(&mut self, id: Id) -> Option<TokenStream> {
+            self.budget = self.budget.checked_sub(1)?;
+            Some(match self.g.node(id) {
+                Node::Cmp(op, a, b) => {
+                    let (a, b) = (self.exact_leaf(*a)?, self.exact_leaf(*b)?);
+                    compare(*op, &a, &b)
+                }
+                Node::And(a, b) => {
+                    let (a, b) = (self.cond(*a)?, self.cond(*b)?);
+                    quote!((#a && #b))
+                }
+                Node::Or(a, b) => {
+                    let (a, b) = (self.cond(*a)?, self.cond(*b)?);
+                    quote!((#a || #b))
+                }
+                Node::Not(a) => {
+                    let a = self.cond(*a)?;
+                    quote!((!#a))
+                }
+                _ => return None,
+            })
+        }
+        fn exact_leaf(&mut self, id: Id) -> Option<TokenStream> {
+            match self.g.node(id) {
+                Node::Num(b) => lit(f64::from_bits(*b)),
+                n @ (Node::Input(_) | Node::Output) => {
+                    let name = Ident::new(&self.g.leaf_name(n), Span::call_site());
+                    Some(quote!(#name))
+                }
+                n @ Node::Param(i) => {
+                    if !self.exact.contains(i) {
+                        self.exact.push(*i);
+                    }
+                    let name = Ident::new(&self.g.leaf_name(n), Span::call_site());
+                    Some(quote!(#name))
+                }
+                _ => None,
+            }
+        }
+        fn node(&mut self, id: Id) -> Option<V> {
+            if let Some(v) = self.memo.get(&id) {
+                return Some(v.clone());
+            }
+            self.budget = self.budget.checked_sub(1)?;
+            let v: V = match self.g.node(id) {
+                Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output => {
+                    (self.exact_leaf(id)?, None, 0.0)
+                }
+                Node::Neg(a) => {
+                    let (v, k, e) = self.node(*a)?;
+                    (quote!((-#v)), k, e)
+                }
+                Node::Mul(a, b) => {
+                    let exact_factor = [*a, *b].iter().any(|c| self.g.as_num(*c).is_some_and(pow2));
+                    let (va, ka, ea) = self.node(*a)?;
+                    let (vb, kb, eb) = self.node(*b)?;
+                    let name = self.fresh();
+                    self.lets.extend(quote! { let #name: f32 = #va * #vb; });
+                    let k = match (ka, kb) {
+                        (Some(x), Some(y)) => Some(quote!((#x + #y))),
+                        (x, y) => x.or(y),
+                    };
+                    let round = if exact_factor { 0.0 } else { 0.5 };
+                    (quote!(#name), k, ea + eb + round)
+                }
+                Node::Select(c, a, b) => {
+                    let c = self.cond(*c)?;
+                    let (va, ka, ea) = self.node(*a)?;
+                    let (vb, kb, eb) = self.node(*b)?;
+                    let name = self.fresh();
+                    let k = if ka.is_some() || kb.is_some() {
+                        let zero = quote!(0.0);
+                        let (ka, kb) = (ka.unwrap_or(zero.clone()), kb.unwrap_or(zero));
+                        Some(quote!((if #c { #ka } else { #kb })))
+                    } else {
+                        None
+                    };
+                    self.lets
+                        .extend(quote! { let #name: f32 = if #c { #va } else { #vb }; });
+                    (quote!(#name), k, ea.max(eb))
+                }
+                Node::Call(f, args) if args.len() == 1 => {
+                    let (c, x) = self.exact_arg(args[0])?;
+                    match f {
+                        Builtin::Sigmoid if !self.both.contains(&(c.abs().to_bits(), x)) => {
+                            let name = self.fresh();
+                            let a = self.arg(c, x);
+                            self.lets.extend(quote! { let #name = lanes::sigmoid(#a); });
+                            (quote!(#name.0), Some(quote!(#name.1)), LANES_ERROR)
+                        }
+                        Builtin::Sigmoid => {
+                            let key = (c.abs().to_bits(), x);
+                            let (p, n) = match self.pairs.get(&key) {
+                                Some(pn) => pn.clone(),
+                                None => {
+                                    let (p, n) = (self.fresh(), self.fresh());
+                                    let a = self.arg(c.abs(), x);
+                                    self.lets.extend(quote! {
+                                        #[allow(unused_variables)]
+                                        let (#p, #n) = lanes::sigmoid_pair(#a);
+                                    });
+                                    self.pairs.insert(key, (p.clone(), n.clone()));
+                                    (p, n)
+                                }
+                            };
+                            let s = if c > 0.0 { p } else { n };
+                            (quote!(#s.0), Some(quote!(#s.1)), LANES_ERROR)
+                        }
+                        Builtin::Exp => {
+                            let name = self.fresh();
+                            let a = self.arg(c, x);
+                            self.lets.extend(quote! { let #name = lanes::exp(#a); });
+                            (quote!(#name.0), Some(quote!(#name.1)), LANES_ERROR)
+                        }
+                        Builtin::Expm1 | Builtin::Tanh => {
+                            let name = self.fresh();
+                            let a = self.arg(c, x);
+                            let f = if *f == Builtin::Tanh {
+                                quote!(lanes::tanh)
+                            } else {
+                                quote!(lanes::expm1)
+                            };
+                            self.lets.extend(quote! { let #name: f32 = #f(#a); });
+                            (quote!(#name), None, LANES_ERROR)
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            };
+            self.memo.insert(id, v.clone());
+            Some(v)
+        }
+    }
+    // only worth it where there is a function to evaluate
+    let calls = g
+        .reachable(roots)
+        .iter()
+        .any(|n| matches!(g.node(*n), Node::Call(..)));
+    if !calls {
+        return None;
+    }
+    let mut l = L {
+        g,
+        lets: TokenStream::new(),
+        memo: HashMap::new(),
+        pairs: HashMap::new(),
+        both: Vec::new(),
+        n: 0,
+        exact: Vec::new(),
+        budget: 256,
+    };
+    let mut signs: HashMap<(u64, Id), [bool; 2]> = HashMap::new();
+    for n in g.reachable(roots) {
+        if let Node::Call(Builtin::Sigmoid, a) = g.node(n) {
+            if let Some((c, x)) = l.exact_arg(a[0]) {
+                signs.entry((c.abs().to_bits(), x)).or_default()[usize::from(c < 0.0)] = true;
+            }
+        }
+    }
+    l.both = signs
+        .into_iter()
+        .filter(|(_, s)| s[0] && s[1])
+        .map(|(key, _)| key)
+        .collect();
+    // each root on its own (a kernel of a value and a derivative may take the value in f32
+    // lanes and the derivative in f64: the value then has the bits of the forward kernel's)
+    let mut exprs = Vec::new();
+    for (i, r) in roots.iter().enumerate() {
+        let bar = if i < values { 2.0 } else { 4.0 };
+        let mut trial = L {
+            g,
+            lets: TokenStream::new(),
+            memo: l.memo.clone(),
+            pairs: l.pairs.clone(),
+            both: l.both.clone(),
+            n: l.n,
+            exact: l.exact.clone(),
+            budget: l.budget,
+        };
+        let root = match trial.node(*r) {
+            Some((v, k, e)) if e <= 0.75 * bar => {
+                let lets = std::mem::take(&mut trial.lets);
+                l.lets.extend(lets);
+                l = L {
+                    lets: std::mem::take(&mut l.lets),
+                    ..trial
+                };
+                Some(match k {
+                    Some(k) => quote!(lanes::scale(#v, #k)),
+                    None => v,
+                })
+            }
+            _ => None,
+        };
+        exprs.push(root);
+    }
+    if exprs.iter().all(Option::is_none) {
+        return None;
+    }
+    l.exact.sort_unstable();
+    Some((l.lets, exprs, l.exact))
 }
 
 /// Whether an expression's tokens are a single name or literal (nothing to share).

@@ -75,6 +75,7 @@ pub mod burn;
 #[doc(hidden)]
 pub mod __private {
     pub mod fast;
+    pub mod lanes;
     pub mod math;
 }
 

@@ -1,8 +1,11 @@
 //! The strided f32 sweep, sampled: every 65521st f32 bit pattern (65,550 inputs across both
 //! signs, subnormals, ±0 and ±inf; NaNs skipped), f and f' of every single-input standard
 //! activation through `forward_slice` and `backward_slice`, against the activation's own f64
-//! path at the same input. The f32 result is the f64 path's value rounded once, so it must be
-//! within half an ULP of it (1 ULP allowed: the f64 value can sit next to a rounding boundary).
+//! path at the same input (itself within a few f64 ULPs of the exact value: a billionth of an
+//! f32 ULP). The bars are the README's: 2 ULP for f, 4 for f'. Kernels planned in f64 lanes
+//! round once and stay within half an ULP (1 allowed: the f64 value can sit next to a rounding
+//! boundary); kernels in f32 lanes (`__private::lanes`: sigmoid, tanh, elu, silu's value, …)
+//! round a few times and are held to the bars.
 //! The full sweep (every 256th pattern) is `cargo run --release --example sweep`.
 
 use activation_runtime::standard::*;
@@ -49,14 +52,14 @@ fn check<A: Activation<f32> + Activation<f64>>(name: &str, f: A) {
     for i in 0..x.len() {
         let (e, ed) = (ulps(y[i], r[i]), ulps(d[i], dr[i]));
         assert!(
-            e <= 1.0,
+            e <= 2.0,
             "{name}({:e}) = {:e}, the f64 path {:e}: {e} ULP",
             x[i],
             y[i],
             r[i]
         );
         assert!(
-            ed <= 1.0,
+            ed <= 4.0,
             "{name}'({:e}) = {:e}, the f64 path {:e}: {ed} ULP",
             x[i],
             d[i],
@@ -66,7 +69,7 @@ fn check<A: Activation<f32> + Activation<f64>>(name: &str, f: A) {
 }
 
 #[test]
-fn every_65521st_f32_is_the_f64_value_rounded() {
+fn every_65521st_f32_meets_the_bars_against_the_f64_value() {
     check("sigmoid", Sigmoid);
     check("tanh", Tanh);
     check("relu", Relu);

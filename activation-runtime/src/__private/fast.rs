@@ -698,6 +698,21 @@ fn vector_units() -> bool {
     !PORTABLE.load(core::sync::atomic::Ordering::Relaxed)
 }
 
+/// AVX-512F with FMA (the `f32`-lane functions of [`super::lanes`] fuse their multiply-adds;
+/// elsewhere `mul_add` is the correctly rounded library call, the same bits, slower).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn has_avx512() -> bool {
+    std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma")
+}
+
+/// AVX2 with FMA.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn has_avx2() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
 /// Elements per block: a block's results are computed in one vectorizable pass, then the few
 /// that are not finite are recomputed by the scalar method.
 ///
@@ -747,13 +762,13 @@ fn dispatch<T: crate::Float>(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if vector_units() && std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F, checked just above.
+        if vector_units() && has_avx512() {
+            // SAFETY: the CPU has AVX-512F and FMA, checked just above.
             unsafe { blocks_avx512(x, g, out, fast, slow, scale) };
             return;
         }
-        if vector_units() && std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
+        if vector_units() && has_avx2() {
+            // SAFETY: the CPU has AVX2 and FMA, checked just above.
             unsafe { blocks_avx2(x, g, out, fast, slow, scale) };
             return;
         }
@@ -766,22 +781,22 @@ fn dispatch<T: crate::Float>(
 /// is then compiled (with everything it inlines) for that unit. Callers check the CPU first.
 macro_rules! vector_variants {
     ($inner:ident: $avx512:ident, $avx2:ident; [$($g:tt)*] ($($arg:ident: $ty:ty),* $(,)?)) => {
-        /// The block loop compiled for AVX-512F.
+        /// The block loop compiled for AVX-512F and FMA.
         ///
         /// # Safety
-        /// The CPU must support AVX-512F.
+        /// The CPU must support AVX-512F and FMA.
         #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f")]
+        #[target_feature(enable = "avx512f,fma")]
         unsafe fn $avx512<$($g)*>($($arg: $ty),*) {
             $inner($($arg),*)
         }
 
-        /// The block loop compiled for AVX2.
+        /// The block loop compiled for AVX2 and FMA.
         ///
         /// # Safety
-        /// The CPU must support AVX2.
+        /// The CPU must support AVX2 and FMA.
         #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2")]
+        #[target_feature(enable = "avx2,fma")]
         unsafe fn $avx2<$($g)*>($($arg: $ty),*) {
             $inner($($arg),*)
         }
@@ -902,6 +917,12 @@ pub fn one_n<T: crate::Float, const N: usize, const K: usize>(
     slow: impl FnOnce([T; N]) -> [T; K],
 ) -> [T; K] {
     let (r, ok) = if fast.native() {
+        #[cfg(target_arch = "x86_64")]
+        if T::MANTISSA_DIGITS < 53 && vector_units() && has_avx2() {
+            // SAFETY: the CPU has AVX2 and FMA, checked just above.
+            let (r, ok) = unsafe { apply_fma::<T, N, K>(&fast, x) };
+            return if ok { r } else { slow(x) };
+        }
         apply::<T, true, N, K>(&fast, x, None)
     } else {
         apply::<T, false, N, K>(&fast, x, None)
@@ -913,19 +934,33 @@ pub fn one_n<T: crate::Float, const N: usize, const K: usize>(
     }
 }
 
+/// [`apply`] natively, compiled with FMA: an `f32` kernel in `f32` lanes ([`super::lanes`])
+/// fuses its multiply-adds, which elsewhere are library calls (the same bits).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn apply_fma<T: crate::Float, const N: usize, const K: usize>(
+    fast: &impl KernelN<N, K>,
+    x: [T; N],
+) -> ([T; K], bool) {
+    apply::<T, true, N, K>(fast, x, None)
+}
+
 /// `x[i] = f(x[i])` through `fast`, and through `slow` where the input or the fast value is not
 /// finite (each block's inputs are kept on the stack for that).
 #[inline(always)]
 pub fn map_in_place<T: crate::Float>(x: &mut [T], fast: impl KernelN<1, 1>, slow: impl Fn(T) -> T) {
     #[cfg(target_arch = "x86_64")]
     {
-        if vector_units() && std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F, checked just above.
+        if vector_units() && has_avx512() {
+            // SAFETY: the CPU has AVX-512F and FMA, checked just above.
             unsafe { in_place_avx512(x, fast, slow) };
             return;
         }
-        if vector_units() && std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
+        if vector_units() && has_avx2() {
+            // SAFETY: the CPU has AVX2 and FMA, checked just above.
             unsafe { in_place_avx2(x, fast, slow) };
             return;
         }
@@ -991,13 +1026,13 @@ pub fn map_fused<T: crate::Float>(
     check_len("forward_backward_slice", x.len(), dx.len());
     #[cfg(target_arch = "x86_64")]
     {
-        if vector_units() && std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F, checked just above.
+        if vector_units() && has_avx512() {
+            // SAFETY: the CPU has AVX-512F and FMA, checked just above.
             unsafe { fused_avx512(x, dy, y, dx, fast, slow) };
             return;
         }
-        if vector_units() && std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
+        if vector_units() && has_avx2() {
+            // SAFETY: the CPU has AVX2 and FMA, checked just above.
             unsafe { fused_avx2(x, dy, y, dx, fast, slow) };
             return;
         }
@@ -1082,13 +1117,13 @@ pub fn map_value_derivative<T: crate::Float>(
     check_len("forward_derivative_slice", x.len(), d.len());
     #[cfg(target_arch = "x86_64")]
     {
-        if vector_units() && std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F, checked just above.
+        if vector_units() && has_avx512() {
+            // SAFETY: the CPU has AVX-512F and FMA, checked just above.
             unsafe { value_derivative_avx512(x, y, d, fast, slow) };
             return;
         }
-        if vector_units() && std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
+        if vector_units() && has_avx2() {
+            // SAFETY: the CPU has AVX2 and FMA, checked just above.
             unsafe { value_derivative_avx2(x, y, d, fast, slow) };
             return;
         }
@@ -1171,11 +1206,11 @@ pub fn accumulate<T: crate::Float, const K: usize>(
     let sums: [f64; K];
     #[cfg(target_arch = "x86_64")]
     {
-        if vector_units() && std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F, checked just above.
+        if vector_units() && has_avx512() {
+            // SAFETY: the CPU has AVX-512F and FMA, checked just above.
             sums = unsafe { sums_avx512(x, dy, fast, slow) };
-        } else if vector_units() && std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
+        } else if vector_units() && has_avx2() {
+            // SAFETY: the CPU has AVX2 and FMA, checked just above.
             sums = unsafe { sums_avx2(x, dy, fast, slow) };
         } else {
             sums = sum_blocks(x, dy, fast, slow);
@@ -1193,9 +1228,9 @@ pub fn accumulate<T: crate::Float, const K: usize>(
 /// Lanes of the partial sums in [`sum_blocks`].
 const LANES: usize = 8;
 
-/// [`sum_blocks`] compiled for AVX-512F. # Safety: the CPU must support AVX-512F.
+/// [`sum_blocks`] compiled for AVX-512F and FMA. # Safety: the CPU must support both.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,fma")]
 unsafe fn sums_avx512<T: crate::Float, const K: usize>(
     x: &[T],
     dy: &[T],
@@ -1205,9 +1240,9 @@ unsafe fn sums_avx512<T: crate::Float, const K: usize>(
     sum_blocks(x, dy, fast, slow)
 }
 
-/// [`sum_blocks`] compiled for AVX2. # Safety: the CPU must support AVX2.
+/// [`sum_blocks`] compiled for AVX2 and FMA. # Safety: the CPU must support both.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn sums_avx2<T: crate::Float, const K: usize>(
     x: &[T],
     dy: &[T],
@@ -1280,10 +1315,13 @@ fn sum_blocks<T: crate::Float, const K: usize>(
 pub trait KernelN<const N: usize, const K: usize> {
     /// The fast values at `x`: NaN where the fast path cannot answer.
     fn eval(&self, x: [f64; N]) -> [f64; K];
-    /// Whether [`eval_native`](Self::eval_native) gives, with these parameters, exactly the
-    /// bits of `eval` rounded to the slice's type: then the loops run in that type, with no
-    /// conversions (the generator implements it where every result is one IEEE operation on
-    /// values exact in the type, or a selection among such; see `native_block`).
+    /// Whether [`eval_native`](Self::eval_native) applies, with these parameters, to the
+    /// slice's type: then the loops run in that type, with no conversions. The generator
+    /// implements it where every result is one IEEE operation on values exact in the type, or a
+    /// selection among such (the bits of `eval` rounded: see `native_block`), and, for `f32`,
+    /// where the results' error in `f32` lanes can be bounded within the bars
+    /// ([`super::lanes`]; see `lanes_block`). Scalar and slice methods decide it alike, so they
+    /// give the same bits either way.
     #[inline(always)]
     fn native(&self) -> bool {
         false
@@ -1416,13 +1454,13 @@ fn dispatch_n<T: crate::Float, const N: usize, const K: usize>(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if vector_units() && std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F, checked just above.
+        if vector_units() && has_avx512() {
+            // SAFETY: the CPU has AVX-512F and FMA, checked just above.
             unsafe { blocks_n_avx512(xs, dy, out, fast, slow) };
             return;
         }
-        if vector_units() && std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
+        if vector_units() && has_avx2() {
+            // SAFETY: the CPU has AVX2 and FMA, checked just above.
             unsafe { blocks_n_avx2(xs, dy, out, fast, slow) };
             return;
         }

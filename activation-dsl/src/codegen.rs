@@ -354,6 +354,10 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
                         #( && #rt::__private::fast::exact_in::<f32>(#exact) )*
                 }
                 #[inline(always)]
+                fn lanes(&self) -> bool {
+                    true
+                }
+                #[inline(always)]
                 fn eval_native<U: #rt::Float>(&self, [#(#ins),*]: [U; #n]) -> [U; #k] {
                     #[allow(unused_variables)]
                     let #name(#( #param_idents, )* _) = *self;

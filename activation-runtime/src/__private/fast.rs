@@ -1326,6 +1326,12 @@ pub trait KernelN<const N: usize, const K: usize> {
     fn native(&self) -> bool {
         false
     }
+    /// Whether [`eval_native`](Self::eval_native) computes in `f32` lanes ([`super::lanes`]),
+    /// whose results may be subnormal (a backward pass then scales them in `f64`).
+    #[inline(always)]
+    fn lanes(&self) -> bool {
+        false
+    }
     /// The fast values computed in `U` itself; only called where [`native`](Self::native) is
     /// true.
     #[inline(always)]
@@ -1363,6 +1369,9 @@ fn apply<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
             ok &= x[k].is_finite();
         }
         let r = match scale {
+            // an f32-lane derivative may be subnormal: the product taken as `scaled` does,
+            // the same bits without a subnormal f32 operand
+            Some(s) if fast.lanes() => core::array::from_fn(|k| scaled(Some(s), r[k].to_f64())),
             Some(s) => r.map(|v| s * v),
             None => r,
         };

@@ -1075,6 +1075,26 @@ fn lanes_block(
                 _ => None,
             }
         }
+        /// The factors of a product, through nested products, in order.
+        fn factors(&self, id: Id, out: &mut Vec<Id>) {
+            match self.g.node(id) {
+                Node::Mul(a, b) if out.len() < 64 => {
+                    self.factors(*a, out);
+                    self.factors(*b, out);
+                }
+                _ => out.push(id),
+            }
+        }
+        /// `(|c|, x, c < 0)` for `sigmoid(c x)` of an exact argument.
+        fn sigmoid_key(&self, id: Id) -> Option<(u64, Id, bool)> {
+            match self.g.node(id) {
+                Node::Call(Builtin::Sigmoid, a) => {
+                    let (c, x) = self.exact_arg(a[0])?;
+                    Some((c.abs().to_bits(), x, c < 0.0))
+                }
+                _ => None,
+            }
+        }
         fn arg(&self, c: f64, x: Id) -> TokenStream {
             let name = Ident::new(&self.g.leaf_name(self.g.node(x)), Span::call_site());
             if c == 1.0 {
@@ -1136,18 +1156,50 @@ fn lanes_block(
                     let (v, k, e) = self.node(*a)?;
                     (quote!((-#v)), k, e)
                 }
-                Node::Mul(a, b) => {
-                    let exact_factor = [*a, *b].iter().any(|c| self.g.as_num(*c).is_some_and(pow2));
-                    let (va, ka, ea) = self.node(*a)?;
-                    let (vb, kb, eb) = self.node(*b)?;
-                    let name = self.fresh();
-                    self.lets.extend(quote! { let #name: f32 = #va * #vb; });
-                    let k = match (ka, kb) {
-                        (Some(x), Some(y)) => Some(quote!((#x + #y))),
-                        (x, y) => x.or(y),
-                    };
-                    let round = if exact_factor { 0.0 } else { 0.5 };
-                    (quote!(#name), k, ea + eb + round)
+                Node::Mul(..) => {
+                    let mut factors = Vec::new();
+                    self.factors(id, &mut factors);
+                    // sigmoid(c x) sigmoid(-c x) = e / (1 + e)^2 as one corrected quotient
+                    let mut vals: Vec<V> = Vec::new();
+                    let mut used = vec![false; factors.len()];
+                    let mut exact = 0usize;
+                    for i in 0..factors.len() {
+                        if used[i] {
+                            continue;
+                        }
+                        used[i] = true;
+                        let key = self.sigmoid_key(factors[i]);
+                        let partner = key.and_then(|(c, x, neg)| {
+                            (i + 1..factors.len()).find(|&j| {
+                                !used[j] && self.sigmoid_key(factors[j]) == Some((c, x, !neg))
+                            })
+                        });
+                        if let (Some((c, x, _)), Some(j)) = (key, partner) {
+                            used[j] = true;
+                            let name = self.fresh();
+                            let a = self.arg(f64::from_bits(c), x);
+                            self.lets
+                                .extend(quote! { let #name = lanes::sigmoid_product(#a); });
+                            vals.push((quote!(#name.0), Some(quote!(#name.1)), LANES_ERROR));
+                            continue;
+                        }
+                        exact += usize::from(self.g.as_num(factors[i]).is_some_and(pow2));
+                        vals.push(self.node(factors[i])?);
+                    }
+                    let rounds = (vals.len() - 1).saturating_sub(exact);
+                    let mut vals = vals.into_iter();
+                    let (mut v, mut k, mut e) = vals.next()?;
+                    for (vb, kb, eb) in vals {
+                        let name = self.fresh();
+                        self.lets.extend(quote! { let #name: f32 = #v * #vb; });
+                        v = quote!(#name);
+                        k = match (k, kb) {
+                            (Some(x), Some(y)) => Some(quote!((#x + #y))),
+                            (x, y) => x.or(y),
+                        };
+                        e += eb;
+                    }
+                    (v, k, e + 0.5 * rounds as f64)
                 }
                 Node::Select(c, a, b) => {
                     let c = self.cond(*c)?;

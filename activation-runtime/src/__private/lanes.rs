@@ -129,6 +129,18 @@ pub fn sigmoid_pair(x: f32) -> ((f32, f32), (f32, f32)) {
     }
 }
 
+/// `sigmoid(x) sigmoid(-x) = e / (1 + e)^2` (`e = e^-|x|`; sigmoid's derivative) as `(m, k)`:
+/// one corrected quotient, where the product of the two rounded sigmoids would carry both
+/// their errors.
+#[inline(always)]
+pub fn sigmoid_product(x: f32) -> (f32, f32) {
+    let ((u, u_lo, k), (d, d_lo), q) = one_plus_e(x);
+    // (d + d_lo)^2 as d2 + d2_lo; q^2 is near enough 1 / d2 for the corrected quotient
+    let d2 = d * d;
+    let d2_lo = fma(d, d, -d2) + 2.0 * d * d_lo;
+    (quotient(u, u_lo, (d2, d2_lo), q * q), k)
+}
+
 /// `sigmoid(x)` as `(m, k)`: as [`sigmoid_pair`] (the same bits), with one corrected quotient
 /// instead of two (the numerator, `1` or `e^-|x|`, chosen first).
 #[inline(always)]
@@ -243,8 +255,8 @@ mod tests {
     /// The largest error of each function over every `step`-th `f32` bit pattern, and over
     /// every `f32` in the neighbourhoods where the reduction switches (`|x|` near `ln 2 / 2`
     /// and its half, for `tanh`) and where results turn subnormal (`x` near -87.3).
-    fn worst(step: usize) -> [(f64, f32); 6] {
-        let mut w = [(0.0, 0.0f32); 6];
+    fn worst(step: usize) -> [(f64, f32); 7] {
+        let mut w = [(0.0, 0.0f32); 7];
         let dense = [0.346_573_6f32, 0.173_286_8, 87.336_54, 88.722_84, 16.98]
             .into_iter()
             .flat_map(|c| [c, -c])
@@ -263,11 +275,13 @@ mod tests {
             let xd = x as f64;
             let ((sp, kp), (sn, kn)) = sigmoid_pair(x);
             let (s1, k1) = sigmoid(x);
+            let (p1, q1) = sigmoid_product(x);
             let (em, ek) = exp(x);
             let cases = [
                 (scale(sp, kp), math::sigmoid(xd)),
                 (scale(sn, kn), math::sigmoid(-xd)),
                 (scale(s1, k1), math::sigmoid(xd)),
+                (scale(p1, q1), math::sigmoid(xd) * math::sigmoid(-xd)),
                 (scale(em, ek), xd.exp()),
                 (expm1(x), xd.exp_m1()),
                 (tanh(x), xd.tanh()),

@@ -155,35 +155,35 @@ pub fn sigmoid(x: f32) -> (f32, f32) {
     (quotient(n, n_lo, d, q), k)
 }
 
-/// `e^a - 1` as `(hi, lo)`; `a` clamped to `[-30, 88.8]` (below, the value is `-1` in `f32`;
-/// above, infinite).
+/// `e^a - 1` as `(hi, lo)` for `k <= 0` (`a <= ln 2 / 2`, all [`tanh`] needs), and the parts
+/// of `e^a` (`u`, `u_lo`, `k`) for [`expm1`] above; `a` clamped to `[-30, 88.8]` (below, the
+/// value is `-1` in `f32`; above, infinite).
 #[inline(always)]
-fn expm1_parts(a: f32) -> (f32, f32) {
+fn expm1_parts(a: f32) -> ((f32, f32), (f32, f32, f32)) {
     let (u, u_lo, r, t, k) = exp_parts(a.clamp(-30.0, 88.8));
     // k = 0: r + t (r is a itself there); else 2^k (u + u_lo) - 1, the product exact in the
     // fused step
     let near = r + t;
     let near_lo = (r - near) + t;
-    let s = pow2(k);
+    let s = pow2(k.min(0.0));
     let far = fma(s, u, -1.0);
     let far_lo = fma(s, u_lo, fma(s, u, -1.0 - far));
-    if k == 0.0 {
+    let m = if k == 0.0 {
         (near, near_lo)
     } else {
         (far, far_lo)
-    }
+    };
+    (m, (u, u_lo, k))
 }
 
 /// `e^a - 1`.
 #[inline(always)]
 pub fn expm1(a: f32) -> f32 {
-    let (hi, lo) = expm1_parts(a);
+    let ((hi, lo), (u, u_lo, k)) = expm1_parts(a);
     // above ln 2 / 2 (k >= 1), 2^k ((u - 2^-k) + u_lo) rounded once (hi + lo would round
     // twice): up to k = 23, u - 2^-k is exact (both are multiples of 2^-23 or, below 1, of
-    // 2^-24); beyond, 2^-k goes
-    // with the small part. 2^k is taken as 2 * 2^(k-1) so that k = 128 (results up to
-    // f32::MAX) does not overflow it.
-    let (u, u_lo, _, _, k) = exp_parts(a.clamp(-30.0, 88.8));
+    // 2^-24); beyond, 2^-k goes with the small part. 2^k is taken as 2 * 2^(k-1) so that
+    // k = 128 (results up to f32::MAX) does not overflow it.
     let half = pow2((k - 1.0).max(0.0));
     let p = pow2((-k).clamp(-126.0, 0.0));
     let (v, v_lo) = if k <= 23.0 {
@@ -203,7 +203,7 @@ pub fn expm1(a: f32) -> f32 {
 #[inline(always)]
 pub fn tanh(x: f32) -> f32 {
     // |x| above 9 is 1 in f32; the cap keeps -2|x| above expm1's clamp
-    let (m, m_lo) = expm1_parts(-2.0 * x.abs().min(9.0));
+    let ((m, m_lo), _) = expm1_parts(-2.0 * x.abs().min(9.0));
     let d = 2.0 + m;
     let d_lo = ((2.0 - d) + m) + m_lo;
     let rd = 1.0 / d;

@@ -308,7 +308,17 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
         );
         // where every result is one IEEE operation on exact values (or a choice among such),
         // the loops run in the slice's own type: see `native_block`
-        let native = native_block(g, roots).map(|(exprs, exact)| {
+        let native_plan = native_block(g, roots);
+        let lanes_plan = lanes_block(g, roots, values);
+        // a native plan that needs exact parameters gives way to an f32-lane one that does not
+        // (leaky_relu's default slope, 0.01, is not exact in either type)
+        let native_plan = native_plan.filter(|(_, exact)| {
+            exact.is_empty()
+                || !lanes_plan
+                    .as_ref()
+                    .is_some_and(|(_, _, p)| p.exact.is_empty())
+        });
+        let native = native_plan.map(|(exprs, exact)| {
             let exact = exact.iter().map(|i| &param_idents[*i as usize]);
             quote! {
                 #[inline(always)]
@@ -329,8 +339,17 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
         // otherwise, for f32 slices, in f32 lanes where the error can be bounded: see
         // `lanes_block`
         let native = native.or_else(|| {
-            let (lets, exprs, exact) = lanes_block(g, roots, values)?;
-            let exact = exact.iter().map(|i| &param_idents[*i as usize]);
+            let (lets, exprs, params) = lanes_plan?;
+            let exact = params.exact.iter().map(|i| &param_idents[*i as usize]);
+            let ranged = params.ranged.iter().map(|i| &param_idents[*i as usize]);
+            let lo_idents: Vec<Ident> = param_idents
+                .iter()
+                .map(|p| format_ident!("{}_lo", p))
+                .collect();
+            let wide_idents: Vec<Ident> = param_idents
+                .iter()
+                .map(|p| format_ident!("{}_f64", p))
+                .collect();
             // the roots this plan does not take: from the f64 evaluation, rounded
             let wide = exprs.iter().any(Option::is_none).then(|| {
                 quote! {
@@ -352,6 +371,7 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
                     let #name(#( #param_idents, )* _) = *self;
                     <T as #rt::Float>::MANTISSA_DIGITS == 24
                         #( && #rt::__private::fast::exact_in::<f32>(#exact) )*
+                        #( && #rt::__private::fast::fits_f32(#ranged) )*
                 }
                 #[inline(always)]
                 fn lanes(&self) -> bool {
@@ -362,10 +382,15 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
                     #[allow(unused_variables)]
                     let #name(#( #param_idents, )* _) = *self;
                     #wide
-                    #( #[allow(unused_variables)] let #param_idents = #param_idents as f32; )*
-                    #( let #ins = #ins.to_f64() as f32; )*
                     #[allow(unused_imports)]
                     use #rt::__private::lanes;
+                    #(
+                        #[allow(unused_variables)]
+                        let #wide_idents = #param_idents;
+                        #[allow(unused_variables)]
+                        let (#param_idents, #lo_idents) = lanes::split(#param_idents);
+                    )*
+                    #( let #ins = #ins.to_f64() as f32; )*
                     #lets
                     [#(#exprs),*]
                 }
@@ -1013,25 +1038,141 @@ fn compare(op: CmpOp, a: &TokenStream, b: &TokenStream) -> TokenStream {
 /// module's `ERROR` states (measured over every `f32` input: at most 0.890; its tests sample).
 const LANES_ERROR: f64 = 0.9;
 
+/// The share of a bar the error bound of a root in `f32` lanes may take (the rest is margin for
+/// the bound's own approximations: errors in ULP of intermediate values added as if they were
+/// ULP of the result).
+const LANES_BUDGET: f64 = 0.8;
+
+/// What the sign analysis of [`lanes_block`] knows about a value: that it is 0, of one sign, of
+/// the sign of an input (or the opposite), or nothing. A sum whose terms have one known sign
+/// cannot cancel, so its relative error is its terms' largest plus its own rounding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sign {
+    Zero,
+    NonNeg,
+    NonPos,
+    Like(Id),
+    Unlike(Id),
+    Any,
+}
+
+impl Sign {
+    fn neg(self) -> Sign {
+        match self {
+            Sign::NonNeg => Sign::NonPos,
+            Sign::NonPos => Sign::NonNeg,
+            Sign::Like(x) => Sign::Unlike(x),
+            Sign::Unlike(x) => Sign::Like(x),
+            s => s,
+        }
+    }
+    fn mul(self, o: Sign) -> Sign {
+        match (self, o) {
+            (Sign::Zero, _) | (_, Sign::Zero) => Sign::Zero,
+            (Sign::Any, _) | (_, Sign::Any) => Sign::Any,
+            (Sign::NonNeg, s) | (s, Sign::NonNeg) => s,
+            (Sign::NonPos, s) | (s, Sign::NonPos) => s.neg(),
+            (Sign::Like(a), Sign::Like(b)) | (Sign::Unlike(a), Sign::Unlike(b)) if a == b => {
+                Sign::NonNeg
+            }
+            (Sign::Like(a), Sign::Unlike(b)) | (Sign::Unlike(a), Sign::Like(b)) if a == b => {
+                Sign::NonPos
+            }
+            _ => Sign::Any,
+        }
+    }
+    /// The sign of a sum (or of a choice between two values), `Any` where it may cancel.
+    fn join(self, o: Sign) -> Sign {
+        match (self, o) {
+            (Sign::Zero, s) | (s, Sign::Zero) => s,
+            (a, b) if a == b => a,
+            _ => Sign::Any,
+        }
+    }
+}
+
+/// The sign of `id`'s value as far as the structure tells (see [`Sign`]).
+fn sign_of(g: &Graph, id: Id, memo: &mut HashMap<Id, Sign>) -> Sign {
+    if let Some(s) = memo.get(&id) {
+        return *s;
+    }
+    let s = match g.node(id) {
+        Node::Num(b) => {
+            let v = f64::from_bits(*b);
+            if v == 0.0 {
+                Sign::Zero
+            } else if v > 0.0 {
+                Sign::NonNeg
+            } else if v < 0.0 {
+                Sign::NonPos
+            } else {
+                Sign::Any
+            }
+        }
+        Node::Input(_) => Sign::Like(id),
+        Node::Neg(a) => sign_of(g, *a, memo).neg(),
+        Node::Mul(a, b) | Node::Div(a, b) => sign_of(g, *a, memo).mul(sign_of(g, *b, memo)),
+        Node::Add(a, b) => sign_of(g, *a, memo).join(sign_of(g, *b, memo)),
+        Node::Sub(a, b) => sign_of(g, *a, memo).join(sign_of(g, *b, memo).neg()),
+        Node::Pow(a, e) => match g.as_num(*e) {
+            Some(e) if e.fract() == 0.0 && e % 2.0 == 0.0 => Sign::NonNeg,
+            Some(e) if e.fract() == 0.0 => sign_of(g, *a, memo),
+            _ => Sign::Any,
+        },
+        Node::Call(f, a) => match f {
+            Builtin::Exp
+            | Builtin::Sigmoid
+            | Builtin::Softplus
+            | Builtin::Sqrt
+            | Builtin::Abs
+            | Builtin::Hypot
+            | Builtin::Erfc => Sign::NonNeg,
+            Builtin::Expm1 | Builtin::Tanh | Builtin::Erf | Builtin::Log1p => {
+                sign_of(g, a[0], memo)
+            }
+            _ => Sign::Any,
+        },
+        Node::Select(_, a, b) => sign_of(g, *a, memo).join(sign_of(g, *b, memo)),
+        _ => Sign::Any,
+    };
+    memo.insert(id, s);
+    s
+}
+
+/// What a plan in `f32` lanes asks of the parameters at run time.
+#[derive(Default, Clone)]
+struct LaneParams {
+    /// Used as exact `f32` values (compared, or a leaf of a sum): `exact_in::<f32>`.
+    exact: Vec<u16>,
+    /// Used as factors, split into two `f32` (`lanes::split`): within `f32`'s range,
+    /// `fast::fits_f32`.
+    ranged: Vec<u16>,
+}
+
 /// The roots computed in `f32` lanes (`activation_runtime::__private::lanes`), for `f32` slices:
-/// `(let statements, one expression per root, the parameters that must be exact in f32)`, or
-/// `None` where this plan cannot bound the error. What it takes: exact leaves (inputs,
-/// parameters checked at run time, constants exact in `f32`), `-`, products, choices on
-/// comparisons of exact leaves, and `sigmoid`, `exp`, `expm1`, `tanh` of an exact argument (an
-/// input times `±2^j`, `|j| <= 2`). Values that may leave `f32`'s normal range (`sigmoid`,
-/// `exp`) are carried as `m 2^k` and scaled once at the root. The error bound counts each
-/// function's [`LANES_ERROR`] and half an ULP per rounding product; a root is accepted where
-/// that stays within three quarters of its bar (2 ULP for the first `values` roots, the
-/// values; 4 for the rest, derivatives). The accuracy harness and the strided sweep measure
-/// what this promises.
+/// `(let statements, one expression per root, what the parameters must satisfy)`, or `None`
+/// where this plan cannot bound the error. What it takes: exact leaves (inputs, parameters
+/// checked at run time, constants exact in `f32`), `-`, products (a constant or parameter not
+/// exact in `f32` as a factor split into two `f32`, [`lanes::mul_dd`]), sums that cannot cancel
+/// (exact terms, or terms of one known sign: [`Sign`]), quotients, `abs`, `sqrt`, small
+/// integer powers, choices on comparisons of exact leaves, and `sigmoid`, `exp`, `expm1`,
+/// `tanh` of an exact argument (an input times `±2^j`, `|j| <= 2`) or of one computed in `f64`
+/// from exact leaves and constants without a cancelling sum, passed on as two `f32`
+/// ([`lanes::split`]). Values that may leave `f32`'s normal range (`sigmoid`, `exp`) are
+/// carried as `m 2^k` and scaled once at the root. The error bound counts each function's
+/// [`LANES_ERROR`] and half an ULP per rounding operation (sums: the larger term's error plus
+/// half an ULP, as they cannot cancel); a root is accepted where that stays within
+/// [`LANES_BUDGET`] of its bar (2 ULP for the first `values` roots, the values; 4 for the rest,
+/// derivatives). The accuracy harness and the strided sweep measure what this promises.
 fn lanes_block(
     g: &Graph,
     roots: &[Id],
     values: usize,
-) -> Option<(TokenStream, Vec<Option<TokenStream>>, Vec<u16>)> {
+) -> Option<(TokenStream, Vec<Option<TokenStream>>, LaneParams)> {
     /// A node's value in f32 lanes: its expression, its `k` (for `m 2^k` values) and its error
     /// bound in ULP.
     type V = (TokenStream, Option<TokenStream>, f64);
+    #[derive(Clone)]
     struct L<'g> {
         g: &'g Graph,
         lets: TokenStream,
@@ -1039,8 +1180,11 @@ fn lanes_block(
         pairs: HashMap<(u64, Id), (Ident, Ident)>,
         /// `sigmoid(c x)` taken with both signs of `c`: one `sigmoid_pair` for both
         both: Vec<(u64, Id)>,
+        /// arguments computed in f64, split: their name
+        wide: HashMap<Id, Ident>,
+        signs: HashMap<Id, Sign>,
         n: usize,
-        exact: Vec<u16>,
+        params: LaneParams,
         budget: usize,
     }
     fn lit(v: f64) -> Option<TokenStream> {
@@ -1052,10 +1196,23 @@ fn lanes_block(
     fn pow2(c: f64) -> bool {
         c != 0.0 && c.is_finite() && c.to_bits() & ((1 << 52) - 1) == 0
     }
+    /// The extra error in ULP of a product by a factor split into two `f32` (the low part's
+    /// own rounding and the split's: below `2^-47` relative, `2^-23` ULP).
+    const SPLIT: f64 = 1e-6;
+    /// The extra error in ULP of a function of an argument computed in `f64` (a few `2^-53`
+    /// relative, times at most 200, the largest `|a|` at which the functions have not
+    /// saturated: below `2^-18` ULP).
+    const WIDE: f64 = 1e-5;
     impl L<'_> {
         fn fresh(&mut self) -> Ident {
             self.n += 1;
             format_ident!("l{}", self.n)
+        }
+        fn sign(&mut self, id: Id) -> Sign {
+            sign_of(self.g, id, &mut self.signs)
+        }
+        fn name(&self, id: Id) -> Ident {
+            Ident::new(&self.g.leaf_name(self.g.node(id)), Span::call_site())
         }
         /// `c * x` with `c = ±2^j`, `|j| <= 2`, and `x` an input: `(c, x)`.
         fn exact_arg(&self, id: Id) -> Option<(f64, Id)> {
@@ -1074,6 +1231,85 @@ fn lanes_block(
                 }
                 _ => None,
             }
+        }
+        /// An argument computed in `f64` from exact leaves, parameters (in `f64`, as given)
+        /// and constants, with products, quotients, integer powers and sums that cannot
+        /// cancel: its `f64` expression (within a few `2^-53` of the exact value, relative).
+        fn wide_expr(&mut self, id: Id, depth: usize) -> Option<TokenStream> {
+            let depth = depth.checked_sub(1)?;
+            self.budget = self.budget.checked_sub(1)?;
+            Some(match self.g.node(id).clone() {
+                Node::Num(b) => {
+                    let v = f64::from_bits(b);
+                    if !v.is_finite() {
+                        return None;
+                    }
+                    let t: TokenStream = float_text(v).parse().ok()?;
+                    quote!(#t)
+                }
+                Node::Input(_) | Node::Output => {
+                    let n = self.name(id);
+                    quote!(f64::from(#n))
+                }
+                Node::Param(_) => {
+                    let n = format_ident!("{}_f64", self.name(id));
+                    quote!(#n)
+                }
+                Node::Neg(a) => {
+                    let a = self.wide_expr(a, depth)?;
+                    quote!((-#a))
+                }
+                Node::Mul(a, b) | Node::Div(a, b) => {
+                    let div = matches!(self.g.node(id), Node::Div(..));
+                    let (a, b) = (self.wide_expr(a, depth)?, self.wide_expr(b, depth)?);
+                    if div {
+                        quote!((#a / #b))
+                    } else {
+                        quote!((#a * #b))
+                    }
+                }
+                Node::Add(a, b) | Node::Sub(a, b) => {
+                    if self.sign(id) == Sign::Any {
+                        return None;
+                    }
+                    let sub = matches!(self.g.node(id), Node::Sub(..));
+                    let (a, b) = (self.wide_expr(a, depth)?, self.wide_expr(b, depth)?);
+                    if sub {
+                        quote!((#a - #b))
+                    } else {
+                        quote!((#a + #b))
+                    }
+                }
+                Node::Pow(a, e) => {
+                    let e = self.g.as_num(e).filter(|e| matches!(e, 2.0 | 3.0 | 4.0))?;
+                    let a = self.wide_expr(a, depth)?;
+                    match e as u8 {
+                        2 => quote!({ let t: f64 = #a; t * t }),
+                        3 => quote!({ let t: f64 = #a; t * t * t }),
+                        _ => quote!({ let t: f64 = #a; let t2 = t * t; t2 * t2 }),
+                    }
+                }
+                _ => return None,
+            })
+        }
+        /// A function's argument: `(expression, low part)`: `c x` for an exact one, else the
+        /// two `f32` of one computed in `f64`.
+        fn fn_arg(&mut self, id: Id) -> Option<(TokenStream, Option<TokenStream>)> {
+            if let Some((c, x)) = self.exact_arg(id) {
+                return Some((self.arg(c, x), None));
+            }
+            let name = match self.wide.get(&id) {
+                Some(n) => n.clone(),
+                None => {
+                    let e = self.wide_expr(id, 24)?;
+                    let name = self.fresh();
+                    self.lets
+                        .extend(quote! { let #name: (f32, f32) = lanes::split(#e); });
+                    self.wide.insert(id, name.clone());
+                    name
+                }
+            };
+            Some((quote!(#name.0), Some(quote!(#name.1))))
         }
         /// The factors of a product, through nested products, in order.
         fn factors(&self, id: Id, out: &mut Vec<Id>) {
@@ -1096,7 +1332,7 @@ fn lanes_block(
             }
         }
         fn arg(&self, c: f64, x: Id) -> TokenStream {
-            let name = Ident::new(&self.g.leaf_name(self.g.node(x)), Span::call_site());
+            let name = self.name(x);
             if c == 1.0 {
                 quote!(#name)
             } else {
@@ -1129,16 +1365,44 @@ fn lanes_block(
         fn exact_leaf(&mut self, id: Id) -> Option<TokenStream> {
             match self.g.node(id) {
                 Node::Num(b) => lit(f64::from_bits(*b)),
-                n @ (Node::Input(_) | Node::Output) => {
-                    let name = Ident::new(&self.g.leaf_name(n), Span::call_site());
+                Node::Input(_) | Node::Output => {
+                    let name = self.name(id);
                     Some(quote!(#name))
                 }
-                n @ Node::Param(i) => {
-                    if !self.exact.contains(i) {
-                        self.exact.push(*i);
+                Node::Param(i) => {
+                    if !self.params.exact.contains(i) {
+                        self.params.exact.push(*i);
                     }
-                    let name = Ident::new(&self.g.leaf_name(n), Span::call_site());
+                    let name = self.name(id);
                     Some(quote!(#name))
+                }
+                _ => None,
+            }
+        }
+        /// A factor split into two `f32`: `(hi, lo)` of a constant not exact in `f32` or of a
+        /// parameter.
+        fn split_factor(&mut self, id: Id) -> Option<(TokenStream, TokenStream)> {
+            match self.g.node(id) {
+                Node::Num(b) => {
+                    let v = f64::from_bits(*b);
+                    let hi = v as f32;
+                    let lo = (v - f64::from(hi)) as f32;
+                    let ok = v.is_finite()
+                        && f64::from(hi) != v
+                        && (2f64.powi(-100)..=2f64.powi(100)).contains(&v.abs());
+                    if !ok {
+                        return None;
+                    }
+                    let (hi, lo) = (lit(f64::from(hi))?, lit(f64::from(lo))?);
+                    Some((hi, lo))
+                }
+                Node::Param(i) => {
+                    if !self.params.ranged.contains(i) {
+                        self.params.ranged.push(*i);
+                    }
+                    let name = self.name(id);
+                    let lo = format_ident!("{}_lo", name);
+                    Some((quote!(#name), quote!(#lo)))
                 }
                 _ => None,
             }
@@ -1148,63 +1412,84 @@ fn lanes_block(
                 return Some(v.clone());
             }
             self.budget = self.budget.checked_sub(1)?;
-            let v: V = match self.g.node(id) {
-                Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output => {
-                    (self.exact_leaf(id)?, None, 0.0)
+            let v: V = match self.g.node(id).clone() {
+                Node::Num(b) if lit(f64::from_bits(b)).is_none() => {
+                    // rounded to f32 once
+                    let v = f64::from_bits(b);
+                    let r = lit(f64::from(v as f32)).filter(|_| v.abs() <= f64::from(f32::MAX))?;
+                    (r, None, 0.5)
                 }
+                Node::Param(i) => {
+                    // rounded to f32 once (within f32's range: checked at run time)
+                    if !self.params.ranged.contains(&i) {
+                        self.params.ranged.push(i);
+                    }
+                    let name = self.name(id);
+                    (quote!(#name), None, 0.5)
+                }
+                Node::Num(_) | Node::Input(_) | Node::Output => (self.exact_leaf(id)?, None, 0.0),
                 Node::Neg(a) => {
-                    let (v, k, e) = self.node(*a)?;
+                    let (v, k, e) = self.node(a)?;
                     (quote!((-#v)), k, e)
                 }
-                Node::Mul(..) => {
-                    let mut factors = Vec::new();
-                    self.factors(id, &mut factors);
-                    // sigmoid(c x) sigmoid(-c x) = e / (1 + e)^2 as one corrected quotient
-                    let mut vals: Vec<V> = Vec::new();
-                    let mut used = vec![false; factors.len()];
-                    let mut exact = 0usize;
-                    for i in 0..factors.len() {
-                        if used[i] {
-                            continue;
-                        }
-                        used[i] = true;
-                        let key = self.sigmoid_key(factors[i]);
-                        let partner = key.and_then(|(c, x, neg)| {
-                            (i + 1..factors.len()).find(|&j| {
-                                !used[j] && self.sigmoid_key(factors[j]) == Some((c, x, !neg))
-                            })
-                        });
-                        if let (Some((c, x, _)), Some(j)) = (key, partner) {
-                            used[j] = true;
-                            let name = self.fresh();
-                            let a = self.arg(f64::from_bits(c), x);
-                            self.lets
-                                .extend(quote! { let #name = lanes::sigmoid_product(#a); });
-                            vals.push((quote!(#name.0), Some(quote!(#name.1)), LANES_ERROR));
-                            continue;
-                        }
-                        exact += usize::from(self.g.as_num(factors[i]).is_some_and(pow2));
-                        vals.push(self.node(factors[i])?);
+                Node::Mul(..) => self.product(id)?,
+                Node::Pow(a, e) => {
+                    let n = self.g.as_num(e).filter(|e| matches!(e, 2.0 | 3.0))? as usize;
+                    let (v, k, e) = self.node(a)?;
+                    let name = self.fresh();
+                    let p = if n == 2 {
+                        quote!(#v * #v)
+                    } else {
+                        quote!(#v * #v * #v)
+                    };
+                    self.lets.extend(quote! { let #name: f32 = #p; });
+                    let k = k.map(|k| {
+                        let n = Literal::f32_unsuffixed(n as f32);
+                        quote!((#n * #k))
+                    });
+                    (quote!(#name), k, n as f64 * e + 0.5 * (n - 1) as f64)
+                }
+                Node::Add(a, b) | Node::Sub(a, b) => {
+                    let sub = matches!(self.g.node(id), Node::Sub(..));
+                    let (va, ka, ea) = self.node(a)?;
+                    let (vb, kb, eb) = self.node(b)?;
+                    if ka.is_some() || kb.is_some() {
+                        return None;
                     }
-                    let rounds = (vals.len() - 1).saturating_sub(exact);
-                    let mut vals = vals.into_iter();
-                    let (mut v, mut k, mut e) = vals.next()?;
-                    for (vb, kb, eb) in vals {
+                    // exact terms round once; others must not cancel
+                    let e = if ea == 0.0 && eb == 0.0 {
+                        0.5
+                    } else if self.sign(id) != Sign::Any {
+                        ea.max(eb) + 0.5
+                    } else {
+                        return None;
+                    };
+                    let name = self.fresh();
+                    let op = if sub { quote!(-) } else { quote!(+) };
+                    self.lets.extend(quote! { let #name: f32 = #va #op #vb; });
+                    (quote!(#name), None, e)
+                }
+                Node::Div(a, b) => {
+                    let (va, ka, ea) = self.node(a)?;
+                    // by a power of two: exact (but where it turns subnormal)
+                    if let Some(c) = self.g.as_num(b).filter(|c| pow2(*c)) {
+                        let r = lit(1.0 / c)?;
                         let name = self.fresh();
-                        self.lets.extend(quote! { let #name: f32 = #v * #vb; });
-                        v = quote!(#name);
-                        k = match (k, kb) {
-                            (Some(x), Some(y)) => Some(quote!((#x + #y))),
-                            (x, y) => x.or(y),
-                        };
-                        e += eb;
+                        self.lets.extend(quote! { let #name: f32 = #va * #r; });
+                        return self.keep(id, (quote!(#name), ka, ea + 0.01));
                     }
-                    (v, k, e + 0.5 * rounds as f64)
+                    let (vb, kb, eb) = self.node(b)?;
+                    if kb.is_some() {
+                        return None;
+                    }
+                    let name = self.fresh();
+                    self.lets.extend(quote! { let #name: f32 = #va / #vb; });
+                    (quote!(#name), ka, ea + eb + 0.5)
                 }
                 Node::Select(c, a, b) => {
-                    let c = self.cond(*c)?;
-                    let (va, ka, ea) = self.node(*a)?;
-                    let (vb, kb, eb) = self.node(*b)?;
+                    let c = self.cond(c)?;
+                    let (va, ka, ea) = self.node(a)?;
+                    let (vb, kb, eb) = self.node(b)?;
                     let name = self.fresh();
                     let k = if ka.is_some() || kb.is_some() {
                         let zero = quote!(0.0);
@@ -1217,66 +1502,157 @@ fn lanes_block(
                         .extend(quote! { let #name: f32 = if #c { #va } else { #vb }; });
                     (quote!(#name), k, ea.max(eb))
                 }
-                Node::Call(f, args) if args.len() == 1 => {
-                    let (c, x) = self.exact_arg(args[0])?;
-                    match f {
-                        Builtin::Sigmoid if !self.both.contains(&(c.abs().to_bits(), x)) => {
-                            let name = self.fresh();
-                            let a = self.arg(c, x);
-                            self.lets.extend(quote! { let #name = lanes::sigmoid(#a); });
-                            (quote!(#name.0), Some(quote!(#name.1)), LANES_ERROR)
-                        }
-                        Builtin::Sigmoid => {
-                            let key = (c.abs().to_bits(), x);
-                            let (p, n) = match self.pairs.get(&key) {
-                                Some(pn) => pn.clone(),
-                                None => {
-                                    let (p, n) = (self.fresh(), self.fresh());
-                                    let a = self.arg(c.abs(), x);
-                                    self.lets.extend(quote! {
-                                        #[allow(unused_variables)]
-                                        let (#p, #n) = lanes::sigmoid_pair(#a);
-                                    });
-                                    self.pairs.insert(key, (p.clone(), n.clone()));
-                                    (p, n)
-                                }
-                            };
-                            let s = if c > 0.0 { p } else { n };
-                            (quote!(#s.0), Some(quote!(#s.1)), LANES_ERROR)
-                        }
-                        Builtin::Exp => {
-                            let name = self.fresh();
-                            let a = self.arg(c, x);
-                            self.lets.extend(quote! { let #name = lanes::exp(#a); });
-                            (quote!(#name.0), Some(quote!(#name.1)), LANES_ERROR)
-                        }
-                        Builtin::Expm1 | Builtin::Tanh => {
-                            let name = self.fresh();
-                            let a = self.arg(c, x);
-                            let f = if *f == Builtin::Tanh {
-                                quote!(lanes::tanh)
-                            } else {
-                                quote!(lanes::expm1)
-                            };
-                            self.lets.extend(quote! { let #name: f32 = #f(#a); });
-                            (quote!(#name), None, LANES_ERROR)
-                        }
-                        _ => return None,
-                    }
+                Node::Call(Builtin::Abs, a) => {
+                    let (v, k, e) = self.node(a[0])?;
+                    let name = self.fresh();
+                    self.lets.extend(quote! { let #name: f32 = #v.abs(); });
+                    (quote!(#name), k, e)
                 }
+                Node::Call(Builtin::Sqrt, a) => {
+                    let (v, k, e) = self.node(a[0])?;
+                    if k.is_some() {
+                        return None;
+                    }
+                    let name = self.fresh();
+                    self.lets.extend(quote! { let #name: f32 = #v.sqrt(); });
+                    (quote!(#name), None, e / 2.0 + 0.5)
+                }
+                Node::Call(f, args) if args.len() == 1 => self.call(f, args[0])?,
                 _ => return None,
             };
+            self.keep(id, v)
+        }
+        fn keep(&mut self, id: Id, v: V) -> Option<V> {
             self.memo.insert(id, v.clone());
             Some(v)
         }
-    }
-    // only worth it where there is a function to evaluate
-    let calls = g
-        .reachable(roots)
-        .iter()
-        .any(|n| matches!(g.node(*n), Node::Call(..)));
-    if !calls {
-        return None;
+        fn product(&mut self, id: Id) -> Option<V> {
+            let mut factors = Vec::new();
+            self.factors(id, &mut factors);
+            // sigmoid(c x) sigmoid(-c x) = e / (1 + e)^2 as one corrected quotient
+            let mut vals: Vec<V> = Vec::new();
+            let mut split = Vec::new();
+            let mut used = vec![false; factors.len()];
+            let mut exact = 0usize;
+            for i in 0..factors.len() {
+                if used[i] {
+                    continue;
+                }
+                used[i] = true;
+                let key = self.sigmoid_key(factors[i]);
+                let partner = key.and_then(|(c, x, neg)| {
+                    (i + 1..factors.len())
+                        .find(|&j| !used[j] && self.sigmoid_key(factors[j]) == Some((c, x, !neg)))
+                });
+                if let (Some((c, x, _)), Some(j)) = (key, partner) {
+                    used[j] = true;
+                    let name = self.fresh();
+                    let a = self.arg(f64::from_bits(c), x);
+                    self.lets
+                        .extend(quote! { let #name = lanes::sigmoid_product(#a); });
+                    vals.push((quote!(#name.0), Some(quote!(#name.1)), LANES_ERROR));
+                    continue;
+                }
+                let f = factors[i];
+                let exact_f32 = match self.g.node(f) {
+                    Node::Num(b) => lit(f64::from_bits(*b)).is_some(),
+                    _ => false,
+                };
+                if matches!(self.g.node(f), Node::Param(_) | Node::Num(_)) && !exact_f32 {
+                    split.push(self.split_factor(f)?);
+                    continue;
+                }
+                exact += usize::from(self.g.as_num(f).is_some_and(pow2));
+                vals.push(self.node(f)?);
+            }
+            if vals.is_empty() {
+                return None;
+            }
+            let rounds = (vals.len() - 1).saturating_sub(exact);
+            let mut vals = vals.into_iter();
+            let (mut v, mut k, mut e) = vals.next()?;
+            for (vb, kb, eb) in vals {
+                let name = self.fresh();
+                self.lets.extend(quote! { let #name: f32 = #v * #vb; });
+                v = quote!(#name);
+                k = match (k, kb) {
+                    (Some(x), Some(y)) => Some(quote!((#x + #y))),
+                    (x, y) => x.or(y),
+                };
+                e += eb;
+            }
+            e += 0.5 * rounds as f64;
+            for (hi, lo) in split {
+                let name = self.fresh();
+                self.lets
+                    .extend(quote! { let #name: f32 = lanes::mul_dd(#hi, #lo, #v); });
+                v = quote!(#name);
+                e += 0.5 + SPLIT;
+            }
+            Some((v, k, e))
+        }
+        fn call(&mut self, f: Builtin, a: Id) -> Option<V> {
+            let exact = self.exact_arg(a);
+            let (arg, lo) = self.fn_arg(a)?;
+            let e = LANES_ERROR + if lo.is_some() { WIDE } else { 0.0 };
+            let name = self.fresh();
+            Some(match (f, lo) {
+                (Builtin::Sigmoid, None) => {
+                    let (c, x) = exact?;
+                    if !self.both.contains(&(c.abs().to_bits(), x)) {
+                        self.lets
+                            .extend(quote! { let #name = lanes::sigmoid(#arg); });
+                        (quote!(#name.0), Some(quote!(#name.1)), e)
+                    } else {
+                        let key = (c.abs().to_bits(), x);
+                        let (p, n) = match self.pairs.get(&key) {
+                            Some(pn) => pn.clone(),
+                            None => {
+                                let (p, n) = (self.fresh(), self.fresh());
+                                let a = self.arg(c.abs(), x);
+                                self.lets.extend(quote! {
+                                    #[allow(unused_variables)]
+                                    let (#p, #n) = lanes::sigmoid_pair(#a);
+                                });
+                                self.pairs.insert(key, (p.clone(), n.clone()));
+                                (p, n)
+                            }
+                        };
+                        let s = if c > 0.0 { p } else { n };
+                        (quote!(#s.0), Some(quote!(#s.1)), e)
+                    }
+                }
+                (Builtin::Sigmoid, Some(lo)) => {
+                    self.lets
+                        .extend(quote! { let #name = lanes::sigmoid_dd(#arg, #lo); });
+                    (quote!(#name.0), Some(quote!(#name.1)), e)
+                }
+                (Builtin::Exp, None) => {
+                    self.lets.extend(quote! { let #name = lanes::exp(#arg); });
+                    (quote!(#name.0), Some(quote!(#name.1)), e)
+                }
+                (Builtin::Exp, Some(lo)) => {
+                    self.lets
+                        .extend(quote! { let #name = lanes::exp_dd(#arg, #lo); });
+                    (quote!(#name.0), Some(quote!(#name.1)), e)
+                }
+                (Builtin::Expm1 | Builtin::Tanh, lo) => {
+                    let f = match (f == Builtin::Tanh, lo.is_some()) {
+                        (true, false) => quote!(lanes::tanh),
+                        (true, true) => quote!(lanes::tanh_dd),
+                        (false, false) => quote!(lanes::expm1),
+                        (false, true) => quote!(lanes::expm1_dd),
+                    };
+                    let args = match lo {
+                        Some(lo) => quote!(#arg, #lo),
+                        None => quote!(#arg),
+                    };
+                    self.lets.extend(quote! { let #name: f32 = #f(#args); });
+                    (quote!(#name), None, e)
+                }
+                _ => return None,
+            })
+        }
     }
     let mut l = L {
         g,
@@ -1284,9 +1660,11 @@ fn lanes_block(
         memo: HashMap::new(),
         pairs: HashMap::new(),
         both: Vec::new(),
+        wide: HashMap::new(),
+        signs: HashMap::new(),
         n: 0,
-        exact: Vec::new(),
-        budget: 256,
+        params: LaneParams::default(),
+        budget: 512,
     };
     let mut signs: HashMap<(u64, Id), [bool; 2]> = HashMap::new();
     for n in g.reachable(roots) {
@@ -1307,23 +1685,14 @@ fn lanes_block(
     for (i, r) in roots.iter().enumerate() {
         let bar = if i < values { 2.0 } else { 4.0 };
         let mut trial = L {
-            g,
             lets: TokenStream::new(),
-            memo: l.memo.clone(),
-            pairs: l.pairs.clone(),
-            both: l.both.clone(),
-            n: l.n,
-            exact: l.exact.clone(),
-            budget: l.budget,
+            ..l.clone()
         };
         let root = match trial.node(*r) {
-            Some((v, k, e)) if e <= 0.75 * bar => {
-                let lets = std::mem::take(&mut trial.lets);
-                l.lets.extend(lets);
-                l = L {
-                    lets: std::mem::take(&mut l.lets),
-                    ..trial
-                };
+            Some((v, k, e)) if e <= LANES_BUDGET * bar => {
+                let mut lets = std::mem::take(&mut l.lets);
+                lets.extend(std::mem::take(&mut trial.lets));
+                l = L { lets, ..trial };
                 Some(match k {
                     Some(k) => quote!(lanes::scale(#v, #k)),
                     None => v,
@@ -1336,8 +1705,9 @@ fn lanes_block(
     if exprs.iter().all(Option::is_none) {
         return None;
     }
-    l.exact.sort_unstable();
-    Some((l.lets, exprs, l.exact))
+    l.params.exact.sort_unstable();
+    l.params.ranged.sort_unstable();
+    Some((l.lets, exprs, l.params))
 }
 
 /// Whether an expression's tokens are a single name or literal (nothing to share).

@@ -27,9 +27,12 @@
 //! - The interpreter, and the derivative before the rewrites, evaluate the textbook formula,
 //!   which may cancel where the generated code does not (the generated code is then the more
 //!   accurate of the two). At the grid's points the loss is bounded: see [`close_to_naive`].
-//! - Generated `f32` code computes in `f64` and rounds once, so it is within one ULP of `f32` of
-//!   the `f64` value rounded ([`ULPS_F32`]): the `f64` body's own error of a few `f64` ULPs can
-//!   move the result across a rounding boundary of `f32`, and no further.
+//! - Generated `f32` code either computes in `f64` and rounds once, within one ULP of `f32` of
+//!   the `f64` value rounded (the `f64` body's own error of a few `f64` ULPs can move the result
+//!   across a rounding boundary of `f32`, and no further), or, where the generator can bound the
+//!   error (`lanes_block`), in `f32` lanes with a few roundings, within the bars of the accuracy
+//!   harness (2 ULP for values, 4 for derivatives, against mpmath in `tests/accuracy.rs`): here,
+//!   against the `f64` value, those bars ([`ULPS_F32`] for values, [`ULPS_F32_DERIVATIVE`]).
 
 use activation_dsl::derive::{derive_item, Derived};
 use activation_dsl::ir::Id;
@@ -55,8 +58,10 @@ const SOURCE: &str = include_str!("../../corpus/textbook.act");
 /// |x| = 5, the grid's edge. Half an ULP of argument then becomes up to 25 ULPs of result;
 /// this allows a few such steps.
 const ULPS_F64: f64 = 64.0;
-/// Agreement of generated `f32` code with the `f64` value rounded to `f32`.
-const ULPS_F32: f64 = 1.0;
+/// Agreement of generated `f32` values with the `f64` value (the bar for `f32` values).
+const ULPS_F32: f64 = 2.0;
+/// Agreement of generated `f32` derivatives with the `f64` value (the bar for derivatives).
+const ULPS_F32_DERIVATIVE: f64 = 4.0;
 /// Relative agreement with the formula as written (which may lose digits the generated code
 /// keeps).
 const REL_NAIVE: f64 = 1e-12;
@@ -252,8 +257,13 @@ where
             ("forward_derivative.0", fy32, y_want),
             ("forward_derivative.1", fd32, d_want),
         ] {
+            let bar = if what.contains("derivative") {
+                ULPS_F32_DERIVATIVE
+            } else {
+                ULPS_F32
+            };
             assert!(
-                ulps32(got, want) <= ULPS_F32,
+                ulps32(got, want) <= bar,
                 "{} at x = {x32}_f32: f32 {what} {got} vs {} ({} ulps)",
                 o.name,
                 want as f32,
@@ -294,7 +304,7 @@ where
             );
             let want32 = o.ir(d.stable_d_params[k], &[x32 as f64]);
             assert!(
-                ulps32(g32[k], want32) <= ULPS_F32,
+                ulps32(g32[k], want32) <= ULPS_F32_DERIVATIVE,
                 "{ctx}: f32 {} vs {}",
                 g32[k],
                 want32 as f32
@@ -343,8 +353,13 @@ where
                 ("forward_gradient.1[0]", fg32[0], g_want[0]),
                 ("forward_gradient.1[1]", fg32[1], g_want[1]),
             ] {
+                let bar = if what.contains("forward") && !what.contains(".1") {
+                    ULPS_F32
+                } else {
+                    ULPS_F32_DERIVATIVE
+                };
                 assert!(
-                    ulps32(got, want) <= ULPS_F32,
+                    ulps32(got, want) <= bar,
                     "{} at (a, b) = ({}, {})_f32: f32 {what} {got} vs {} ({} ulps)",
                     o.name,
                     ab32[0],

@@ -1348,6 +1348,14 @@ pub fn exact_in<T: crate::Float>(v: f64) -> bool {
     T::from_f64(v).to_f64() == v
 }
 
+/// Whether the parameter value `v` can be a factor split into two `f32` (`lanes::split`,
+/// `lanes::mul_dd`): 0, or within `[2^-100, 2^100]` in magnitude, where both parts and their
+/// products with `f32` values of the kernel stay normal or round as the exact product does.
+#[inline(always)]
+pub fn fits_f32(v: f64) -> bool {
+    v == 0.0 || (2f64.powi(-100)..=2f64.powi(100)).contains(&v.abs())
+}
+
 /// One element through `fast`, native or not (`NATIVE` is `fast.native()`, decided once per
 /// call), times `scale` where given: the value in `T` and whether the input and every fast
 /// value are finite (else the scalar path recomputes the element).

@@ -38,6 +38,23 @@ fn fma(a: f32, b: f32, c: f32) -> f32 {
     a.mul_add(b, c)
 }
 
+/// `a` clamped to `[min, max]`, with its low part where it was in range and 0 where it was
+/// not (the functions saturate there; a low part can be large where `a` is).
+#[inline(always)]
+fn clamp_dd(a: f32, lo: Option<f32>, min: f32, max: f32) -> (f32, Option<f32>) {
+    let c = a.clamp(min, max);
+    (c, lo.map(|l| if c == a { l } else { 0.0 }))
+}
+
+/// `a + b` as `(s, e)`: `s` rounded and `e` the exact rest (Knuth's two-sum, any order of
+/// magnitudes).
+#[inline(always)]
+fn two_sum(a: f32, b: f32) -> (f32, f32) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
 /// `2^k` for an integer `k` in `[-126, 127]`, from its bits.
 #[inline(always)]
 fn pow2(k: f32) -> f32 {
@@ -46,19 +63,30 @@ fn pow2(k: f32) -> f32 {
     f32::from_bits(((k + SHIFT).to_bits() << 23).wrapping_add(127 << 23))
 }
 
-/// `e^a = (u + u_lo) 2^k` for `a` clamped to `[-200, 89]` (below, `2^k <= 2^-288`: times any
+/// `e^(a + a_lo) = (u + u_lo) 2^k` (`a_lo`, where given, a small correction to `a`: the low
+/// part of an argument computed in `f64`) for `a` clamped to `[-200, 89]` (below, `2^k <= 2^-288`: times any
 /// finite `f32` product it rounds to 0, as the exact value does), with `u` in `[0.70, 1.42]` and
 /// `u + u_lo` within about `0.2 * 2^-24` of `e^r`, `r = a - k ln 2`. Returns `(u, u_lo, r, t, k)`
 /// where `e^r - 1 = r + t` (for `k = 0`, `r` is `a` itself).
 #[inline(always)]
-fn exp_parts(a: f32) -> (f32, f32, f32, f32, f32) {
-    let a = a.clamp(-200.0, 89.0);
+fn exp_parts(a: f32, a_lo: Option<f32>) -> (f32, f32, f32, f32, f32) {
+    let (a, a_lo) = clamp_dd(a, a_lo, -200.0, 89.0);
     let k = fma(a, LOG2E, SHIFT) - SHIFT;
     // a - k LN2_HI is exact (the product has at most 24 bits and the difference is small)
     let r1 = fma(k, -LN2_HI, a);
     let r = fma(k, -LN2_LO, r1);
     // what that rounding dropped, to first order
     let r_lo = fma(k, -LN2_LO, r1 - r);
+    // with a low part d of the argument: r + d + r_lo as r + r_lo again, r rounded (an exact
+    // two-sum: d may exceed r); then e^(r + r_lo) - 1 - r = r^2 q(r) + r_lo (1 + r) to first
+    // order
+    let (r, r_lo) = match a_lo {
+        Some(d) => {
+            let (s, e) = two_sum(r, d);
+            (s, fma(e + r_lo, s, e + r_lo))
+        }
+        None => (r, r_lo),
+    };
     // e^r - 1 - r = r^2 q(r), q the Taylor series to r^6 (truncation below 2^-32 for
     // |r| <= 0.35); Horner with fused steps
     let q = fma(
@@ -90,15 +118,41 @@ fn exp_parts(a: f32) -> (f32, f32, f32, f32, f32) {
 /// `e^a` as `(m, k)`, `m 2^k`.
 #[inline(always)]
 pub fn exp(a: f32) -> (f32, f32) {
-    let (u, u_lo, _, _, k) = exp_parts(a);
+    let (u, u_lo, _, _, k) = exp_parts(a, None);
     (u + u_lo, k)
+}
+
+/// `e^(a + a_lo)` as `(m, k)`, `m 2^k`, for an argument computed as `a + a_lo` (see [`split`]).
+#[inline(always)]
+pub fn exp_dd(a: f32, a_lo: f32) -> (f32, f32) {
+    let (u, u_lo, _, _, k) = exp_parts(a, Some(a_lo));
+    (u + u_lo, k)
+}
+
+/// An `f64` value as `(hi, lo)`: `hi` rounded to `f32` and `lo` the rest, rounded (together
+/// within about `2^-48` of the value, where `hi` is normal): how an argument computed in `f64`
+/// reaches the `_dd` functions. Non-finite where `hi` overflows, and NaN where `v` is not 0
+/// but below `2^-100` in magnitude (`hi` would lose bits in `f32`'s subnormal range, and
+/// `expm1` and `tanh` there are their argument): the caller's element then goes to the
+/// scalar path.
+#[inline(always)]
+pub fn split(v: f64) -> (f32, f32) {
+    let v = if v.abs() < 7.888_609_052_210_118e-31 && v != 0.0 {
+        f64::NAN
+    } else {
+        v
+    };
+    let hi = v as f32;
+    (hi, (v - f64::from(hi)) as f32)
 }
 
 /// For `e = e^-|x| = (u + u_lo) 2^k`: `(u, u_lo, k)`, `1 + e` as `d + d_lo` and `q = 1 / d`
 /// rounded. (Below `2^-60`, `e` no longer moves `1 + e`, and `2^k` stays normal.)
 #[inline(always)]
-fn one_plus_e(x: f32) -> ((f32, f32, f32), (f32, f32), f32) {
-    let (u, u_lo, _, _, k) = exp_parts(-x.abs());
+fn one_plus_e(x: f32, x_lo: Option<f32>) -> ((f32, f32, f32), (f32, f32), f32) {
+    // -|x + x_lo|, the sign taken from x (x_lo is below half an ULP of x)
+    let lo = x_lo.map(|l| if x >= 0.0 { -l } else { l });
+    let (u, u_lo, _, _, k) = exp_parts(-x.abs(), lo);
     let s = pow2(k.max(-60.0));
     let e = s * u;
     let e_lo = s * u_lo;
@@ -120,7 +174,18 @@ fn quotient(n: f32, n_lo: f32, (d, d_lo): (f32, f32), q: f32) -> f32 {
 /// larger is `1 / (1 + e)`, the smaller `e / (1 + e)` with `e = e^-|x|`.
 #[inline(always)]
 pub fn sigmoid_pair(x: f32) -> ((f32, f32), (f32, f32)) {
-    let ((u, u_lo, k), d, q) = one_plus_e(x);
+    sigmoid_pair_parts(x, None)
+}
+
+/// [`sigmoid_pair`] of `x + x_lo` (see [`split`]).
+#[inline(always)]
+pub fn sigmoid_pair_dd(x: f32, x_lo: f32) -> ((f32, f32), (f32, f32)) {
+    sigmoid_pair_parts(x, Some(x_lo))
+}
+
+#[inline(always)]
+fn sigmoid_pair_parts(x: f32, x_lo: Option<f32>) -> ((f32, f32), (f32, f32)) {
+    let ((u, u_lo, k), d, q) = one_plus_e(x, x_lo);
     let big = (quotient(1.0, 0.0, d, q), 0.0);
     let small = (quotient(u, u_lo, d, q), k);
     if x >= 0.0 {
@@ -135,7 +200,18 @@ pub fn sigmoid_pair(x: f32) -> ((f32, f32), (f32, f32)) {
 /// their errors.
 #[inline(always)]
 pub fn sigmoid_product(x: f32) -> (f32, f32) {
-    let ((u, u_lo, k), (d, d_lo), q) = one_plus_e(x);
+    sigmoid_product_parts(x, None)
+}
+
+/// [`sigmoid_product`] of `x + x_lo` (see [`split`]).
+#[inline(always)]
+pub fn sigmoid_product_dd(x: f32, x_lo: f32) -> (f32, f32) {
+    sigmoid_product_parts(x, Some(x_lo))
+}
+
+#[inline(always)]
+fn sigmoid_product_parts(x: f32, x_lo: Option<f32>) -> (f32, f32) {
+    let ((u, u_lo, k), (d, d_lo), q) = one_plus_e(x, x_lo);
     // (d + d_lo)^2 as d2 + d2_lo; q^2 is near enough 1 / d2 for the corrected quotient
     let d2 = d * d;
     let d2_lo = fma(d, d, -d2) + 2.0 * d * d_lo;
@@ -146,7 +222,18 @@ pub fn sigmoid_product(x: f32) -> (f32, f32) {
 /// instead of two (the numerator, `1` or `e^-|x|`, chosen first).
 #[inline(always)]
 pub fn sigmoid(x: f32) -> (f32, f32) {
-    let ((u, u_lo, k), d, q) = one_plus_e(x);
+    sigmoid_parts(x, None)
+}
+
+/// [`sigmoid`] of `x + x_lo` (see [`split`]).
+#[inline(always)]
+pub fn sigmoid_dd(x: f32, x_lo: f32) -> (f32, f32) {
+    sigmoid_parts(x, Some(x_lo))
+}
+
+#[inline(always)]
+fn sigmoid_parts(x: f32, x_lo: Option<f32>) -> (f32, f32) {
+    let ((u, u_lo, k), d, q) = one_plus_e(x, x_lo);
     let (n, n_lo, k) = if x >= 0.0 {
         (1.0, 0.0, 0.0)
     } else {
@@ -159,8 +246,9 @@ pub fn sigmoid(x: f32) -> (f32, f32) {
 /// of `e^a` (`u`, `u_lo`, `k`) for [`expm1`] above; `a` clamped to `[-30, 88.8]` (below, the
 /// value is `-1` in `f32`; above, infinite).
 #[inline(always)]
-fn expm1_parts(a: f32) -> ((f32, f32), (f32, f32, f32)) {
-    let (u, u_lo, r, t, k) = exp_parts(a.clamp(-30.0, 88.8));
+fn expm1_parts(a: f32, a_lo: Option<f32>) -> ((f32, f32), (f32, f32, f32)) {
+    let (a, a_lo) = clamp_dd(a, a_lo, -30.0, 88.8);
+    let (u, u_lo, r, t, k) = exp_parts(a, a_lo);
     // k = 0: r + t (r is a itself there); else 2^k (u + u_lo) - 1, the product exact in the
     // fused step
     let near = r + t;
@@ -179,7 +267,18 @@ fn expm1_parts(a: f32) -> ((f32, f32), (f32, f32, f32)) {
 /// `e^a - 1`.
 #[inline(always)]
 pub fn expm1(a: f32) -> f32 {
-    let ((hi, lo), (u, u_lo, k)) = expm1_parts(a);
+    expm1_full(a, None)
+}
+
+/// [`expm1`] of `a + a_lo` (see [`split`]).
+#[inline(always)]
+pub fn expm1_dd(a: f32, a_lo: f32) -> f32 {
+    expm1_full(a, Some(a_lo))
+}
+
+#[inline(always)]
+fn expm1_full(a: f32, a_lo: Option<f32>) -> f32 {
+    let ((hi, lo), (u, u_lo, k)) = expm1_parts(a, a_lo);
     // above ln 2 / 2 (k >= 1), 2^k ((u - 2^-k) + u_lo) rounded once (hi + lo would round
     // twice): up to k = 23, u - 2^-k is exact (both are multiples of 2^-23 or, below 1, of
     // 2^-24); beyond, 2^-k goes with the small part. 2^k is taken as 2 * 2^(k-1) so that
@@ -202,8 +301,21 @@ pub fn expm1(a: f32) -> f32 {
 /// `tanh x = -m / (2 + m)` with `m = expm1(-2 |x|)` and the sign of `x`.
 #[inline(always)]
 pub fn tanh(x: f32) -> f32 {
+    tanh_parts(x, None)
+}
+
+/// [`tanh`] of `x + x_lo` (see [`split`]).
+#[inline(always)]
+pub fn tanh_dd(x: f32, x_lo: f32) -> f32 {
+    tanh_parts(x, Some(x_lo))
+}
+
+#[inline(always)]
+fn tanh_parts(x: f32, x_lo: Option<f32>) -> f32 {
     // |x| above 9 is 1 in f32; the cap keeps -2|x| above expm1's clamp
-    let ((m, m_lo), _) = expm1_parts(-2.0 * x.abs().min(9.0));
+    let lo = x_lo.map(|l| if x >= 0.0 { -2.0 * l } else { 2.0 * l });
+    let (a, lo) = clamp_dd(-2.0 * x.abs(), lo, -18.0, 0.0);
+    let ((m, m_lo), _) = expm1_parts(a, lo);
     let d = 2.0 + m;
     let d_lo = ((2.0 - d) + m) + m_lo;
     let rd = 1.0 / d;
@@ -224,6 +336,13 @@ pub fn scale(m: f32, k: f32) -> f32 {
     let low = u64::from((k + SHIFT).to_bits());
     let s = f64::from_bits((low << 52).wrapping_add(1023 << 52));
     (f64::from(m) * s) as f32
+}
+
+/// `(hi + lo) v` rounded (nearly always correctly): a factor split into two `f32`
+/// ([`split`]) times an `f32` value.
+#[inline(always)]
+pub fn mul_dd(hi: f32, lo: f32, v: f32) -> f32 {
+    fma(hi, v, lo * v)
 }
 
 /// `a * b` of two `(m, k)` values.
@@ -311,6 +430,7 @@ mod tests {
             "sigmoid_pair.0",
             "sigmoid_pair.1",
             "sigmoid",
+            "sigmoid_product",
             "exp",
             "expm1",
             "tanh",
@@ -318,6 +438,57 @@ mod tests {
         for (n, (e, x)) in names.iter().zip(w) {
             assert!(e <= ERROR, "{n}: {e} ULP at {x:e}");
         }
+    }
+
+    /// The `_dd` functions at `x + lo`, `lo` up to half an ULP of `x` of either sign, within
+    /// [`ERROR`] of the exact value there (sampled; `x` with `lo = 0` is the functions above).
+    #[test]
+    fn dd_arguments_within_the_error_bound() {
+        let mut w = [(0.0f64, 0.0f32); 7];
+        for (i, bits) in (0..=u32::MAX).step_by(8191).enumerate() {
+            let x = f32::from_bits(bits);
+            if !x.is_finite() || x.abs() < 1e-30 {
+                continue;
+            }
+            // a fraction of half an ULP of x, varying with i, of either sign
+            let half = (x.abs() as f64) * f64::from(f32::EPSILON) / 2.0;
+            let lo = (half * ((i % 19) as f64 / 9.0 - 1.0)) as f32;
+            let xd = x as f64 + lo as f64;
+            let ((sp, kp), (sn, kn)) = sigmoid_pair_dd(x, lo);
+            let (s1, k1) = sigmoid_dd(x, lo);
+            let (p1, q1) = sigmoid_product_dd(x, lo);
+            let (em, ek) = exp_dd(x, lo);
+            let cases = [
+                (scale(sp, kp), math::sigmoid(xd)),
+                (scale(sn, kn), math::sigmoid(-xd)),
+                (scale(s1, k1), math::sigmoid(xd)),
+                (scale(p1, q1), math::sigmoid(xd) * math::sigmoid(-xd)),
+                (scale(em, ek), xd.exp()),
+                (expm1_dd(x, lo), xd.exp_m1()),
+                (tanh_dd(x, lo), xd.tanh()),
+            ];
+            for (i, (got, want)) in cases.into_iter().enumerate() {
+                if want.abs() > f32::MAX as f64 {
+                    assert!(!got.is_finite(), "case {i} at {x:e} + {lo:e}: {got}");
+                    continue;
+                }
+                let e = ulps(got, want);
+                if e > w[i].0 {
+                    w[i] = (e, x);
+                }
+            }
+        }
+        for (i, (e, x)) in w.into_iter().enumerate() {
+            assert!(e <= ERROR, "case {i}: {e} ULP at {x:e}");
+        }
+        // and an argument from f64 keeps its low part
+        let (hi, lo) = split(0.1);
+        assert_eq!(hi, 0.1f32);
+        assert!((f64::from(hi) + f64::from(lo) - 0.1).abs() < 0.1 * 2f64.powi(-48));
+        assert_eq!(7.888_609_052_210_118e-31, 2f64.powi(-100));
+        assert!(split(1e-35).0.is_nan() && split(-1e-35).1.is_nan());
+        assert_eq!(split(0.0), (0.0, 0.0));
+        assert!(split(1e300).0.is_infinite());
     }
 
     /// `sigmoid` is `sigmoid_pair(x).0` bit for bit (a kernel may take either for the same

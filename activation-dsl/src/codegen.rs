@@ -342,6 +342,7 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
             let (lets, exprs, params) = lanes_plan?;
             let exact = params.exact.iter().map(|i| &param_idents[*i as usize]);
             let ranged = params.ranged.iter().map(|i| &param_idents[*i as usize]);
+            let scaled = params.scaled;
             let lo_idents: Vec<Ident> = param_idents
                 .iter()
                 .map(|p| format_ident!("{}_lo", p))
@@ -375,7 +376,7 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
                 }
                 #[inline(always)]
                 fn lanes(&self) -> bool {
-                    true
+                    #scaled
                 }
                 #[inline(always)]
                 fn eval_native<U: #rt::Float>(&self, [#(#ins),*]: [U; #n]) -> [U; #k] {
@@ -1147,6 +1148,8 @@ struct LaneParams {
     /// Used as factors, split into two `f32` (`lanes::split`): within `f32`'s range,
     /// `fast::fits_f32`.
     ranged: Vec<u16>,
+    /// Whether a root is an `m 2^k` value scaled at the end (often subnormal: `KernelN::lanes`).
+    scaled: bool,
 }
 
 /// The roots computed in `f32` lanes (`activation_runtime::__private::lanes`), for `f32` slices:
@@ -1682,6 +1685,7 @@ fn lanes_block(
     // each root on its own (a kernel of a value and a derivative may take the value in f32
     // lanes and the derivative in f64: the value then has the bits of the forward kernel's)
     let mut exprs = Vec::new();
+    let mut scaled = false;
     for (i, r) in roots.iter().enumerate() {
         let bar = if i < values { 2.0 } else { 4.0 };
         let mut trial = L {
@@ -1694,7 +1698,10 @@ fn lanes_block(
                 lets.extend(std::mem::take(&mut trial.lets));
                 l = L { lets, ..trial };
                 Some(match k {
-                    Some(k) => quote!(lanes::scale(#v, #k)),
+                    Some(k) => {
+                        scaled = true;
+                        quote!(lanes::scale(#v, #k))
+                    }
                     None => v,
                 })
             }
@@ -1707,6 +1714,7 @@ fn lanes_block(
     }
     l.params.exact.sort_unstable();
     l.params.ranged.sort_unstable();
+    l.params.scaled = scaled;
     Some((l.lets, exprs, l.params))
 }
 

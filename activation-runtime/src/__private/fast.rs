@@ -34,9 +34,9 @@ const EXP_LOW: f64 = -700.0;
 #[inline(always)]
 fn reduce(x: f64) -> (f64, f64) {
     let x = x.clamp(EXP_LOW, EXP_RANGE);
-    let t = x * LOG2_E + SHIFT;
+    let t = fma(x, LOG2_E, SHIFT);
     let k = t - SHIFT;
-    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let r = fma(k, -LN2_LO, fma(k, -LN2_HI, x));
     // the low bits of t hold k; shifted into the exponent field, plus the bias, they are 2^k
     let scale = f64::from_bits((t.to_bits() << 52).wrapping_add(1023 << 52));
     (r, scale)
@@ -70,17 +70,25 @@ fn expm1_reduced(r: f64) -> f64 {
     let c2 = c * c;
     let c4 = c2 * c2;
     let c8 = c4 * c4;
-    let p01 = C[0] + C[1] * c;
-    let p23 = C[2] + C[3] * c;
-    let p45 = C[4] + C[5] * c;
-    let p67 = C[6] + C[7] * c;
-    let p89 = C[8] + C[9] * c;
-    let p1011 = C[10] + C[11] * c;
-    let q0 = p01 + p23 * c2;
-    let q1 = p45 + p67 * c2;
-    let q2 = p89 + p1011 * c2;
-    let p = (q0 + q1 * c4) + q2 * c8;
-    r + (r * r) * p
+    let p01 = fma(C[1], c, C[0]);
+    let p23 = fma(C[3], c, C[2]);
+    let p45 = fma(C[5], c, C[4]);
+    let p67 = fma(C[7], c, C[6]);
+    let p89 = fma(C[9], c, C[8]);
+    let p1011 = fma(C[11], c, C[10]);
+    let q0 = fma(p23, c2, p01);
+    let q1 = fma(p67, c2, p45);
+    let q2 = fma(p1011, c2, p89);
+    let p = fma(q2, c8, fma(q1, c4, q0));
+    fma(r * r, p, r)
+}
+
+/// `a b + c` rounded once: one instruction in the loops, which are compiled with FMA (and in
+/// the scalar methods, which call an FMA-compiled [`apply`] where the CPU has it); elsewhere
+/// the correctly rounded library `fma` (the same bits, slower).
+#[inline(always)]
+fn fma(a: f64, b: f64, c: f64) -> f64 {
+    a.mul_add(b, c)
 }
 
 /// NaN where `ok` is false.
@@ -136,7 +144,7 @@ fn log1p_reduced(f: f64) -> f64 {
     let z = s * s;
     let mut q = C[9];
     for c in C[..9].iter().rev() {
-        q = q * z + c;
+        q = fma(q, z, *c);
     }
     let r = z * q;
     let hfsq = 0.5 * f * f;
@@ -481,7 +489,7 @@ const SB: [f64; 8] = [
 /// `c[0] + c[1] t + … ` (Horner; these are short and the loop has other work to overlap).
 #[inline(always)]
 fn poly(c: &[f64], t: f64) -> f64 {
-    c.iter().rev().fold(0.0, |acc, ck| acc * t + ck)
+    c.iter().rev().fold(0.0, |acc, ck| fma(acc, t, *ck))
 }
 
 /// `c[0] + c[1] s + … + c[18] s^18` by Estrin's scheme: pairs, pairs of pairs, … are
@@ -493,15 +501,15 @@ fn estrin19(c: &[f64; 19], s: f64) -> f64 {
     let s4 = s2 * s2;
     let s8 = s4 * s4;
     let s16 = s8 * s8;
-    let p: [f64; 9] = core::array::from_fn(|i| c[2 * i] + c[2 * i + 1] * s);
-    let q0 = p[0] + p[1] * s2;
-    let q1 = p[2] + p[3] * s2;
-    let q2 = p[4] + p[5] * s2;
-    let q3 = p[6] + p[7] * s2;
-    let q4 = p[8] + c[18] * s2;
-    let r0 = q0 + q1 * s4;
-    let r1 = q2 + q3 * s4;
-    (r0 + r1 * s8) + q4 * s16
+    let p: [f64; 9] = core::array::from_fn(|i| fma(c[2 * i + 1], s, c[2 * i]));
+    let q0 = fma(p[1], s2, p[0]);
+    let q1 = fma(p[3], s2, p[2]);
+    let q2 = fma(p[5], s2, p[4]);
+    let q3 = fma(p[7], s2, p[6]);
+    let q4 = fma(c[18], s2, p[8]);
+    let r0 = fma(q1, s4, q0);
+    let r1 = fma(q3, s4, q2);
+    fma(q4, s16, fma(r1, s8, r0))
 }
 
 /// `1 + c[0] t + c[1] t^2 + …`
@@ -916,13 +924,20 @@ pub fn one_n<T: crate::Float, const N: usize, const K: usize>(
     fast: impl KernelN<N, K>,
     slow: impl FnOnce([T; N]) -> [T; K],
 ) -> [T; K] {
-    let (r, ok) = if fast.native() {
-        #[cfg(target_arch = "x86_64")]
-        if T::MANTISSA_DIGITS < 53 && vector_units() && has_avx2() {
-            // SAFETY: the CPU has AVX2 and FMA, checked just above.
-            let (r, ok) = unsafe { apply_fma::<T, N, K>(&fast, x) };
-            return if ok { r } else { slow(x) };
-        }
+    let native = fast.native();
+    #[cfg(target_arch = "x86_64")]
+    if vector_units() && has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA, checked just above.
+        let (r, ok) = unsafe {
+            if native {
+                apply_fma::<T, true, N, K>(&fast, x)
+            } else {
+                apply_fma::<T, false, N, K>(&fast, x)
+            }
+        };
+        return if ok { r } else { slow(x) };
+    }
+    let (r, ok) = if native {
         apply::<T, true, N, K>(&fast, x, None)
     } else {
         apply::<T, false, N, K>(&fast, x, None)
@@ -934,18 +949,18 @@ pub fn one_n<T: crate::Float, const N: usize, const K: usize>(
     }
 }
 
-/// [`apply`] natively, compiled with FMA: an `f32` kernel in `f32` lanes ([`super::lanes`])
-/// fuses its multiply-adds, which elsewhere are library calls (the same bits).
+/// [`apply`] compiled with FMA, as the loops are: the fast functions fuse their multiply-adds,
+/// which elsewhere are library calls (the same bits).
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn apply_fma<T: crate::Float, const N: usize, const K: usize>(
+unsafe fn apply_fma<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
     fast: &impl KernelN<N, K>,
     x: [T; N],
 ) -> ([T; K], bool) {
-    apply::<T, true, N, K>(fast, x, None)
+    apply::<T, NATIVE, N, K>(fast, x, None)
 }
 
 /// `x[i] = f(x[i])` through `fast`, and through `slow` where the input or the fast value is not
@@ -1326,8 +1341,12 @@ pub trait KernelN<const N: usize, const K: usize> {
     fn native(&self) -> bool {
         false
     }
-    /// Whether [`eval_native`](Self::eval_native) computes in `f32` lanes ([`super::lanes`]),
-    /// whose results may be subnormal (a backward pass then scales them in `f64`).
+    /// Whether [`eval_native`](Self::eval_native) computes in `f32` lanes ([`super::lanes`])
+    /// with results that are often subnormal (the tails of `m 2^k` values, [`super::lanes::scale`]):
+    /// a backward pass then scales them in `f64` ([`scaled`]; the same bits as the `f32`
+    /// product, without an `f32` subnormal operand). Kernels in `f32` lanes whose results are
+    /// subnormal only at extreme inputs (`softsign'` beyond `1e19`) say `false`: their backward
+    /// pass multiplies in `f32`.
     #[inline(always)]
     fn lanes(&self) -> bool {
         false

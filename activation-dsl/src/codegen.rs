@@ -1035,7 +1035,8 @@ fn compare(op: CmpOp, a: &TokenStream, b: &TokenStream) -> TokenStream {
 }
 
 /// The largest error of the `f32`-lane functions (`activation_runtime::__private::lanes`:
-/// `sigmoid`, `sigmoid_pair`, `sigmoid_product`, `exp`, `expm1`, `tanh`) in ULP, as that
+/// `sigmoid`, `sigmoid_pair`, `sigmoid_product`, `exp`, `expm1`, `tanh`, `tanh_softplus`, and
+/// the `_dd` forms of arguments computed in `f64`) in ULP, as that
 /// module's `ERROR` states (measured over every `f32` input: at most 0.890; its tests sample).
 const LANES_ERROR: f64 = 0.9;
 
@@ -1158,8 +1159,8 @@ struct LaneParams {
 /// checked at run time, constants exact in `f32`), `-`, products (a constant or parameter not
 /// exact in `f32` as a factor split into two `f32`, [`lanes::mul_dd`]), sums that cannot cancel
 /// (exact terms, or terms of one known sign: [`Sign`]), quotients, `abs`, `sqrt`, small
-/// integer powers, choices on comparisons of exact leaves, and `sigmoid`, `exp`, `expm1`,
-/// `tanh` of an exact argument (an input times `±2^j`, `|j| <= 2`) or of one computed in `f64`
+/// integer powers, choices on comparisons of exact leaves, `tanh(softplus(x))` (mish's factor)
+/// of an exact argument, and `sigmoid`, `exp`, `expm1`, `tanh` of an exact argument (an input times `±2^j`, `|j| <= 2`) or of one computed in `f64`
 /// from exact leaves and constants without a cancelling sum, passed on as two `f32`
 /// ([`lanes::split`]). Values that may leave `f32`'s normal range (`sigmoid`, `exp`) are
 /// carried as `m 2^k` and scaled once at the root. The error bound counts each function's
@@ -1595,6 +1596,15 @@ fn lanes_block(
             Some((v, k, e))
         }
         fn call(&mut self, f: Builtin, a: Id) -> Option<V> {
+            // tanh(softplus(c x)), mish's factor: one function
+            if let (Builtin::Tanh, Node::Call(Builtin::Softplus, b)) = (f, self.g.node(a)) {
+                let (c, x) = self.exact_arg(b[0])?;
+                let arg = self.arg(c, x);
+                let name = self.fresh();
+                self.lets
+                    .extend(quote! { let #name = lanes::tanh_softplus(#arg); });
+                return Some((quote!(#name.0), Some(quote!(#name.1)), LANES_ERROR));
+            }
             let exact = self.exact_arg(a);
             let (arg, lo) = self.fn_arg(a)?;
             let e = LANES_ERROR + if lo.is_some() { WIDE } else { 0.0 };

@@ -343,6 +343,7 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
             let exact = params.exact.iter().map(|i| &param_idents[*i as usize]);
             let ranged = params.ranged.iter().map(|i| &param_idents[*i as usize]);
             let scaled = params.scaled;
+            let requires = &params.requires;
             let lo_idents: Vec<Ident> = param_idents
                 .iter()
                 .map(|p| format_ident!("{}_lo", p))
@@ -373,6 +374,7 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
                     <T as #rt::Float>::MANTISSA_DIGITS == 24
                         #( && #rt::__private::fast::exact_in::<f32>(#exact) )*
                         #( && #rt::__private::fast::fits_f32(#ranged) )*
+                        #( && #requires )*
                 }
                 #[inline(always)]
                 fn lanes(&self) -> bool {
@@ -1048,7 +1050,7 @@ const LANES_BUDGET: f64 = 0.8;
 /// What the sign analysis of [`lanes_block`] knows about a value: that it is 0, of one sign, of
 /// the sign of an input (or the opposite), or nothing. A sum whose terms have one known sign
 /// cannot cancel, so its relative error is its terms' largest plus its own rounding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Sign {
     Zero,
     NonNeg,
@@ -1093,7 +1095,9 @@ impl Sign {
     }
 }
 
-/// The sign of `id`'s value as far as the structure tells (see [`Sign`]).
+/// The sign of `id`'s value as far as the structure tells (see [`Sign`]), where `memo` was
+/// started with what the enclosing choices' conditions say of the leaves (`x < 0`: `x` is not
+/// positive).
 fn sign_of(g: &Graph, id: Id, memo: &mut HashMap<Id, Sign>) -> Sign {
     if let Some(s) = memo.get(&id) {
         return *s;
@@ -1113,6 +1117,8 @@ fn sign_of(g: &Graph, id: Id, memo: &mut HashMap<Id, Sign>) -> Sign {
         }
         Node::Input(_) => Sign::Like(id),
         Node::Neg(a) => sign_of(g, *a, memo).neg(),
+        // in f64 as given; rounded to f32 with its sign
+        Node::Param(_) => Sign::Any,
         Node::Mul(a, b) | Node::Div(a, b) => sign_of(g, *a, memo).mul(sign_of(g, *b, memo)),
         Node::Add(a, b) => sign_of(g, *a, memo).join(sign_of(g, *b, memo)),
         Node::Sub(a, b) => sign_of(g, *a, memo).join(sign_of(g, *b, memo).neg()),
@@ -1151,6 +1157,9 @@ struct LaneParams {
     ranged: Vec<u16>,
     /// Whether a root is an `m 2^k` value scaled at the end (often subnormal: `KernelN::lanes`).
     scaled: bool,
+    /// Conditions on the parameters (in `f64`) under which the plan holds: a choice on the
+    /// parameters alone of which it takes one side.
+    requires: Vec<TokenStream>,
 }
 
 /// The roots computed in `f32` lanes (`activation_runtime::__private::lanes`), for `f32` slices:
@@ -1180,13 +1189,14 @@ fn lanes_block(
     struct L<'g> {
         g: &'g Graph,
         lets: TokenStream,
-        memo: HashMap<Id, V>,
+        memo: HashMap<(Id, Vec<(Id, Sign)>), V>,
         pairs: HashMap<(u64, Id), (Ident, Ident)>,
         /// `sigmoid(c x)` taken with both signs of `c`: one `sigmoid_pair` for both
         both: Vec<(u64, Id)>,
         /// arguments computed in f64, split: their name
         wide: HashMap<Id, Ident>,
-        signs: HashMap<Id, Sign>,
+        /// what the enclosing choices' conditions say of the leaves' signs
+        facts: Vec<(Id, Sign)>,
         n: usize,
         params: LaneParams,
         budget: usize,
@@ -1213,7 +1223,38 @@ fn lanes_block(
             format_ident!("l{}", self.n)
         }
         fn sign(&mut self, id: Id) -> Sign {
-            sign_of(self.g, id, &mut self.signs)
+            let mut memo: HashMap<Id, Sign> = self.facts.iter().copied().collect();
+            sign_of(self.g, id, &mut memo)
+        }
+        /// What `c` (a comparison of a leaf with 0) says of that leaf's sign where it holds
+        /// (`when`) or does not: `None` for other conditions. (A NaN fails every comparison;
+        /// such elements go to the scalar path anyway.)
+        fn fact(&self, c: Id, when: bool) -> Option<(Id, Sign)> {
+            let Node::Cmp(op, a, b) = self.g.node(c) else {
+                return None;
+            };
+            let leaf = |id: Id| matches!(self.g.node(id), Node::Input(_) | Node::Param(_));
+            let (x, op) = if leaf(*a) && self.g.is_num(*b, 0.0) {
+                (*a, *op)
+            } else if leaf(*b) && self.g.is_num(*a, 0.0) {
+                // 0 < x is x > 0
+                let flip = match op {
+                    CmpOp::Lt => CmpOp::Gt,
+                    CmpOp::Le => CmpOp::Ge,
+                    CmpOp::Gt => CmpOp::Lt,
+                    CmpOp::Ge => CmpOp::Le,
+                    o => *o,
+                };
+                (*b, flip)
+            } else {
+                return None;
+            };
+            let below = match (op, when) {
+                (CmpOp::Lt | CmpOp::Le, true) | (CmpOp::Gt | CmpOp::Ge, false) => true,
+                (CmpOp::Gt | CmpOp::Ge, true) | (CmpOp::Lt | CmpOp::Le, false) => false,
+                _ => return None,
+            };
+            Some((x, if below { Sign::NonPos } else { Sign::NonNeg }))
         }
         fn name(&self, id: Id) -> Ident {
             Ident::new(&self.g.leaf_name(self.g.node(id)), Span::call_site())
@@ -1284,6 +1325,16 @@ fn lanes_block(
                         quote!((#a + #b))
                     }
                 }
+                Node::Call(Builtin::Sqrt, a) => {
+                    let a = self.wide_expr(a[0], depth)?;
+                    quote!((#a).sqrt())
+                }
+                Node::Call(Builtin::Hypot, a) => {
+                    // of f32 values and parameters: the squares are exact or nearly so in f64
+                    // and do not overflow below 1e154
+                    let (x, y) = (self.wide_expr(a[0], depth)?, self.wide_expr(a[1], depth)?);
+                    quote!({ let (x, y): (f64, f64) = (#x, #y); (x * x + y * y).sqrt() })
+                }
                 Node::Pow(a, e) => {
                     let e = self.g.as_num(e).filter(|e| matches!(e, 2.0 | 3.0 | 4.0))?;
                     let a = self.wide_expr(a, depth)?;
@@ -1348,7 +1399,28 @@ fn lanes_block(
             self.budget = self.budget.checked_sub(1)?;
             Some(match self.g.node(id) {
                 Node::Cmp(op, a, b) => {
-                    let (a, b) = (self.exact_leaf(*a)?, self.exact_leaf(*b)?);
+                    // a parameter rounded to f32 keeps its sign (and 0 stays 0): compared with
+                    // 0 it needs only to be in range
+                    let sign_test = |x: Id, y: Id| {
+                        matches!(self.g.node(x), Node::Param(_)) && self.g.is_num(y, 0.0)
+                    };
+                    let ranged = |l: &mut Self, x: Id| -> Option<TokenStream> {
+                        let Node::Param(i) = l.g.node(x) else {
+                            return None;
+                        };
+                        if !l.params.ranged.contains(i) {
+                            l.params.ranged.push(*i);
+                        }
+                        let name = l.name(x);
+                        Some(quote!(#name))
+                    };
+                    let (a, b) = if sign_test(*a, *b) {
+                        (ranged(self, *a)?, quote!(0.0))
+                    } else if sign_test(*b, *a) {
+                        (quote!(0.0), ranged(self, *b)?)
+                    } else {
+                        (self.exact_leaf(*a)?, self.exact_leaf(*b)?)
+                    };
                     compare(*op, &a, &b)
                 }
                 Node::And(a, b) => {
@@ -1412,9 +1484,42 @@ fn lanes_block(
             }
         }
         fn node(&mut self, id: Id) -> Option<V> {
-            if let Some(v) = self.memo.get(&id) {
+            if let Some(v) = self.memo.get(&(id, self.facts.clone())) {
                 return Some(v.clone());
             }
+            let sum = matches!(self.g.node(id), Node::Add(..) | Node::Sub(..));
+            match self.node_f32(id) {
+                Some(v) if !sum || v.2 <= 0.5 + WIDE => Some(v),
+                // a sum of rounded terms, or a value not computed in f32 at all: computed in
+                // f64 where that cannot cancel, rounded once
+                f32_value => match self.wide_value(id) {
+                    Some(w) => self.keep(id, w),
+                    None => f32_value,
+                },
+            }
+        }
+        /// `id` computed in `f64` ([`Self::wide_expr`]) and rounded to `f32` once.
+        fn wide_value(&mut self, id: Id) -> Option<V> {
+            // only what has something to compute (and at most two functions: f64 square
+            // roots and quotients are not cheap either)
+            if matches!(
+                self.g.node(id),
+                Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output | Node::Neg(_)
+            ) {
+                return None;
+            }
+            let n = self.n;
+            let budget = self.budget;
+            let Some(e) = self.wide_expr(id, 24) else {
+                self.budget = budget;
+                self.n = n;
+                return None;
+            };
+            let name = self.fresh();
+            self.lets.extend(quote! { let #name: f32 = (#e) as f32; });
+            Some((quote!(#name), None, 0.5 + WIDE))
+        }
+        fn node_f32(&mut self, id: Id) -> Option<V> {
             self.budget = self.budget.checked_sub(1)?;
             let v: V = match self.g.node(id).clone() {
                 Node::Num(b) if lit(f64::from_bits(b)).is_none() => {
@@ -1491,9 +1596,34 @@ fn lanes_block(
                     (quote!(#name), ka, ea + eb + 0.5)
                 }
                 Node::Select(c, a, b) => {
+                    let (fa, fb) = (self.fact(c, true), self.fact(c, false));
+                    let on_params = !self
+                        .g
+                        .reachable(&[c])
+                        .iter()
+                        .any(|n| matches!(self.g.node(*n), Node::Input(_) | Node::Output));
                     let c = self.cond(c)?;
-                    let (va, ka, ea) = self.node(a)?;
-                    let (vb, kb, eb) = self.node(b)?;
+                    let outer = self.facts.len();
+                    self.facts.extend(fa);
+                    let va = self.node(a);
+                    self.facts.truncate(outer);
+                    self.facts.extend(fb);
+                    let vb = self.node(b);
+                    self.facts.truncate(outer);
+                    // a choice on the parameters alone, with one side that this plan cannot
+                    // take: the other, where the parameters choose it (checked at run time)
+                    let (va, vb) = match (va, vb) {
+                        (Some(v), None) if on_params => {
+                            self.params.requires.push(c);
+                            return self.keep(id, v);
+                        }
+                        (None, Some(v)) if on_params => {
+                            self.params.requires.push(quote!((!#c)));
+                            return self.keep(id, v);
+                        }
+                        (va, vb) => (va?, vb?),
+                    };
+                    let ((va, ka, ea), (vb, kb, eb)) = (va, vb);
                     let name = self.fresh();
                     let k = if ka.is_some() || kb.is_some() {
                         let zero = quote!(0.0);
@@ -1527,7 +1657,7 @@ fn lanes_block(
             self.keep(id, v)
         }
         fn keep(&mut self, id: Id, v: V) -> Option<V> {
-            self.memo.insert(id, v.clone());
+            self.memo.insert((id, self.facts.clone()), v.clone());
             Some(v)
         }
         fn product(&mut self, id: Id) -> Option<V> {
@@ -1674,7 +1804,7 @@ fn lanes_block(
         pairs: HashMap::new(),
         both: Vec::new(),
         wide: HashMap::new(),
-        signs: HashMap::new(),
+        facts: Vec::new(),
         n: 0,
         params: LaneParams::default(),
         budget: 512,

@@ -172,3 +172,23 @@ fn the_error_budget_bounds_products() {
     assert!(!lane_kernels(&m, "p").iter().any(|(s, _)| s == "__PForward"));
     assert!(lane_kernels(&m, "q").contains(&("__QForward".to_string(), false)));
 }
+
+#[test]
+fn sums_in_f64_and_choices_on_parameters() {
+    // squareplus: hypot(x, sqrt(b)) and the sums around it in f64 (rounded once), the sign of
+    // x known in each branch of `x < 0`; the branch for b < 0 (a sum that cancels) left out,
+    // so the plan holds where b >= 0, checked at run time
+    let m = activation_dsl::standard::module();
+    let k = std_kernels("squareplus");
+    assert!(
+        k.contains(&("__SquareplusForward".to_string(), false)),
+        "{k:?}"
+    );
+    let code = kernel_code(m, "squareplus", "__SquareplusForward");
+    assert!(code.contains("(b >= 0.0)"), "{code}");
+    assert!(code.contains("(x * x + y * y).sqrt()"), "{code}");
+    // without the choice on x's sign, 0.5 * hypot(x, 1) - 0.5 * x may cancel: out
+    let m = Module::new("pub a(x) = 1 / (hypot(x, 1) - x);\npub b(x) = if x < 0 { 1 / (hypot(x, 1) - x) } else { x };").unwrap();
+    assert!(!lane_kernels(&m, "a").iter().any(|(s, _)| s == "__AForward"));
+    assert!(lane_kernels(&m, "b").contains(&("__BForward".to_string(), false)));
+}

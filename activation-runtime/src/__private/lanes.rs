@@ -335,6 +335,9 @@ fn expm1_full(a: f32, a_lo: Option<f32>) -> f32 {
     let far = fma(half, 2.0 * v, half * (2.0 * v_lo));
     if k > 0.0 {
         far
+    } else if a == 0.0 {
+        // expm1(-0) is -0 (the sum above gives +0)
+        a
     } else {
         hi + lo
     }
@@ -381,10 +384,11 @@ pub fn scale(m: f32, k: f32) -> f32 {
 }
 
 /// `(hi + lo) v` rounded (nearly always correctly): a factor split into two `f32`
-/// ([`split`]) times an `f32` value.
+/// ([`split`]) times an `f32` value. With the sign of `hi v`: where `v` is ±0, `hi v + lo v`
+/// would add two zeros of opposite signs (+0) when `lo` and `hi` differ in sign.
 #[inline(always)]
 pub fn mul_dd(hi: f32, lo: f32, v: f32) -> f32 {
-    fma(hi, v, lo * v)
+    fma(hi, v, lo * v).copysign(hi * v)
 }
 
 /// `a * b` of two `(m, k)` values.
@@ -544,6 +548,14 @@ mod tests {
         assert!(split(1e-35).0.is_nan() && split(-1e-35).1.is_nan());
         assert_eq!(split(0.0), (0.0, 0.0));
         assert!(split(1e300).0.is_infinite());
+        // the sign of a zero product is kept whatever the low part's sign
+        let (hi, lo) = split(0.1);
+        assert!(lo < 0.0);
+        assert!(mul_dd(hi, lo, -0.0).is_sign_negative());
+        assert!(mul_dd(hi, -lo, -0.0).is_sign_negative());
+        assert!(mul_dd(hi, lo, 0.0).is_sign_positive());
+        assert!(expm1(-0.0).is_sign_negative() && expm1_dd(-0.0, 0.0).is_sign_negative());
+        assert!(tanh(-0.0).is_sign_negative());
     }
 
     /// `sigmoid` is `sigmoid_pair(x).0` bit for bit (a kernel may take either for the same

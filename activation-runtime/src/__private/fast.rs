@@ -1343,7 +1343,7 @@ pub trait KernelN<const N: usize, const K: usize> {
     }
     /// Whether [`eval_native`](Self::eval_native) computes in `f32` lanes ([`super::lanes`])
     /// with results that are often subnormal (the tails of `m 2^k` values, [`super::lanes::scale`]):
-    /// a backward pass then scales them in `f64` ([`scaled`]; the same bits as the `f32`
+    /// a backward pass then scales them in `f64` (`scaled`; the same bits as the `f32`
     /// product, without an `f32` subnormal operand). Kernels in `f32` lanes whose results are
     /// subnormal only at extreme inputs (`softsign'` beyond `1e19`) say `false`: their backward
     /// pass multiplies in `f32`.

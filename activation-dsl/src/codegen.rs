@@ -1358,8 +1358,21 @@ fn lanes_block(
             if let Some((c, x)) = self.exact_arg(id) {
                 return Some((self.arg(c, x), None));
             }
+            let product = match self.wide.contains_key(&id) {
+                false => self.split_product(id),
+                true => None,
+            };
             let name = match self.wide.get(&id) {
                 Some(n) => n.clone(),
+                None if product.is_some() => {
+                    let ((hi, lo), (c, x)) = product?;
+                    let a = self.arg(c, x);
+                    let name = self.fresh();
+                    self.lets
+                        .extend(quote! { let #name: (f32, f32) = lanes::mul_split(#hi, #lo, #a); });
+                    self.wide.insert(id, name.clone());
+                    name
+                }
                 None => {
                     let e = self.wide_expr(id, 24)?;
                     let name = self.fresh();
@@ -1370,6 +1383,26 @@ fn lanes_block(
                 }
             };
             Some((quote!(#name.0), Some(quote!(#name.1))))
+        }
+        /// `k * (c x)` with `k` a parameter or a constant (split into two `f32`, or exact in
+        /// `f32` with a zero low part) and `c x` an exact argument: `((hi, lo), (c, x))`, the
+        /// product then taken as two `f32` in `f32` lanes ([`lanes::mul_split`]), with no
+        /// `f64` on the way.
+        fn split_product(&mut self, id: Id) -> Option<((TokenStream, TokenStream), (f64, Id))> {
+            let Node::Mul(a, b) = self.g.node(id).clone() else {
+                return None;
+            };
+            let (k, rest) = match (self.g.node(a), self.g.node(b)) {
+                (Node::Param(_) | Node::Num(_), _) => (a, b),
+                (_, Node::Param(_) | Node::Num(_)) => (b, a),
+                _ => return None,
+            };
+            let arg = self.exact_arg(rest)?;
+            let factor = match self.g.as_num(k) {
+                Some(v) if lit(v).is_some() => (lit(v)?, quote!(0.0f32)),
+                _ => self.split_factor(k)?,
+            };
+            Some((factor, arg))
         }
         /// The factors of a product, through nested products, in order.
         fn factors(&self, id: Id, out: &mut Vec<Id>) {

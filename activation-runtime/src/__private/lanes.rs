@@ -149,6 +149,24 @@ pub fn split(v: f64) -> (f32, f32) {
     (hi, (v - f64::from(hi)) as f32)
 }
 
+/// `(hi + lo) x` as two `f32` `(p, p_lo)` (within about `2^-47` of the product, relative),
+/// computed in `f32` alone: a factor split into two `f32` ([`split`]) times an `f32` argument,
+/// for the `_dd` functions. The same rules as [`split`]: non-finite where `p` overflows, NaN
+/// where the product is not 0 but below `2^-100` in magnitude (underflowing to 0 included).
+#[inline(always)]
+pub fn mul_split(hi: f32, lo: f32, x: f32) -> (f32, f32) {
+    let p = hi * x;
+    // hi x - p is exact in the fused step (p normal)
+    let p_lo = fma(lo, x, fma(hi, x, -p));
+    // (a product that underflows to 0 is not 0 either)
+    let p = if p.abs() < 7.888_609_052_210_118e-31 && x != 0.0 && hi != 0.0 {
+        f32::NAN
+    } else {
+        p
+    };
+    (p, p_lo)
+}
+
 /// For `e = e^-|x| = (u + u_lo) 2^k`: `(u, u_lo, k)`, `1 + e` as `d + d_lo` and `q = 1 / d`
 /// rounded. (Below `2^-60`, `e` no longer moves `1 + e`, and `2^k` stays normal.)
 #[inline(always)]
@@ -574,6 +592,45 @@ mod tests {
         assert_eq!(scale(f32::MAX / 2.0 * m, k), 0.0);
         let (m, k) = exp(-1e30);
         assert_eq!(scale(f32::MAX / 2.0 * m, k), 0.0);
+    }
+
+    /// `mul_split` is the product of a split factor and an `f32` within `2^-46` relative,
+    /// as `split` of the `f64` product is, over factors of every size the plan accepts.
+    #[test]
+    fn mul_split_is_the_product() {
+        let factors = [
+            0.1,
+            1.0 / 3.0,
+            1.702,
+            -2.5e-30,
+            7.3e29,
+            core::f64::consts::FRAC_1_SQRT_2,
+        ];
+        for k in factors {
+            let (hi, lo) = split(k);
+            for bits in (0..=u32::MAX).step_by(65_521) {
+                let x = f32::from_bits(bits);
+                let (p, p_lo) = mul_split(hi, lo, x);
+                let want = k * f64::from(x);
+                if !x.is_finite() || !want.is_finite() {
+                    continue;
+                }
+                if want.abs() > f64::from(f32::MAX) * 0.999_999 {
+                    assert!(!p.is_finite() || !p_lo.is_finite(), "{k} * {x:e}");
+                } else if want != 0.0 && want.abs() < 2f64.powi(-100) {
+                    assert!(p.is_nan(), "{k} * {x:e}: {p:e}");
+                } else if want.abs() >= 2f64.powi(-99) {
+                    let got = f64::from(p) + f64::from(p_lo);
+                    let rel = ((got - want) / want).abs();
+                    assert!(rel < 2f64.powi(-46), "{k} * {x:e}: {rel:e}");
+                    // the high part is within an ULP of the product (hi x rounded, not always
+                    // k x rounded: the _dd functions take any such split)
+                    let ulp = f64::from(p.abs()) * f64::from(f32::EPSILON);
+                    assert!((f64::from(p) - want).abs() <= ulp, "{k} * {x:e}");
+                }
+            }
+        }
+        assert_eq!(mul_split(1.0, 0.0, -0.0).0.to_bits(), (-0.0f32).to_bits());
     }
 
     #[test]

@@ -328,6 +328,10 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
                     true #( && #rt::__private::fast::exact_in::<T>(#exact) )*
                 }
                 #[inline(always)]
+                fn total(&self) -> bool {
+                    true
+                }
+                #[inline(always)]
                 fn eval_native<U: #rt::Float>(&self, [#(#ins),*]: [U; #n]) -> [U; #k] {
                     #[allow(unused_variables)]
                     let #name(#( #param_idents, )* _) = *self;
@@ -463,6 +467,10 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
                     #[inline]
                     fn forward_in_place(&self, __x: &mut [T]) {
                         #rt::__private::fast::map_in_place(__x, #m, |__v| self.__forward(__v));
+                    }
+                    #[inline]
+                    fn forward_vec(&self, __x: &[T]) -> ::std::vec::Vec<T> {
+                        #rt::__private::fast::map_vec(__x, #m, |__v| self.__forward(__v))
                     }
                 });
             }

@@ -98,6 +98,15 @@ trait Kernel<const I: usize> {
     }
     fn f32(&self, xs: [&[f32]; I], out: &mut [f32]);
     fn f64(&self, xs: [&[f64]; I], out: &mut [f64]);
+    /// The results in a new vector, where the kernel writes it directly (a forward pass:
+    /// `Activation::forward_vec`); `None`: through [`f32`](Self::f32) chunk by chunk.
+    fn vec_f32(&self, _xs: [&[f32]; I]) -> Option<Vec<f32>> {
+        None
+    }
+    /// As [`vec_f32`](Self::vec_f32).
+    fn vec_f64(&self, _xs: [&[f64]; I]) -> Option<Vec<f64>> {
+        None
+    }
 }
 
 /// The elements in logical (row-major) order: the storage itself when contiguous, else
@@ -137,14 +146,16 @@ fn run<K: Kernel<I>, const I: usize>(
     let m = k.outputs(n);
     let out_shape = k.shape(shape);
     macro_rules! native {
-        ($variant:ident, $t:ty, $method:ident) => {{
+        ($variant:ident, $t:ty, $method:ident, $vec:ident) => {{
             let xs: [Cow<'_, [$t]>; I] = core::array::from_fn(|i| match inputs[i].0 {
                 CpuStorage::$variant(d) => elems(d, inputs[i].1),
                 _ => unreachable!("dtypes checked above"),
             });
-            let out = collect(core::array::from_fn(|i| &xs[i][..]), n, m, |x, o| {
-                k.$method(x, o)
-            });
+            let x: [&[$t]; I] = core::array::from_fn(|i| &xs[i][..]);
+            let out = match k.$vec(x) {
+                Some(out) => out,
+                None => collect(x, n, m, |x, o| k.$method(x, o)),
+            };
             CpuStorage::$variant(out)
         }};
     }
@@ -163,8 +174,8 @@ fn run<K: Kernel<I>, const I: usize>(
         }};
     }
     let storage = match inputs[0].0 {
-        CpuStorage::F32(_) => native!(F32, f32, f32),
-        CpuStorage::F64(_) => native!(F64, f64, f64),
+        CpuStorage::F32(_) => native!(F32, f32, f32, vec_f32),
+        CpuStorage::F64(_) => native!(F64, f64, f64, vec_f64),
         CpuStorage::F16(_) => through_f32!(F16, f16),
         CpuStorage::BF16(_) => through_f32!(BF16, bf16),
         other => {
@@ -199,6 +210,12 @@ impl<A: CandleActivation> Kernel<1> for Forward<A> {
     }
     fn f64(&self, [x]: [&[f64]; 1], y: &mut [f64]) {
         self.0.forward_slice(x, y);
+    }
+    fn vec_f32(&self, [x]: [&[f32]; 1]) -> Option<Vec<f32>> {
+        Some(self.0.forward_vec(x))
+    }
+    fn vec_f64(&self, [x]: [&[f64]; 1]) -> Option<Vec<f64>> {
+        Some(self.0.forward_vec(x))
     }
 }
 

@@ -166,6 +166,26 @@ pub trait Activation<T: Float> {
         }
     }
 
+    /// `f(x[i])` for every element, in a new vector: the bits of
+    /// [`forward_slice`](Self::forward_slice), the output written once (generated kernels whose
+    /// values are exact operations in the slice's type, relu say, write it in one vectorized
+    /// pass, with no zeroing pass before: what a framework adapter wants for a fresh tensor).
+    ///
+    /// ```
+    /// use activation_runtime::{standard::Relu, Activation};
+    /// assert_eq!(Relu.forward_vec(&[-1.0_f32, 2.0]), vec![0.0, 2.0]);
+    /// ```
+    fn forward_vec(&self, x: &[T]) -> Vec<T> {
+        let mut out = Vec::with_capacity(x.len());
+        let mut buf = [T::ZERO; 256];
+        for xc in x.chunks(256) {
+            let b = &mut buf[..xc.len()];
+            self.forward_slice(xc, b);
+            out.extend_from_slice(b);
+        }
+        out
+    }
+
     /// `x[i] = f(x[i])`.
     #[inline]
     fn forward_in_place(&self, x: &mut [T]) {

@@ -1,7 +1,7 @@
 //! Scalar methods and slice methods are one implementation: for every standard activation, in
 //! `f32` and `f64`, every slice method gives, element by element, the same bits as the scalar
-//! method it vectorizes (`forward_slice`, `forward_in_place`, `forward_derivative_slice` and `forward_backward_slice` as
-//! `forward`; `backward_slice` as `dy * derivative`; `backward_from_output_slice` as
+//! method it vectorizes (`forward_slice`, `forward_in_place`, `forward_vec`,
+//! `forward_derivative_slice` and `forward_backward_slice` as `forward`; `backward_slice` as `dy * derivative`; `backward_from_output_slice` as
 //! `dy * derivative_from_output`; `forward_slices`, `backward_slices` and `forward_gradient_slices` as `forward` and
 //! `gradient`), and `forward_derivative` gives `(forward, derivative)`; over the whole accuracy
 //! grid (`corpus/reference/accuracy_*.csv`: ±0, subnormals, the overflow thresholds, ±inf, NaN,
@@ -73,6 +73,7 @@ where
     let mut inplace = x.to_vec();
     a.forward_in_place(&mut inplace);
     assert_same("forward_in_place", name, x, &inplace, &f);
+    assert_same("forward_vec", name, x, &a.forward_vec(x), &f);
     a.backward_slice(x, &dy, &mut dx);
     assert_same("backward_slice", name, x, &dx, &gd);
     let (mut y2, mut dx2) = (vec![T::ZERO; n], vec![T::ZERO; n]);
@@ -243,6 +244,30 @@ fn scalar_and_slice_methods_give_the_same_bits() {
         activation_runtime::__private::fast::force_portable(portable);
         each_standard!(&x32, f32);
         each_standard!(&x64, f64);
+    }
+    activation_runtime::__private::fast::force_portable(false);
+}
+
+/// The kernels whose values are exact in the slice's type skip the per-element checks once
+/// they agree with the scalar path at ±inf for the parameters given (`fast::specials_agree`);
+/// where they do not (a zero or negative slope times -inf, an infinite parameter), the checked
+/// loop decides: the same bits either way, at parameters chosen to make them disagree.
+#[test]
+fn exact_kernels_at_parameters_that_make_the_infinities_differ() {
+    let x32 = inputs::<f32>();
+    let x64 = inputs::<f64>();
+    for portable in [false, true] {
+        activation_runtime::__private::fast::force_portable(portable);
+        for alpha in [0.0, -2.0, 0.5, f64::INFINITY, f64::NAN] {
+            let p = s::Prelu { alpha };
+            one(s::Prelu::NAME, &p, &x32);
+            one(s::Prelu::NAME, &p, &x64);
+        }
+        for (min_val, max_val) in [(-1.0, 1.0), (f64::NEG_INFINITY, 0.0), (2.0, -2.0)] {
+            let h = s::Hardtanh { min_val, max_val };
+            one(s::Hardtanh::NAME, &h, &x32);
+            one(s::Hardtanh::NAME, &h, &x64);
+        }
     }
     activation_runtime::__private::fast::force_portable(false);
 }

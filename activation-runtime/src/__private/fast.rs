@@ -876,6 +876,93 @@ fn blocks<T: crate::Float>(
     }
 }
 
+/// Whether a [`KernelN::total`] kernel, with these parameters, needs no per-element check: its
+/// native values at `+inf` and `-inf` are the scalar path's (bit for bit, or both NaN), and the
+/// scalar path sends NaN to NaN (which the loops then do with [`total_value`]). Three scalar
+/// evaluations per call.
+#[inline(always)]
+pub fn specials_agree<T: crate::Float>(fast: &impl KernelN<1, 1>, slow: &impl Fn(T) -> T) -> bool {
+    let same =
+        |a: T, b: T| a.to_f64().to_bits() == b.to_f64().to_bits() || (a.is_nan() && b.is_nan());
+    fast.native()
+        && fast.total()
+        && slow(T::NAN).is_nan()
+        && [f64::INFINITY, f64::NEG_INFINITY].into_iter().all(|v| {
+            let x = T::from_f64(v);
+            same(fast.eval_native([x])[0], slow(x))
+        })
+}
+
+/// The value of a [`KernelN::total`] kernel at `x`: its native value, NaN where `x` is NaN (the
+/// scalar path's NaN, `T::NAN`, bit for bit).
+#[inline(always)]
+fn total_value<T: crate::Float>(fast: &impl KernelN<1, 1>, x: T) -> T {
+    let r = fast.eval_native([x])[0];
+    if x.is_nan() {
+        T::NAN
+    } else {
+        r
+    }
+}
+
+/// `f(x)` for every element of `x`, in a new vector written once (no zeroing pass before):
+/// for a [`KernelN::total`] kernel, one vectorized pass straight into the vector; otherwise
+/// [`map`] block by block into a small buffer appended to it. The bits of [`map`].
+pub fn map_vec<T: crate::Float>(
+    x: &[T],
+    fast: impl KernelN<1, 1>,
+    slow: impl Fn(T) -> T,
+) -> Vec<T> {
+    if specials_agree(&fast, &slow) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if vector_units() && has_avx512() {
+                // SAFETY: the CPU has AVX-512F and FMA, checked just above.
+                return unsafe { total_vec_avx512(x, &fast) };
+            }
+            if vector_units() && has_avx2() {
+                // SAFETY: the CPU has AVX2 and FMA, checked just above.
+                return unsafe { total_vec_avx2(x, &fast) };
+            }
+        }
+        return total_vec(x, &fast);
+    }
+    let mut out = Vec::with_capacity(x.len());
+    let mut buf = [T::ZERO; BLOCK];
+    for xc in x.chunks(BLOCK) {
+        let b = &mut buf[..xc.len()];
+        dispatch(xc, xc, b, &fast, &slow, |_: &T| None);
+        out.extend_from_slice(b);
+    }
+    out
+}
+
+#[inline(always)]
+fn total_vec<T: crate::Float>(x: &[T], fast: &impl KernelN<1, 1>) -> Vec<T> {
+    let mut out = Vec::with_capacity(x.len());
+    for (o, &v) in out.spare_capacity_mut().iter_mut().zip(x) {
+        o.write(total_value(fast, v));
+    }
+    // SAFETY: the capacity is at least x.len(), and the loop above initialized the first
+    // x.len() elements (zip stops at the shorter of the two, x)
+    unsafe { out.set_len(x.len()) };
+    out
+}
+
+/// [`total_vec`] compiled for AVX-512F and FMA. # Safety: the CPU must support both.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn total_vec_avx512<T: crate::Float>(x: &[T], fast: &impl KernelN<1, 1>) -> Vec<T> {
+    total_vec(x, fast)
+}
+
+/// [`total_vec`] compiled for AVX2 and FMA. # Safety: the CPU must support both.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn total_vec_avx2<T: crate::Float>(x: &[T], fast: &impl KernelN<1, 1>) -> Vec<T> {
+    total_vec(x, fast)
+}
+
 #[inline(always)]
 fn blocks_in<T: crate::Float, const NATIVE: bool>(
     x: &[T],
@@ -885,6 +972,17 @@ fn blocks_in<T: crate::Float, const NATIVE: bool>(
     slow: &impl Fn(T) -> T,
     scale: &impl Fn(&T) -> Option<T>,
 ) {
+    if NATIVE && specials_agree(fast, slow) {
+        // no per-element check: the scalar path's bits everywhere (see `KernelN::total`)
+        for ((o, x), g) in out.iter_mut().zip(x).zip(g) {
+            let r = total_value(fast, *x);
+            *o = match scale(g) {
+                Some(s) => s * r,
+                None => r,
+            };
+        }
+        return;
+    }
     for ((xb, gb), ob) in x
         .chunks(BLOCK)
         .zip(g.chunks(BLOCK))
@@ -1004,6 +1102,13 @@ fn in_place_in<T: crate::Float, const NATIVE: bool>(
     fast: &impl KernelN<1, 1>,
     slow: &impl Fn(T) -> T,
 ) {
+    if NATIVE && specials_agree(fast, slow) {
+        // no per-element check and no copy kept: see `KernelN::total`
+        for v in x.iter_mut() {
+            *v = total_value(fast, *v);
+        }
+        return;
+    }
     let mut keep = [T::ZERO; BLOCK];
     for xb in x.chunks_mut(BLOCK) {
         let kb = &mut keep[..xb.len()];
@@ -1351,12 +1456,45 @@ pub trait KernelN<const N: usize, const K: usize> {
     fn lanes(&self) -> bool {
         false
     }
+    /// Whether [`eval_native`](Self::eval_native) gives the scalar path's bits at every finite
+    /// input, non-finite results included (the generator says so for `native_block` kernels:
+    /// each result one IEEE operation on exact values, or a choice among such). The loops then
+    /// check only, once per call, that it also agrees at ±inf ([`specials_agree`]), and send
+    /// NaN inputs to NaN themselves: no per-element test and no second pass.
+    #[inline(always)]
+    fn total(&self) -> bool {
+        false
+    }
     /// The fast values computed in `U` itself; only called where [`native`](Self::native) is
     /// true.
     #[inline(always)]
     fn eval_native<U: crate::Float>(&self, x: [U; N]) -> [U; K] {
         let r = self.eval(x.map(|v| v.to_f64()));
         r.map(U::from_f64)
+    }
+}
+
+/// A kernel borrowed is the same kernel.
+impl<Q: KernelN<N, K>, const N: usize, const K: usize> KernelN<N, K> for &Q {
+    #[inline(always)]
+    fn eval(&self, x: [f64; N]) -> [f64; K] {
+        (**self).eval(x)
+    }
+    #[inline(always)]
+    fn native(&self) -> bool {
+        (**self).native()
+    }
+    #[inline(always)]
+    fn lanes(&self) -> bool {
+        (**self).lanes()
+    }
+    #[inline(always)]
+    fn total(&self) -> bool {
+        (**self).total()
+    }
+    #[inline(always)]
+    fn eval_native<U: crate::Float>(&self, x: [U; N]) -> [U; K] {
+        (**self).eval_native(x)
     }
 }
 

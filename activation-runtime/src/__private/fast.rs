@@ -940,7 +940,16 @@ pub fn map_vec<T: crate::Float>(
 #[inline(always)]
 fn total_vec<T: crate::Float>(x: &[T], fast: &impl KernelN<1, 1>) -> Vec<T> {
     let mut out = Vec::with_capacity(x.len());
-    for (o, &v) in out.spare_capacity_mut().iter_mut().zip(x) {
+    let spare = &mut out.spare_capacity_mut()[..x.len()];
+    // the first elements one by one up to a 64-byte boundary of the output: the vector stores
+    // after them then never straddle two cache lines (a fresh vector is 16-byte aligned; the
+    // straddling stores made relu through candle 1.2x slower than candle's own)
+    let head = spare.as_ptr().align_offset(64).min(x.len());
+    let (h, rest) = spare.split_at_mut(head);
+    for (o, &v) in h.iter_mut().zip(x) {
+        o.write(total_value(fast, v));
+    }
+    for (o, &v) in rest.iter_mut().zip(&x[head..]) {
         o.write(total_value(fast, v));
     }
     // SAFETY: the capacity is at least x.len(), and the loop above initialized the first

@@ -66,6 +66,9 @@ trait Erased: Send + Sync {
     fn name(&self) -> &'static str;
     fn forward32(&self, x: &[f32], y: &mut [f32]);
     fn forward64(&self, x: &[f64], y: &mut [f64]);
+    /// `f(x)` in a new vector, written once (`Activation::forward_vec`).
+    fn vec32(&self, x: &[f32]) -> Vec<f32>;
+    fn vec64(&self, x: &[f64]) -> Vec<f64>;
     fn backward32(&self, x: &[f32], dy: &[f32], dx: &mut [f32]);
     fn backward64(&self, x: &[f64], dy: &[f64], dx: &mut [f64]);
     fn fused32(&self, x: &[f32], y: &mut [f32], d: &mut [f32]);
@@ -90,6 +93,12 @@ macro_rules! erased_common {
         }
         fn forward64(&self, x: &[f64], y: &mut [f64]) {
             self.0.forward_slice(x, y);
+        }
+        fn vec32(&self, x: &[f32]) -> Vec<f32> {
+            self.0.forward_vec(x)
+        }
+        fn vec64(&self, x: &[f64]) -> Vec<f64> {
+            self.0.forward_vec(x)
         }
         fn backward32(&self, x: &[f32], dy: &[f32], dx: &mut [f32]) {
             self.0.backward_slice(x, dy, dx);
@@ -316,6 +325,14 @@ fn with_params(f: &Kernel, p: &FlexTensor) -> Kernel {
 
 impl ActivationBackend for Flex {
     fn activation_forward(x: FlexTensor, f: Kernel) -> FlexTensor {
+        // f32 and f64: straight into the new tensor's vector
+        let x = contiguous(x);
+        let shape: Shape = x.layout().shape().clone();
+        match x.dtype() {
+            DType::F32 => return tensor(f.0.vec32(slice::<f32>(&x)), &shape),
+            DType::F64 => return tensor(f.0.vec64(slice::<f64>(&x)), &shape),
+            _ => {}
+        }
         map_flex(
             f.0.name(),
             vec![x],

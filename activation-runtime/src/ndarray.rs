@@ -131,6 +131,11 @@ pub trait ArrayActivationExt<T: Float, D: Dimension> {
 
 impl<T: Float, D: Dimension> ArrayActivationExt<T, D> for ArrayRef<T, D> {
     fn activate<A: Activation<T>>(&self, f: &A) -> Array<T, D> {
+        if let Some(x) = self.as_slice() {
+            // row-major and contiguous: the output written once
+            return Array::from_shape_vec(self.raw_dim(), f.forward_vec(x))
+                .expect("as many values as elements");
+        }
         let mut y = self.to_owned();
         f.forward_in_place(memory(&mut y));
         y

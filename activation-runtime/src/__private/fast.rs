@@ -878,7 +878,7 @@ fn blocks<T: crate::Float>(
 
 /// Whether a [`KernelN::total`] kernel, with these parameters, needs no per-element check: its
 /// native values at `+inf` and `-inf` are the scalar path's (bit for bit, or both NaN), and the
-/// scalar path sends NaN to NaN (which the loops then do with [`total_value`]). Three scalar
+/// scalar path sends NaN to NaN (which the loops then do with `total_value`). Three scalar
 /// evaluations per call.
 #[inline(always)]
 pub fn specials_agree<T: crate::Float>(fast: &impl KernelN<1, 1>, slow: &impl Fn(T) -> T) -> bool {

@@ -370,6 +370,16 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
                     quote!(<U as #rt::Float>::from_f64(__wide[#i]))
                 }
             });
+            // no per-element check where the lanes' values can only overflow as the exact
+            // values do (see `lanes_total`)
+            let total = (wide.is_none() && !scaled && lanes_total(g, roots)).then(|| {
+                quote! {
+                    #[inline(always)]
+                    fn total(&self) -> bool {
+                        true
+                    }
+                }
+            });
             Some(quote! {
                 #[inline(always)]
                 fn native(&self) -> bool {
@@ -384,6 +394,7 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
                 fn lanes(&self) -> bool {
                     #scaled
                 }
+                #total
                 #[inline(always)]
                 fn eval_native<U: #rt::Float>(&self, [#(#ins),*]: [U; #n]) -> [U; #k] {
                     #[allow(unused_variables)]
@@ -1158,6 +1169,162 @@ fn sign_of(g: &Graph, id: Id, memo: &mut HashMap<Id, Sign>) -> Sign {
     };
     memo.insert(id, s);
     s
+}
+
+/// Whether an `f32`-lane plan of `roots` may be `KernelN::total`: at a finite input, a root
+/// is not finite only where its last operation overflows, and then the exact value overflows
+/// too (the scalar path's `f64` value rounds to the same infinity), so the loops may take the
+/// lanes' values with no per-element check. What it takes: each root a choice (`if` on a
+/// comparison of an input or the output with a constant, `max`, `min`, `clamp`, `abs`, `-`)
+/// among leaves and terms; a term is `+`, `-`, `*` of operands, or `/` of an operand by a
+/// non-zero constant, each operand a leaf or bounded within `±2^100` by interval arithmetic
+/// under the enclosing comparisons (no operation inside it can overflow, and none of these can
+/// make a NaN from finite values). Leaky ReLU, hardsigmoid, hardswish: their lanes' values, as
+/// the piecewise-linear `native_block` kernels, with no check per element. Every method, scalar
+/// or slice, then takes the lanes' value at every finite input (`fast::apply`), so they agree
+/// bit for bit even where a split product (`lanes::mul_dd`, correctly rounded but for products
+/// within `2^-47` of a rounding boundary) overflows where the `f64` value rounded would not.
+fn lanes_total(g: &Graph, roots: &[Id]) -> bool {
+    /// The interval of an input (or the output) under the enclosing comparisons.
+    type Env = Vec<(Id, f64, f64)>;
+    const LIMIT: f64 = 1.267_650_600_228_229_4e30; // 2^100
+    const WHOLE: (f64, f64) = (-(f32::MAX as f64), f32::MAX as f64);
+    fn leaf(g: &Graph, id: Id) -> bool {
+        matches!(
+            g.node(id),
+            Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output
+        )
+    }
+    fn range(env: &Env, id: Id) -> (f64, f64) {
+        env.iter()
+            .rev()
+            .find(|(v, _, _)| *v == id)
+            .map_or(WHOLE, |&(_, lo, hi)| (lo, hi))
+    }
+    /// The interval of `id`, where every operation in it stays within `±LIMIT`.
+    fn bound(g: &Graph, id: Id, env: &Env, budget: &mut usize) -> Option<(f64, f64)> {
+        *budget = budget.checked_sub(1)?;
+        let (lo, hi) = match g.node(id) {
+            Node::Num(b) => {
+                let v = f64::from_bits(*b);
+                (v, v)
+            }
+            Node::Input(_) | Node::Output => range(env, id),
+            Node::Neg(a) => {
+                let (lo, hi) = bound(g, *a, env, budget)?;
+                (-hi, -lo)
+            }
+            Node::Call(Builtin::Abs, a) => {
+                let (lo, hi) = bound(g, a[0], env, budget)?;
+                let m = lo.abs().max(hi.abs());
+                (
+                    if lo <= 0.0 && hi >= 0.0 {
+                        0.0
+                    } else {
+                        lo.abs().min(hi.abs())
+                    },
+                    m,
+                )
+            }
+            Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) => {
+                let (a, b) = (bound(g, *a, env, budget)?, bound(g, *b, env, budget)?);
+                match g.node(id) {
+                    Node::Add(..) => (a.0 + b.0, a.1 + b.1),
+                    Node::Sub(..) => (a.0 - b.1, a.1 - b.0),
+                    _ => {
+                        let p = [a.0 * b.0, a.0 * b.1, a.1 * b.0, a.1 * b.1];
+                        (
+                            p.iter().copied().fold(f64::INFINITY, f64::min),
+                            p.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                        )
+                    }
+                }
+            }
+            Node::Div(a, b) => {
+                let c = g.as_num(*b).filter(|c| *c != 0.0 && c.is_finite())?;
+                let (lo, hi) = bound(g, *a, env, budget)?;
+                let (p, q) = (lo / c, hi / c);
+                (p.min(q), p.max(q))
+            }
+            // a small integer power (products in the lanes)
+            Node::Pow(a, n) => {
+                let n = g
+                    .as_num(*n)
+                    .filter(|n| (1.0..=4.0).contains(n) && n.fract() == 0.0)?;
+                let (lo, hi) = bound(g, *a, env, budget)?;
+                let m = lo.abs().max(hi.abs()).powf(n);
+                (if n == 2.0 || n == 4.0 { 0.0 } else { -m }, m)
+            }
+            _ => return None,
+        };
+        (lo.is_finite() && hi.is_finite() && lo.abs() <= LIMIT && hi.abs() <= LIMIT)
+            .then_some((lo, hi))
+    }
+    /// `id` as a choice among leaves and terms.
+    fn choice(g: &Graph, id: Id, env: &mut Env, budget: &mut usize) -> Option<()> {
+        *budget = budget.checked_sub(1)?;
+        let operand = |id: Id, env: &Env, budget: &mut usize| {
+            leaf(g, id) || bound(g, id, env, budget).is_some()
+        };
+        match g.node(id) {
+            _ if leaf(g, id) => Some(()),
+            Node::Pow(..) => bound(g, id, env, budget).map(|_| ()),
+            Node::Neg(a) => choice(g, *a, env, budget),
+            Node::Call(Builtin::Abs | Builtin::Max | Builtin::Min | Builtin::Clamp, a) => {
+                a.iter().try_for_each(|c| choice(g, *c, env, budget))
+            }
+            Node::Select(c, a, b) => {
+                let Node::Cmp(op, l, r) = g.node(*c) else {
+                    return None;
+                };
+                // a comparison of an input (or the output) with a constant
+                let (v, k, op) = match (g.as_num(*l), g.as_num(*r)) {
+                    (None, Some(k)) => (*l, k, *op),
+                    (Some(k), None) => (
+                        *r,
+                        k,
+                        match op {
+                            CmpOp::Lt => CmpOp::Gt,
+                            CmpOp::Le => CmpOp::Ge,
+                            CmpOp::Gt => CmpOp::Lt,
+                            CmpOp::Ge => CmpOp::Le,
+                            o => *o,
+                        },
+                    ),
+                    _ => return None,
+                };
+                if !matches!(g.node(v), Node::Input(_) | Node::Output) || !k.is_finite() {
+                    return None;
+                }
+                let (lo, hi) = range(env, v);
+                let (below, above) = ((lo, hi.min(k)), (lo.max(k), hi));
+                let (when, otherwise) = match op {
+                    CmpOp::Lt | CmpOp::Le => (below, above),
+                    CmpOp::Gt | CmpOp::Ge => (above, below),
+                    _ => ((lo, hi), (lo, hi)),
+                };
+                for (side, (lo, hi)) in [(*a, when), (*b, otherwise)] {
+                    env.push((v, lo, hi));
+                    let ok = choice(g, side, env, budget);
+                    env.pop();
+                    ok?;
+                }
+                Some(())
+            }
+            Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) => {
+                (operand(*a, env, budget) && operand(*b, env, budget)).then_some(())
+            }
+            Node::Div(a, b) => {
+                let c = g.as_num(*b).filter(|c| *c != 0.0 && c.is_finite());
+                (c.is_some() && operand(*a, env, budget)).then_some(())
+            }
+            _ => None,
+        }
+    }
+    let mut budget = 10_000;
+    roots
+        .iter()
+        .all(|r| choice(g, *r, &mut Vec::new(), &mut budget).is_some())
 }
 
 /// What a plan in `f32` lanes asks of the parameters at run time.

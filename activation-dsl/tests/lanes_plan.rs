@@ -192,3 +192,40 @@ fn sums_in_f64_and_choices_on_parameters() {
     assert!(!lane_kernels(&m, "a").iter().any(|(s, _)| s == "__AForward"));
     assert!(lane_kernels(&m, "b").contains(&("__BForward".to_string(), false)));
 }
+
+/// Whether a kernel struct says `total` (no per-element check in the loops).
+fn is_total(m: &Module, name: &str, kernel: &str) -> bool {
+    kernel_code(m, name, kernel).contains("fn total(&self) -> bool")
+}
+
+#[test]
+fn piecewise_lane_kernels_are_total_where_only_the_last_operation_can_overflow() {
+    let std = activation_dsl::standard::module();
+    // leaky_relu's slope 0.01 is split into two f32 (not a native kernel), a product of leaves
+    assert!(is_total(std, "leaky_relu", "__LeakyReluForward"));
+    assert!(is_total(std, "prelu", "__PreluForward"));
+    // (3 + x) / 6 under -3 < x < 3: the sum is bounded by the comparisons around it
+    assert!(is_total(std, "hardsigmoid", "__HardsigmoidForward"));
+    assert!(is_total(std, "hardswish", "__HardswishForward"));
+    assert!(is_total(std, "hardswish", "__HardswishDerivative"));
+    // a quotient by a variable, and functions, stay checked element by element
+    assert!(!is_total(std, "softsign", "__SoftsignForward"));
+    assert!(!is_total(std, "sigmoid", "__SigmoidForward"));
+    assert!(!is_total(std, "elu", "__EluForward"));
+    let m = Module::new(
+        "pub open(x) = if x < 2 { 0.5 * (x * x) } else { x };\n\
+         pub closed(x) = if x < -1 { 0 } else if x < 1 { 0.5 * (x * x) } else { x };",
+    )
+    .unwrap();
+    // x * x inside a product overflows at |x| > 1.8e19 where 0.5 x^2 is still inf: only the
+    // bounded branch may go unchecked
+    if !lane_kernels(&m, "open").is_empty() {
+        assert!(!is_total(&m, "open", "__OpenForward"));
+    }
+    assert!(
+        !lane_kernels(&m, "closed").is_empty(),
+        "{:?}",
+        lane_kernels(&m, "closed")
+    );
+    assert!(is_total(&m, "closed", "__ClosedForward"));
+}

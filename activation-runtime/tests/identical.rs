@@ -263,6 +263,25 @@ fn exact_kernels_at_parameters_that_make_the_infinities_differ() {
             one(s::Prelu::NAME, &p, &x32);
             one(s::Prelu::NAME, &p, &x64);
         }
+        // f32-lane kernels without per-element checks (a slope split into two f32): slopes
+        // whose low part has either sign (so that `hi * -inf + lo * -inf` is NaN or -inf), at
+        // which `alpha x` overflows f32 from finite inputs (2^100), and out of the split's range
+        for alpha in [
+            0.01,
+            0.1,
+            -0.3,
+            1.0 / 3.0,
+            2f64.powi(100),
+            1e31,
+            1e-31,
+            -1e-29,
+        ] {
+            let p = s::LeakyRelu { alpha };
+            one(s::LeakyRelu::NAME, &p, &x32);
+            one(s::LeakyRelu::NAME, &p, &x64);
+            let p = s::Prelu { alpha };
+            one(s::Prelu::NAME, &p, &x32);
+        }
         for (min_val, max_val) in [(-1.0, 1.0), (f64::NEG_INFINITY, 0.0), (2.0, -2.0)] {
             let h = s::Hardtanh { min_val, max_val };
             one(s::Hardtanh::NAME, &h, &x32);

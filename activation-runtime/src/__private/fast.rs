@@ -1467,7 +1467,9 @@ pub trait KernelN<const N: usize, const K: usize> {
     }
     /// Whether [`eval_native`](Self::eval_native) gives the scalar path's bits at every finite
     /// input, non-finite results included (the generator says so for `native_block` kernels:
-    /// each result one IEEE operation on exact values, or a choice among such). The loops then
+    /// each result one IEEE operation on exact values, or a choice among such; and for
+    /// `f32`-lane kernels whose results can only overflow in their last operation, where the
+    /// exact value, and so the scalar path's, overflows too: `lanes_total`). The loops then
     /// check only, once per call, that it also agrees at ±inf ([`specials_agree`]), and send
     /// NaN inputs to NaN themselves: no per-element test and no second pass.
     #[inline(always)]
@@ -1524,7 +1526,8 @@ pub fn fits_f32(v: f64) -> bool {
 
 /// One element through `fast`, native or not (`NATIVE` is `fast.native()`, decided once per
 /// call), times `scale` where given: the value in `T` and whether the input and every fast
-/// value are finite (else the scalar path recomputes the element).
+/// value are finite (else the scalar path recomputes the element; for a native
+/// [`KernelN::total`] kernel, whether the input is).
 #[inline(always)]
 #[allow(clippy::needless_range_loop)] // index loops on purpose, see below
 fn apply<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
@@ -1536,8 +1539,12 @@ fn apply<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
     if NATIVE {
         let r = fast.eval_native(x);
         let mut ok = true;
-        for k in 0..K {
-            ok &= r[k].is_finite();
+        // a total kernel's value stands at every finite input, finite or not: the same rule
+        // as the loops that skip the checks, so that every path gives the same bits
+        if !fast.total() {
+            for k in 0..K {
+                ok &= r[k].is_finite();
+            }
         }
         for k in 0..N {
             ok &= x[k].is_finite();

@@ -1668,36 +1668,43 @@ fn blocks_n<T: crate::Float, const N: usize, const K: usize>(
     fast: impl KernelN<N, K>,
     slow: impl Fn([T; N]) -> [T; K],
 ) {
+    // (without `dy`, the first input stands in for it: never read)
     match dy {
-        Some(d) => blocks_n_scaled(xs, out, &fast, &slow, |i| Some(d[i])),
-        None => blocks_n_scaled(xs, out, &fast, &slow, |_| None),
+        Some(d) => blocks_n_scaled::<T, true, N, K>(xs, d, out, &fast, &slow),
+        None => blocks_n_scaled::<T, false, N, K>(xs, xs[0], out, &fast, &slow),
     }
 }
 
-/// [`blocks_n`] with the factor of element `i` given by `scale` (a constant 1 for a forward
-/// pass, which the compiler folds away).
+/// [`blocks_n`] with the factors `dy` where `SCALED` (a forward pass has none, and the
+/// compiler folds the factor away).
 #[inline(always)]
-fn blocks_n_scaled<T: crate::Float, const N: usize, const K: usize>(
+fn blocks_n_scaled<T: crate::Float, const SCALED: bool, const N: usize, const K: usize>(
     xs: [&[T]; N],
+    dy: &[T],
     out: &mut [&mut [T]; K],
     fast: &impl KernelN<N, K>,
     slow: &impl Fn([T; N]) -> [T; K],
-    scale: impl Fn(usize) -> Option<T>,
 ) {
     if fast.native() {
-        blocks_n_in::<T, true, N, K>(xs, out, fast, slow, scale);
+        blocks_n_in::<T, true, SCALED, N, K>(xs, dy, out, fast, slow);
     } else {
-        blocks_n_in::<T, false, N, K>(xs, out, fast, slow, scale);
+        blocks_n_in::<T, false, SCALED, N, K>(xs, dy, out, fast, slow);
     }
 }
 
 #[inline(always)]
-fn blocks_n_in<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
+fn blocks_n_in<
+    T: crate::Float,
+    const NATIVE: bool,
+    const SCALED: bool,
+    const N: usize,
+    const K: usize,
+>(
     xs: [&[T]; N],
+    dy: &[T],
     out: &mut [&mut [T]; K],
     fast: &impl KernelN<N, K>,
     slow: &impl Fn([T; N]) -> [T; K],
-    scale: impl Fn(usize) -> Option<T>,
 ) {
     let n = out[0].len();
     let mut start = 0;
@@ -1705,57 +1712,60 @@ fn blocks_n_in<T: crate::Float, const NATIVE: bool, const N: usize, const K: usi
         let end = (start + BLOCK).min(n);
         let len = end - start;
         // sub-slices of exactly `len` elements, so that the loop below has no bounds checks
+        // (the factors too: indexing all of `dy` kept the two-input loops from vectorizing)
         let xb: [&[T]; N] = core::array::from_fn(|k| &xs[k][start..end]);
+        let db: &[T] = &dy[start..end];
         let mut rest = out.iter_mut();
         let mut ob: [&mut [T]; K] =
             core::array::from_fn(|_| &mut rest.next().expect("K outputs")[start..end]);
         let mut finite = true;
-        if len == BLOCK && K == 2 {
-            // two results: through a function whose two outputs are distinct `&mut` arguments,
-            // which tells the vectorizer they do not overlap, see `WHOLE` at `BLOCK`
+        if len == BLOCK && K <= 3 {
             let xa: [&[T; BLOCK]; N] =
                 core::array::from_fn(|k| xb[k].try_into().expect("a whole block"));
-            let (o0, o1) = ob.split_at_mut(1);
-            finite = whole2::<T, NATIVE, N, K>(
-                xa,
-                (&mut *o0[0]).try_into().expect("a whole block"),
-                (&mut *o1[0]).try_into().expect("a whole block"),
-                fast,
-                |i| scale(start + i),
-            );
-        } else if len == BLOCK && K == 3 {
-            // a value and two partials, as `whole2` does for two results
-            let xa: [&[T; BLOCK]; N] =
-                core::array::from_fn(|k| xb[k].try_into().expect("a whole block"));
-            let (o0, rest) = ob.split_at_mut(1);
-            let (o1, o2) = rest.split_at_mut(1);
-            finite = whole3::<T, NATIVE, N, K>(
-                xa,
-                (&mut *o0[0]).try_into().expect("a whole block"),
-                (&mut *o1[0]).try_into().expect("a whole block"),
-                (&mut *o2[0]).try_into().expect("a whole block"),
-                fast,
-                |i| scale(start + i),
-            );
-        } else if len == BLOCK && K == 1 {
-            // a whole block as arrays, see `WHOLE` at `BLOCK`
-            let xa: [&[T; BLOCK]; N] =
-                core::array::from_fn(|k| xb[k].try_into().expect("a whole block"));
-            let oa: [&mut [T; BLOCK]; K] = ob
-                .each_mut()
-                .map(|o| (&mut **o).try_into().expect("a whole block"));
-            for i in 0..BLOCK {
-                let x: [T; N] = core::array::from_fn(|k| xa[k][i]);
-                let (r, ok) = apply::<T, NATIVE, N, K>(fast, x, scale(start + i));
-                finite &= ok;
-                for k in 0..K {
-                    oa[k][i] = r[k];
+            let da: &[T; BLOCK] = db.try_into().expect("a whole block");
+            let scale = |i: usize| SCALED.then(|| da[i]);
+            if K == 2 {
+                // two results: through a function whose two outputs are distinct `&mut`
+                // arguments, which tells the vectorizer they do not overlap, see `WHOLE` at
+                // `BLOCK`
+                let (o0, o1) = ob.split_at_mut(1);
+                finite = whole2::<T, NATIVE, N, K>(
+                    xa,
+                    (&mut *o0[0]).try_into().expect("a whole block"),
+                    (&mut *o1[0]).try_into().expect("a whole block"),
+                    fast,
+                    scale,
+                );
+            } else if K == 3 {
+                // a value and two partials, as `whole2` does for two results
+                let (o0, rest) = ob.split_at_mut(1);
+                let (o1, o2) = rest.split_at_mut(1);
+                finite = whole3::<T, NATIVE, N, K>(
+                    xa,
+                    (&mut *o0[0]).try_into().expect("a whole block"),
+                    (&mut *o1[0]).try_into().expect("a whole block"),
+                    (&mut *o2[0]).try_into().expect("a whole block"),
+                    fast,
+                    scale,
+                );
+            } else {
+                // a whole block as arrays, see `WHOLE` at `BLOCK`
+                let oa: [&mut [T; BLOCK]; K] = ob
+                    .each_mut()
+                    .map(|o| (&mut **o).try_into().expect("a whole block"));
+                for i in 0..BLOCK {
+                    let x: [T; N] = core::array::from_fn(|k| xa[k][i]);
+                    let (r, ok) = apply::<T, NATIVE, N, K>(fast, x, scale(i));
+                    finite &= ok;
+                    for k in 0..K {
+                        oa[k][i] = r[k];
+                    }
                 }
             }
         } else {
             for i in 0..len {
                 let x: [T; N] = core::array::from_fn(|k| xb[k][i]);
-                let (r, ok) = apply::<T, NATIVE, N, K>(fast, x, scale(start + i));
+                let (r, ok) = apply::<T, NATIVE, N, K>(fast, x, SCALED.then(|| db[i]));
                 finite &= ok;
                 for k in 0..K {
                     ob[k][i] = r[k];
@@ -1769,12 +1779,8 @@ fn blocks_n_in<T: crate::Float, const NATIVE: bool, const N: usize, const K: usi
                     continue;
                 }
                 let s = slow(core::array::from_fn(|k| xb[k][i]));
-                let g = scale(start + i);
                 for k in 0..K {
-                    ob[k][i] = match g {
-                        Some(g) => g * s[k],
-                        None => s[k],
-                    };
+                    ob[k][i] = if SCALED { db[i] * s[k] } else { s[k] };
                 }
             }
         }

@@ -613,8 +613,8 @@ pub fn dd_hi(a: Dd) -> f64 {
 /// which would multiply the relative error of the series (a reduction to `r / 256` squared eight
 /// times loses 8 bits): about `3e-32` relative for small `|a|` (`LN2_DD` has 107 bits, so the
 /// reduction adds `m 2^-112` for large `|a|`).
-#[cold]
-pub fn exp_ddd(a: Dd) -> Dd {
+#[inline(always)]
+fn exp_ddd_impl(a: Dd) -> Dd {
     if !(a.0 > -700.0 && a.0 < 700.0) {
         return (exp_dd(a), 0.0);
     }
@@ -702,8 +702,8 @@ const INV_FACT: [Dd; 25] = [
 ];
 
 /// `sigmoid(a)` as a double-double.
-#[cold]
-pub fn sigmoid_ddd(a: Dd) -> Dd {
+#[inline(always)]
+fn sigmoid_ddd_impl(a: Dd) -> Dd {
     if a.0 >= 0.0 {
         dd_div((1.0, 0.0), dd_add((1.0, 0.0), exp_ddd(dd_neg(a))))
     } else {
@@ -745,8 +745,8 @@ pub const fn cancellation_threshold(digits: u32) -> f64 {
 
 /// `ln(v)` for a positive double-double: one Newton step from the f64 logarithm,
 /// `y + v exp(-y) - 1`, doubles its 16 digits.
-#[cold]
-pub fn ln_ddd(v: Dd) -> Dd {
+#[inline(always)]
+fn ln_ddd_impl(v: Dd) -> Dd {
     let y: Dd = (v.0.ln(), 0.0);
     if !y.0.is_finite() {
         return y;
@@ -757,8 +757,8 @@ pub fn ln_ddd(v: Dd) -> Dd {
 
 /// `exp(a) - 1` as a double-double: the Taylor series for `|a| < 1/2` (no cancellation near
 /// 0), `exp(a) - 1` beyond.
-#[cold]
-pub fn expm1_ddd(a: Dd) -> Dd {
+#[inline(always)]
+fn expm1_ddd_impl(a: Dd) -> Dd {
     if a.0.is_nan() || a.0.abs() >= 0.5 {
         return dd_sub(exp_ddd(a), (1.0, 0.0));
     }
@@ -772,8 +772,8 @@ pub fn expm1_ddd(a: Dd) -> Dd {
 
 /// `ln(1 + a)` as a double-double: one Newton step from the f64 `ln_1p`,
 /// `y + (a - expm1(y)) exp(-y)`, doubles its 16 digits, near 0 too.
-#[cold]
-pub fn log1p_ddd(a: Dd) -> Dd {
+#[inline(always)]
+fn log1p_ddd_impl(a: Dd) -> Dd {
     let y = dd_hi(a).ln_1p();
     if !y.is_finite() {
         return (y, 0.0);
@@ -783,8 +783,8 @@ pub fn log1p_ddd(a: Dd) -> Dd {
 }
 
 /// `softplus(a)` as a double-double.
-#[cold]
-pub fn softplus_ddd(a: Dd) -> Dd {
+#[inline(always)]
+fn softplus_ddd_impl(a: Dd) -> Dd {
     if a.0 >= 0.0 {
         dd_add(a, ln_ddd(dd_add((1.0, 0.0), exp_ddd(dd_neg(a)))))
     } else {
@@ -793,8 +793,8 @@ pub fn softplus_ddd(a: Dd) -> Dd {
 }
 
 /// `tanh(a)` as a double-double: `(1 - e) / (1 + e)` with `e = exp(-2|a|)`, signed.
-#[cold]
-pub fn tanh_ddd(a: Dd) -> Dd {
+#[inline(always)]
+fn tanh_ddd_impl(a: Dd) -> Dd {
     let neg = a.0 < 0.0;
     let m = if neg { dd_neg(a) } else { a };
     let e = exp_ddd(dd_mul((-2.0, 0.0), m));
@@ -812,8 +812,8 @@ const TWO_OVER_SQRT_PI_DD: Dd = (TWO_OVER_SQRT_PI, 1.533_545_961_316_588e-17);
 /// `erf(a)` as a double-double, from its Taylor series
 /// `2/sqrt(pi) sum (-1)^n a^(2n+1) / (n! (2n+1))` for `|a| <= 2.5` (where the terms grow to a
 /// few hundred, well within double-double's 32 digits); beyond, the f64 value.
-#[cold]
-pub fn erf_ddd(a: Dd) -> Dd {
+#[inline(always)]
+fn erf_ddd_impl(a: Dd) -> Dd {
     if a.0.is_nan() || a.0.abs() > 2.5 {
         return (erf(a.0), 0.0);
     }
@@ -846,8 +846,8 @@ fn recip_dd(n: f64) -> Dd {
 
 /// `erfc(a)` as a double-double: `1 - erf(a)` for `|a| <= 2.5` (at most about 8 digits of 32
 /// cancel there); beyond, the f64 value.
-#[cold]
-pub fn erfc_ddd(a: Dd) -> Dd {
+#[inline(always)]
+fn erfc_ddd_impl(a: Dd) -> Dd {
     if a.0.is_nan() || a.0.abs() > 2.5 {
         return (erfc(a.0), 0.0);
     }
@@ -862,8 +862,8 @@ const FRAC_PI_2_DD: Dd = (core::f64::consts::FRAC_PI_2, 6.123_233_995_736_766e-1
 /// 1e15, `sin(hi + lo) = sin(hi) cos(lo) + cos(hi) sin(lo)` with the library's sine and cosine
 /// (reduced exactly for any `hi`): good to the `f64` digits (not to double-double), where the
 /// high part alone is off by up to `|lo|` (`sin(0.1 * x)` at `x = 1e17`: `lo` up to 0.5).
-#[cold]
-pub fn sin_cos_ddd(a: Dd) -> (Dd, Dd) {
+#[inline(always)]
+fn sin_cos_ddd_impl(a: Dd) -> (Dd, Dd) {
     if a.0.is_nan() || a.0.abs() >= 1e15 {
         let (sh, ch) = (a.0.sin(), a.0.cos());
         if a.1 == 0.0 || !a.1.is_finite() {
@@ -905,6 +905,45 @@ pub fn sin_ddd(a: Dd) -> Dd {
 #[cold]
 pub fn cos_ddd(a: Dd) -> Dd {
     sin_cos_ddd(a).1
+}
+
+/// The double-double functions of the scalar path, each compiled with FMA where the CPU has
+/// it (detected at run time) and for the target's baseline otherwise: the same bits either way
+/// (`two_prod` is a correctly rounded fused multiply-add, one instruction or the library's), but
+/// a baseline build calls the library's `fma` in every double-double product, and these run
+/// for every element whose sum cancels (the scalar path of f64 gelu', silu', snake, …).
+macro_rules! fma_compiled {
+    ($($name:ident, $imp:ident -> $r:ty, $doc:literal;)*) => {$(
+        #[doc = $doc]
+        #[cold]
+        pub fn $name(a: Dd) -> $r {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "fma")]
+                unsafe fn with_fma(a: Dd) -> $r {
+                    $imp(a)
+                }
+                if std::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU has FMA, checked just above.
+                    return unsafe { with_fma(a) };
+                }
+            }
+            $imp(a)
+        }
+    )*};
+}
+
+fma_compiled! {
+    exp_ddd, exp_ddd_impl -> Dd, "`exp(a)` as a double-double (see `exp_ddd_impl`).";
+    sigmoid_ddd, sigmoid_ddd_impl -> Dd, "`sigmoid(a)` as a double-double.";
+    ln_ddd, ln_ddd_impl -> Dd, "`ln(v)` for a positive double-double.";
+    expm1_ddd, expm1_ddd_impl -> Dd, "`exp(a) - 1` as a double-double.";
+    log1p_ddd, log1p_ddd_impl -> Dd, "`ln(1 + a)` as a double-double.";
+    softplus_ddd, softplus_ddd_impl -> Dd, "`ln(1 + exp(a))` as a double-double.";
+    tanh_ddd, tanh_ddd_impl -> Dd, "`tanh(a)` as a double-double.";
+    erf_ddd, erf_ddd_impl -> Dd, "`erf(a)` as a double-double (see `erf_ddd_impl`).";
+    erfc_ddd, erfc_ddd_impl -> Dd, "`erfc(a)` as a double-double.";
+    sin_cos_ddd, sin_cos_ddd_impl -> (Dd, Dd), "`(sin(a), cos(a))` as double-doubles (see `sin_cos_ddd_impl`).";
 }
 
 #[cfg(test)]

@@ -661,10 +661,13 @@ pub fn tanh_dd(a: Dd) -> f64 {
     tanh(a.0) + d * lo(a)
 }
 
-/// The product, NaN where a tail factor is below the normal range or the product is not finite
-/// (the scalar path rescales through logarithms there).
+/// The product of the plain factors, then the tail factors (the scalar functions' order), and
+/// whether every tail factor is in the normal range.
 #[inline(always)]
-pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M]) -> f64 {
+fn tail_product<const N: usize, const M: usize>(
+    f: [f64; N],
+    t: [(f64, Dd, Tail); M],
+) -> (f64, bool) {
     let mut p = 1.0;
     let mut ok = true;
     for v in f {
@@ -674,6 +677,14 @@ pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail)
         p *= v;
         ok &= v.abs() >= f64::MIN_POSITIVE;
     }
+    (p, ok)
+}
+
+/// The product, NaN where a tail factor is below the normal range or the product is not finite
+/// (the scalar path rescales through logarithms there).
+#[inline(always)]
+pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M]) -> f64 {
+    let (p, ok) = tail_product(f, t);
     valid(p, ok && p.is_finite())
 }
 
@@ -687,16 +698,7 @@ pub fn div_tail<const N: usize, const M: usize>(
     t: [(f64, Dd, Tail); M],
     d: f64,
 ) -> f64 {
-    // the scalar function's order: the plain factors, then the tail factors, then `/ d`
-    let mut p = 1.0;
-    let mut ok = true;
-    for v in f {
-        p *= v;
-    }
-    for (v, _, _) in t {
-        p *= v;
-        ok &= v.abs() >= f64::MIN_POSITIVE;
-    }
+    let (p, ok) = tail_product(f, t);
     let q = p / d;
     valid(q, ok && q.is_finite())
 }
@@ -1808,66 +1810,34 @@ fn blocks_n_in<
     }
 }
 
-/// A whole block of a loop with one result (see [`blocks_n_in`]): whether every input and
-/// fast value was finite.
-#[inline(always)]
-fn whole1<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
-    xa: [&[T; BLOCK]; N],
-    o0: &mut [T; BLOCK],
-    fast: &impl KernelN<N, K>,
-    scale: impl Fn(usize) -> Option<T>,
-) -> bool {
-    let mut finite = true;
-    for i in 0..BLOCK {
-        let x: [T; N] = core::array::from_fn(|k| xa[k][i]);
-        let (r, ok) = apply::<T, NATIVE, N, K>(fast, x, scale(i));
-        finite &= ok;
-        o0[i] = r[0];
-    }
-    finite
+/// A whole block of a loop with `K` results, each a distinct `&mut` argument (which tells the
+/// vectorizer they do not overlap, see `WHOLE` at `BLOCK`): whether every input and fast value
+/// was finite.
+macro_rules! whole {
+    ($($name:ident: $($o:ident = $k:literal),+;)*) => {$(
+        #[inline(always)]
+        fn $name<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
+            xa: [&[T; BLOCK]; N],
+            $($o: &mut [T; BLOCK],)+
+            fast: &impl KernelN<N, K>,
+            scale: impl Fn(usize) -> Option<T>,
+        ) -> bool {
+            let mut finite = true;
+            for i in 0..BLOCK {
+                let x: [T; N] = core::array::from_fn(|k| xa[k][i]);
+                let (r, ok) = apply::<T, NATIVE, N, K>(fast, x, scale(i));
+                finite &= ok;
+                $($o[i] = r[$k];)+
+            }
+            finite
+        }
+    )*};
 }
 
-/// A whole block of a loop with two results (see [`blocks_n_in`]): whether every input and
-/// fast value was finite.
-#[inline(always)]
-fn whole2<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
-    xa: [&[T; BLOCK]; N],
-    o0: &mut [T; BLOCK],
-    o1: &mut [T; BLOCK],
-    fast: &impl KernelN<N, K>,
-    scale: impl Fn(usize) -> Option<T>,
-) -> bool {
-    let mut finite = true;
-    for i in 0..BLOCK {
-        let x: [T; N] = core::array::from_fn(|k| xa[k][i]);
-        let (r, ok) = apply::<T, NATIVE, N, K>(fast, x, scale(i));
-        finite &= ok;
-        o0[i] = r[0];
-        o1[i] = r[1];
-    }
-    finite
-}
-
-/// [`whole2`] for three results.
-#[inline(always)]
-fn whole3<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
-    xa: [&[T; BLOCK]; N],
-    o0: &mut [T; BLOCK],
-    o1: &mut [T; BLOCK],
-    o2: &mut [T; BLOCK],
-    fast: &impl KernelN<N, K>,
-    scale: impl Fn(usize) -> Option<T>,
-) -> bool {
-    let mut finite = true;
-    for i in 0..BLOCK {
-        let x: [T; N] = core::array::from_fn(|k| xa[k][i]);
-        let (r, ok) = apply::<T, NATIVE, N, K>(fast, x, scale(i));
-        finite &= ok;
-        o0[i] = r[0];
-        o1[i] = r[1];
-        o2[i] = r[2];
-    }
-    finite
+whole! {
+    whole1: o0 = 0;
+    whole2: o0 = 0, o1 = 1;
+    whole3: o0 = 0, o1 = 1, o2 = 2;
 }
 
 /// The fast path planned for `f32` results. Everything is still evaluated in `f64` (an `f32`

@@ -2254,7 +2254,12 @@ impl<'g> Emitter<'g> {
         let mut lets = Vec::new();
         for n in order {
             let node = g.node(n);
-            if n == id || uses.get(&n).copied().unwrap_or(0) < 2 || node.children().is_empty() {
+            // (constant subtrees are folded to literals where they are used)
+            if n == id
+                || uses.get(&n).copied().unwrap_or(0) < 2
+                || node.children().is_empty()
+                || g.const_dd(n).is_some()
+            {
                 continue;
             }
             let Some(e) = self.ddd(n) else { continue };
@@ -2276,6 +2281,9 @@ impl<'g> Emitter<'g> {
         if let Some(n) = self.dd_names.borrow().get(&id) {
             return Some(quote!(#n));
         }
+        if let Some(c) = self.dd_folded(id) {
+            return Some(c);
+        }
         let g = self.g;
         Some(match g.node(id) {
             Node::Num(_) if g.low.contains_key(&id) => self.exact_const(id),
@@ -2295,13 +2303,23 @@ impl<'g> Emitter<'g> {
                 let (a, b) = (self.ddd(*a)?, self.ddd(*b)?);
                 quote!(math::dd_sub(#a, #b))
             }
+            Node::Mul(..) | Node::Div(..) if self.const_factors(id).is_some() => {
+                let (c, rest) = self.const_factors(id)?;
+                let mut e = self.ddd(rest[0])?;
+                for f in &rest[1..] {
+                    let f = self.ddd(*f)?;
+                    e = quote!(math::dd_mul(#e, #f));
+                }
+                let c = dd_literal(c);
+                quote!(math::dd_mul(#e, #c))
+            }
             Node::Mul(a, b) => {
                 let (a, b) = (self.ddd(*a)?, self.ddd(*b)?);
                 quote!(math::dd_mul(#a, #b))
             }
             Node::Div(a, b) => {
-                let (a, b) = (self.ddd(*a)?, self.ddd(*b)?);
-                quote!(math::dd_div(#a, #b))
+                let a = self.ddd(*a)?;
+                return self.dd_quotient(a, *b, || self.ddd(*b));
             }
             Node::Pow(a, n)
                 if g.as_num(*n)
@@ -2351,17 +2369,77 @@ impl<'g> Emitter<'g> {
 
     /// A constant with a low part, as the double-double literal `(hi, lo)`.
     fn exact_const(&self, id: Id) -> TokenStream {
-        let (hi, lo) = self.g.exact(id).expect("a constant");
-        let lit = |v: f64| -> TokenStream {
-            let t: TokenStream = float_text(v.abs()).parse().expect("a float literal");
-            if v.is_sign_negative() {
-                quote!(-#t)
-            } else {
-                t
+        dd_literal(self.g.exact(id).expect("a constant"))
+    }
+
+    /// A constant subtree that is more than a leaf (`1 / sqrt(2)`), folded at generation time
+    /// ([`Graph::const_dd`]) to one double-double literal.
+    fn dd_folded(&self, id: Id) -> Option<TokenStream> {
+        if matches!(self.g.node(id), Node::Num(_)) {
+            return None;
+        }
+        self.g.const_dd(id).map(dd_literal)
+    }
+
+    /// A product (and quotient by constants) with at least two constant factors, as the
+    /// constants multiplied at generation time into one double-double (`0.5641895835477563 x
+    /// e^(-x^2/2) / sqrt(2)` has the one constant `1 / sqrt(2 pi)`) and the other factors in
+    /// their order. `None` where there are fewer than two constants, or their product is not
+    /// a normal number.
+    fn const_factors(&self, id: Id) -> Option<(crate::dd::Dd, Vec<Id>)> {
+        use crate::dd;
+        fn walk(g: &Graph, id: Id, c: &mut dd::Dd, n: &mut usize, rest: &mut Vec<Id>) {
+            match g.node(id) {
+                Node::Mul(a, b) => {
+                    walk(g, *a, c, n, rest);
+                    walk(g, *b, c, n, rest);
+                }
+                Node::Div(a, b) if g.const_dd(*b).is_some_and(|d| d.0 != 0.0) => {
+                    walk(g, *a, c, n, rest);
+                    *c = dd::div(*c, g.const_dd(*b).expect("checked"));
+                    *n += 1;
+                }
+                _ => match g.const_dd(id) {
+                    Some(k) => {
+                        *c = dd::mul(*c, k);
+                        *n += 1;
+                    }
+                    None => rest.push(id),
+                },
             }
-        };
-        let (h, l) = (lit(hi), lit(lo));
-        quote!((#h, #l))
+        }
+        let (mut c, mut n, mut rest) = ((1.0, 0.0), 0, Vec::new());
+        walk(self.g, id, &mut c, &mut n, &mut rest);
+        let normal = |v: f64| v.is_finite() && (v == 0.0 || v.abs() >= 1e-290) && v.abs() <= 1e290;
+        (n >= 2 && !rest.is_empty() && normal(c.0) && c.1.is_finite()).then_some((c, rest))
+    }
+
+    /// `a / b` in double-double: a product by `1 / b` folded to a literal where `b` is a
+    /// constant (a run-time double-double division is the slower of the two, and the
+    /// reciprocal is exact to `2^-106`), else `dd_div`.
+    fn dd_quotient(
+        &self,
+        a: TokenStream,
+        b: Id,
+        dd_b: impl FnOnce() -> Option<TokenStream>,
+    ) -> Option<TokenStream> {
+        let recip = self
+            .g
+            .const_dd(b)
+            .map(|c| crate::dd::div((1.0, 0.0), c))
+            .filter(|r| {
+                r.0.is_finite() && r.1.is_finite() && r.0.abs() >= 1e-290 && r.0.abs() <= 1e290
+            });
+        Some(match recip {
+            Some(r) => {
+                let r = dd_literal(r);
+                quote!(math::dd_mul(#a, #r))
+            }
+            None => {
+                let b = dd_b()?;
+                quote!(math::dd_div(#a, #b))
+            }
+        })
     }
 
     /// A leaf or constant as plain f64 text (never a `let` name: double-double recomputes).
@@ -2887,6 +2965,9 @@ impl<'g> Emitter<'g> {
 
     /// `id` as a double-double expression (see `activation_runtime::__private::math::Dd`).
     fn dd(&self, id: Id) -> TokenStream {
+        if let Some(c) = self.dd_folded(id) {
+            return c;
+        }
         let g = self.g;
         match g.node(id) {
             Node::Add(a, b) => {
@@ -2897,13 +2978,24 @@ impl<'g> Emitter<'g> {
                 let (a, b) = (self.dd(*a), self.dd(*b));
                 quote!(math::dd_sub(#a, #b))
             }
+            Node::Mul(..) | Node::Div(..) if self.const_factors(id).is_some() => {
+                let (c, rest) = self.const_factors(id).expect("checked");
+                let mut e = self.dd(rest[0]);
+                for f in &rest[1..] {
+                    let f = self.dd(*f);
+                    e = quote!(math::dd_mul(#e, #f));
+                }
+                let c = dd_literal(c);
+                quote!(math::dd_mul(#e, #c))
+            }
             Node::Mul(a, b) => {
                 let (a, b) = (self.dd(*a), self.dd(*b));
                 quote!(math::dd_mul(#a, #b))
             }
             Node::Div(a, b) => {
-                let (a, b) = (self.dd(*a), self.dd(*b));
-                quote!(math::dd_div(#a, #b))
+                let a = self.dd(*a);
+                self.dd_quotient(a, *b, || Some(self.dd(*b)))
+                    .expect("the divisor given")
             }
             Node::Neg(a) => {
                 let a = self.dd(*a);
@@ -3163,4 +3255,18 @@ pub fn pretty(tokens: &TokenStream) -> String {
         Ok(file) => prettyplease::unparse(&file),
         Err(e) => format!("// generated code does not parse: {e}\n{tokens}"),
     }
+}
+
+/// A double-double constant as the literal pair `(hi, lo)`.
+fn dd_literal((hi, lo): crate::dd::Dd) -> TokenStream {
+    let lit = |v: f64| -> TokenStream {
+        let t: TokenStream = float_text(v.abs()).parse().expect("a float literal");
+        if v.is_sign_negative() {
+            quote!(-#t)
+        } else {
+            t
+        }
+    };
+    let (h, l) = (lit(hi), lit(lo));
+    quote!((#h, #l))
 }

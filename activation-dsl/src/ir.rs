@@ -322,6 +322,46 @@ impl Graph {
             .map(|v| (v, self.low.get(&id).copied().unwrap_or(0.0)))
     }
 
+    /// The value of a subtree without inputs, parameters or the output (`1 / sqrt(2)`,
+    /// `0.5641895835477563 / sqrt(2)`), folded in double-double at generation time: sums,
+    /// products, quotients, integer powers up to 8 and square roots of constants. `None` where
+    /// the subtree reads anything else, or where a step is not finite (a division by 0, a
+    /// square root of a negative).
+    pub fn const_dd(&self, id: Id) -> Option<crate::dd::Dd> {
+        use crate::dd;
+        let finite = |v: dd::Dd| (v.0.is_finite() && v.1.is_finite()).then_some(v);
+        let v = match self.node(id) {
+            Node::Num(_) => self.exact(id)?,
+            Node::Neg(a) => dd::neg(self.const_dd(*a)?),
+            Node::Add(a, b) => dd::add(self.const_dd(*a)?, self.const_dd(*b)?),
+            Node::Sub(a, b) => dd::sub(self.const_dd(*a)?, self.const_dd(*b)?),
+            Node::Mul(a, b) => dd::mul(self.const_dd(*a)?, self.const_dd(*b)?),
+            Node::Div(a, b) => {
+                let d = self.const_dd(*b)?;
+                if d.0 == 0.0 {
+                    return None;
+                }
+                dd::div(self.const_dd(*a)?, d)
+            }
+            Node::Pow(a, n) => {
+                let n = self
+                    .as_num(*n)
+                    .filter(|v| v.fract() == 0.0 && (1.0..=8.0).contains(v))?;
+                let a = self.const_dd(*a)?;
+                (1..n as usize).fold(a, |p, _| dd::mul(p, a))
+            }
+            Node::Call(Builtin::Sqrt, a) => {
+                let a = self.const_dd(a[0])?;
+                if a.0 < 0.0 {
+                    return None;
+                }
+                dd::sqrt(a)
+            }
+            _ => return None,
+        };
+        finite(v)
+    }
+
     /// The constant value of a node, if it is one.
     pub fn as_num(&self, id: Id) -> Option<f64> {
         match self.node(id) {

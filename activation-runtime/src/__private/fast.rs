@@ -219,7 +219,11 @@ pub fn tanh(x: f64) -> f64 {
 /// `u - tanh(u)` without cancellation: for `|u| < 2`, the continued fraction of `tanh` to depth
 /// 12 (as the scalar path's) as one rational function, `u z R(z) / Q(z)` with `z = u^2` and
 /// positive integer coefficients (no cancellation inside either polynomial; within 2 ULP of the
-/// exact value up to 2.5); beyond, `u - tanh(u)`, where `tanh(u) < 0.97 |u - tanh(u)|`.
+/// exact value up to 2.5); beyond, with `m = expm1(-2|u|)` (so `tanh |u| = -m / (2 + m)`),
+/// `(u (2 + m) + sgn(u) m) / (2 + m)` (`m <= 0`: `sgn(u) m` is `m` with the sign of `-u`),
+/// where the sum keeps at least half of its larger term.
+/// One division either way: numerator and denominator are chosen first (two divisions per
+/// element, one for each branch, cost 2.2 ns/elem in `f32`).
 #[inline(always)]
 pub fn tanhshrink(u: f64) -> f64 {
     const R: [f64; 6] = [
@@ -242,13 +246,14 @@ pub fn tanhshrink(u: f64) -> f64 {
     let small = u.abs() < 2.0;
     let v = if small { u } else { 0.0 };
     let z = v * v;
-    let near = v * z * poly(&R, z) / poly(&Q, z);
-    let far = u - tanh(u);
-    if small {
-        near
+    let m = expm1(-2.0 * u.abs().min(20.0));
+    let d = 2.0 + m;
+    let (n, d) = if small {
+        (v * z * poly(&R, z), poly(&Q, z))
     } else {
-        far
-    }
+        (fma(u, d, m.copysign(-u)), d)
+    };
+    valid(n / d, u.is_finite())
 }
 
 /// `sqrt(a^2 + b^2)`, where neither square overflows nor the sum underflows.

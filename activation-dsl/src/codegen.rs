@@ -2251,9 +2251,35 @@ impl<'g> Emitter<'g> {
                 *uses.entry(c).or_default() += 1;
             }
         }
+        // sigmoid(u) and sigmoid(-u) both in the tree: one exponential for the two
+        // (`sigmoid_pair_ddd`, the same bits as two `sigmoid_ddd`; silu' and swish' spent half
+        // their scalar path in the second `exp_ddd`)
+        let sigmoid_of = |n: Id| match g.node(n) {
+            Node::Call(Builtin::Sigmoid, a) if n != id => Some(a[0]),
+            _ => None,
+        };
+        let mut pairs: HashMap<Id, (Id, Id, Id)> = HashMap::new();
+        for &n in &order {
+            let Some(arg) = sigmoid_of(n) else { continue };
+            let Node::Neg(u) = g.node(arg) else { continue };
+            if let Some(&p) = order.iter().find(|&&m| sigmoid_of(m) == Some(*u)) {
+                pairs.insert(n, (p, n, *u));
+                pairs.insert(p, (p, n, *u));
+            }
+        }
         let mut lets = Vec::new();
         for n in order {
             let node = g.node(n);
+            if let Some(&(p, m, u)) = pairs.get(&n) {
+                if !self.dd_names.borrow().contains_key(&n) {
+                    let Some(u) = self.ddd(u) else { continue };
+                    let (pn, mn) = (format_ident!("__d{}", p.0), format_ident!("__d{}", m.0));
+                    lets.push(quote!(let (#pn, #mn) = math::sigmoid_pair_ddd(#u);));
+                    self.dd_names.borrow_mut().insert(p, pn);
+                    self.dd_names.borrow_mut().insert(m, mn);
+                }
+                continue;
+            }
             // (constant subtrees are folded to literals where they are used)
             if n == id
                 || uses.get(&n).copied().unwrap_or(0) < 2

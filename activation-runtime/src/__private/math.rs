@@ -703,6 +703,20 @@ const INV_FACT: [Dd; 25] = [
 
 /// `sigmoid(a)` as a double-double.
 #[inline(always)]
+/// `(sigmoid(a), sigmoid(-a))` from one exponential `e = e^-|a|`: `1 / (1 + e)` and
+/// `e / (1 + e)`, each with the bits of [`sigmoid_ddd`] of its argument.
+fn sigmoid_pair_ddd_impl(a: Dd) -> (Dd, Dd) {
+    let pos = a.0 >= 0.0;
+    let e = exp_ddd(if pos { dd_neg(a) } else { a });
+    let d = dd_add((1.0, 0.0), e);
+    let (big, small) = (dd_div((1.0, 0.0), d), dd_div(e, d));
+    if pos {
+        (big, small)
+    } else {
+        (small, big)
+    }
+}
+
 fn sigmoid_ddd_impl(a: Dd) -> Dd {
     if a.0 >= 0.0 {
         dd_div((1.0, 0.0), dd_add((1.0, 0.0), exp_ddd(dd_neg(a))))
@@ -936,6 +950,7 @@ macro_rules! fma_compiled {
 fma_compiled! {
     exp_ddd, exp_ddd_impl -> Dd, "`exp(a)` as a double-double (see `exp_ddd_impl`).";
     sigmoid_ddd, sigmoid_ddd_impl -> Dd, "`sigmoid(a)` as a double-double.";
+    sigmoid_pair_ddd, sigmoid_pair_ddd_impl -> (Dd, Dd), "`(sigmoid(a), sigmoid(-a))` as double-doubles (see `sigmoid_pair_ddd_impl`).";
     ln_ddd, ln_ddd_impl -> Dd, "`ln(v)` for a positive double-double.";
     expm1_ddd, expm1_ddd_impl -> Dd, "`exp(a) - 1` as a double-double.";
     log1p_ddd, log1p_ddd_impl -> Dd, "`ln(1 + a)` as a double-double.";
@@ -949,6 +964,29 @@ fma_compiled! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pair has the bits of two separate `sigmoid_ddd` calls, everywhere: the generated
+    /// scalar path may take either, and a result must not depend on which.
+    #[test]
+    fn sigmoid_pair_ddd_is_two_sigmoid_ddd() {
+        let his = [
+            0.0, -0.0, 5e-324, -5e-324, 1e-300, -1e-20, 0.25, -1.278, 3.0, -37.0, 699.9, -700.0,
+            -745.5, 800.0, -1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN,
+        ];
+        // (a NaN's sign bit aside)
+        let bits = |d: Dd| {
+            let b = |v: f64| if v.is_nan() { f64::NAN.to_bits() } else { v.to_bits() };
+            (b(d.0), b(d.1))
+        };
+        for hi in his {
+            for lo in [0.0, 1e-17 * hi.abs().min(1e300), -3e-18 * hi.abs().min(1e300)] {
+                let a = (hi, if lo.is_finite() { lo } else { 0.0 });
+                let (p, n) = sigmoid_pair_ddd(a);
+                assert_eq!(bits(p), bits(sigmoid_ddd(a)), "sigmoid({a:?})");
+                assert_eq!(bits(n), bits(sigmoid_ddd(dd_neg(a))), "sigmoid(-{a:?})");
+            }
+        }
+    }
 
     /// The product's low part counts in a sine at any size, up to the largest finite values
     /// (where Dekker's split overflows unless scaled): sin(2 * 0.1 * -MAX) from mpmath.

@@ -970,16 +970,42 @@ mod tests {
     #[test]
     fn sigmoid_pair_ddd_is_two_sigmoid_ddd() {
         let his = [
-            0.0, -0.0, 5e-324, -5e-324, 1e-300, -1e-20, 0.25, -1.278, 3.0, -37.0, 699.9, -700.0,
-            -745.5, 800.0, -1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN,
+            0.0,
+            -0.0,
+            5e-324,
+            -5e-324,
+            1e-300,
+            -1e-20,
+            0.25,
+            -1.278,
+            3.0,
+            -37.0,
+            699.9,
+            -700.0,
+            -745.5,
+            800.0,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
         ];
         // (a NaN's sign bit aside)
         let bits = |d: Dd| {
-            let b = |v: f64| if v.is_nan() { f64::NAN.to_bits() } else { v.to_bits() };
+            let b = |v: f64| {
+                if v.is_nan() {
+                    f64::NAN.to_bits()
+                } else {
+                    v.to_bits()
+                }
+            };
             (b(d.0), b(d.1))
         };
         for hi in his {
-            for lo in [0.0, 1e-17 * hi.abs().min(1e300), -3e-18 * hi.abs().min(1e300)] {
+            for lo in [
+                0.0,
+                1e-17 * hi.abs().min(1e300),
+                -3e-18 * hi.abs().min(1e300),
+            ] {
                 let a = (hi, if lo.is_finite() { lo } else { 0.0 });
                 let (p, n) = sigmoid_pair_ddd(a);
                 assert_eq!(bits(p), bits(sigmoid_ddd(a)), "sigmoid({a:?})");

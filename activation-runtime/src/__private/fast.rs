@@ -1879,6 +1879,22 @@ pub mod single {
         }
     }
 
+    /// [`exp`] of a non-positive argument (or NaN), with the same bits: every use in this
+    /// plan (`e^-|u|`, `e^-a^2`), which needs no check above the range (a lane compare and
+    /// select fewer).
+    #[inline(always)]
+    pub(crate) fn exp_nonpos(x: f64) -> f64 {
+        let (r, scale) = reduce(x);
+        let v = scale + scale * expm1_short(r);
+        // below -700: 0, as `exp` gives (its NaN there replaced); NaN stays NaN through the
+        // clamp in `reduce`
+        if x < SATURATE {
+            0.0
+        } else {
+            v
+        }
+    }
+
     /// `e^r - 1` for `|r| <= ln 2 / 2`, as `r + r^2 q(r)` with `q` of degree 9, near-minimax
     /// (a Chebyshev fit, `mpmath.chebyfit` on `[-0.3466, 0.3466]`, coefficients rounded to
     /// `f64`): within `2^-55.8` of `e^r` and `2^-54.4` of `e^r - 1`, relative, measured over
@@ -1919,7 +1935,7 @@ pub mod single {
     /// loop scalar, 2.4 -> 3.7 ns/elem).
     #[inline(always)]
     pub fn sigmoid_pair(u: f64) -> (f64, f64) {
-        let e = exp(-u.abs());
+        let e = exp_nonpos(-u.abs());
         let r = 1.0 / (1.0 + e);
         let er = e * r;
         if u >= 0.0 {
@@ -1932,14 +1948,14 @@ pub mod single {
     /// `ln(1 + e^x)`, saturating (`x` itself far to the right).
     #[inline(always)]
     pub fn softplus(x: f64) -> f64 {
-        x.max(0.0) + log1p_unit(exp(-x.abs()))
+        x.max(0.0) + log1p_unit(exp_nonpos(-x.abs()))
     }
 
     /// `softplus(-x)`, written so that it shares `ln(1 + e^-|x|)` with a `softplus(x)` of the
     /// same `x` (the generator calls it for `softplus(-u)`).
     #[inline(always)]
     pub fn softplus_neg(x: f64) -> f64 {
-        (-x).max(0.0) + log1p_unit(exp(-x.abs()))
+        (-x).max(0.0) + log1p_unit(exp_nonpos(-x.abs()))
     }
 
     /// `ln(1 + u)` for `0 <= u <= 1` (what `softplus` needs), with one division where the
@@ -2020,7 +2036,7 @@ pub mod single {
         let t = 1.0 / (1.0 + C * a);
         let p = estrin19(&P, t * A + B);
         let (hi, lo) = two_prod(a, a);
-        let v = exp(-hi) * (1.0 - lo) * t * p;
+        let v = exp_nonpos(-hi) * (1.0 - lo) * t * p;
         let v = if x < 0.0 { 2.0 - v } else { v };
         valid(if x >= 26.0 { 0.0 } else { v }, !x.is_nan())
     }
@@ -2364,6 +2380,15 @@ mod tests {
             super::exp,
         );
         assert!(worst.0 <= 2f64.powi(-51), "{:e} at {}", worst.0, worst.1);
+        // the form without the upper check, for non-positive arguments: the same bits
+        for x in sweep(-750.0, 0.0).chain([0.0, -0.0, -1e-300, -700.0, -700.5, f64::NEG_INFINITY]) {
+            assert_eq!(
+                super::single::exp_nonpos(x).to_bits(),
+                super::single::exp(x).to_bits(),
+                "{x}"
+            );
+        }
+        assert!(super::single::exp_nonpos(f64::NAN).is_nan());
         assert_eq!(super::single::exp(0.0), 1.0);
         assert_eq!(super::single::exp(-750.0), 0.0);
         assert!(super::single::exp(f64::NAN).is_nan());

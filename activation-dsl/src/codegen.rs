@@ -2474,6 +2474,48 @@ impl<'g> Emitter<'g> {
     }
 
     /// `u` for a node `sigmoid(u)` whose argument is plain f64 (not double-double).
+    /// In the `f32` plan, `(c, w)` where `u` is `c softplus(w)` with `c = ±2`: the argument of
+    /// a pair `sigmoid(±2 softplus(w))` (`1 - tanh^2` of mish's `tanh(softplus(w))`), which
+    /// `math::sigmoid_pair_twice_softplus` takes from `e^-|w|` alone, without the logarithm.
+    /// Only when both sigmoids are `paired` (bound together by `block`).
+    fn twice_softplus(&self, u: Id, paired: &[Id]) -> Option<(f64, Id)> {
+        if !self.single {
+            return None;
+        }
+        let Node::Mul(a, b) = self.g.node(u) else {
+            return None;
+        };
+        let (c, sp) = match (self.g.as_num(*a), self.g.as_num(*b)) {
+            (Some(c), None) => (c, *b),
+            (None, Some(c)) => (c, *a),
+            _ => return None,
+        };
+        let Node::Call(Builtin::Softplus, w) = self.g.node(sp) else {
+            return None;
+        };
+        let user = |n: &Id| self.sigmoid_arg(*n) == Some(u);
+        (c.abs() == 2.0 && paired.iter().any(user)).then_some((c, w[0]))
+    }
+
+    /// In the `f32` plan, the one child through which a fused function takes `n`: `w` for
+    /// `tanh(softplus(w))` (`math::tanh_softplus`) and for a paired `sigmoid(±2 softplus(w))`
+    /// ([`Emitter::twice_softplus`]).
+    fn single_fused(&self, n: Id, paired: &[Id]) -> Option<Id> {
+        if !self.single {
+            return None;
+        }
+        match self.g.node(n) {
+            Node::Call(Builtin::Tanh, a) => match self.g.node(a[0]) {
+                Node::Call(Builtin::Softplus, w) => Some(w[0]),
+                _ => None,
+            },
+            Node::Call(Builtin::Sigmoid, a) if paired.contains(&n) => {
+                self.twice_softplus(a[0], paired).map(|(_, w)| w)
+            }
+            _ => None,
+        }
+    }
+
     fn sigmoid_arg(&self, n: Id) -> Option<Id> {
         match self.g.node(n) {
             Node::Call(Builtin::Sigmoid, a) if !self.needs_dd(a[0]) => Some(a[0]),
@@ -2506,15 +2548,6 @@ impl<'g> Emitter<'g> {
     /// `let` statements for the shared subexpressions of `roots`, and one expression per root.
     fn block(mut self, roots: &[Id]) -> (TokenStream, Vec<TokenStream>) {
         let order = self.g.reachable(roots);
-        let mut uses: HashMap<Id, usize> = HashMap::new();
-        for n in &order {
-            for c in self.g.node(*n).children() {
-                *uses.entry(c).or_default() += 1;
-            }
-        }
-        for r in roots {
-            *uses.entry(*r).or_default() += 1;
-        }
         // sigmoid(u) and sigmoid(-u) together (every sigmoid derivative, and tanh' as
         // `4 sigmoid(-2 x) sigmoid(2 x)`) come from one exp.
         // first of the two -> (sigmoid(u), sigmoid(-u), u)
@@ -2534,6 +2567,22 @@ impl<'g> Emitter<'g> {
                 }
             }
         }
+        // How often each node is used, counted through what is emitted: in the f32 plan,
+        // `tanh(softplus(w))` and a pair `sigmoid(±2 softplus(w))` are functions of `w` itself
+        // (`single_fused`), so `softplus(w)` is not bound where nothing else takes it.
+        let paired: Vec<Id> = pairs.values().flat_map(|&(p, q, _)| [p, q]).collect();
+        let mut uses: HashMap<Id, usize> = HashMap::new();
+        let mut stack: Vec<Id> = roots.to_vec();
+        while let Some(n) = stack.pop() {
+            let seen = uses.contains_key(&n);
+            *uses.entry(n).or_default() += 1;
+            if !seen {
+                match self.single_fused(n, &paired) {
+                    Some(w) => stack.push(w),
+                    None => stack.extend(self.g.node(n).children()),
+                }
+            }
+        }
         let mut lets = TokenStream::new();
         let mut k = 0usize;
         for n in order {
@@ -2546,13 +2595,25 @@ impl<'g> Emitter<'g> {
                 continue;
             }
             if let Some(&(pos, neg, u)) = pairs.get(&n) {
-                let u = self.expr(u);
                 let (a, b) = (
                     format_ident!("{}{}", self.temp_prefix, k),
                     format_ident!("{}{}", self.temp_prefix, k + 1),
                 );
                 k += 2;
-                lets.extend(quote! { let (#a, #b) = math::sigmoid_pair(#u); });
+                match self.twice_softplus(u, &paired) {
+                    // sigmoid(±2 softplus(w)) from one exponential of w, no logarithm
+                    Some((c, w)) => {
+                        let w = self.expr(w);
+                        let (p, q) = if c > 0.0 { (&a, &b) } else { (&b, &a) };
+                        lets.extend(
+                            quote! { let (#p, #q) = math::sigmoid_pair_twice_softplus(#w); },
+                        );
+                    }
+                    None => {
+                        let u = self.expr(u);
+                        lets.extend(quote! { let (#a, #b) = math::sigmoid_pair(#u); });
+                    }
+                }
                 self.names.insert(pos, a);
                 self.names.insert(neg, b);
                 continue;
@@ -2769,6 +2830,16 @@ impl<'g> Emitter<'g> {
                 let m = format_ident!("{}", dd_function(*f).expect("checked"));
                 let a = self.dd(args[0]);
                 (quote!(math::#m(#a)), R_ATOM)
+            }
+            // tanh(softplus(w)) in the f32 plan from e^-|w| alone (mish's factor)
+            Node::Call(Builtin::Tanh, args)
+                if self.single && matches!(g.node(args[0]), Node::Call(Builtin::Softplus, _)) =>
+            {
+                let Node::Call(Builtin::Softplus, w) = g.node(args[0]) else {
+                    unreachable!("matched")
+                };
+                let w = self.expr(w[0]);
+                (quote!(math::tanh_softplus(#w)), R_ATOM)
             }
             // softplus(-u) in the f32 plan as softplus_neg(u): it shares ln(1 + e^-|u|) with a
             // softplus(u) beside it (softplus(beta x) / beta splits into both), which the

@@ -1951,6 +1951,44 @@ pub mod single {
         x.max(0.0) + log1p_unit(exp_nonpos(-x.abs()))
     }
 
+    /// `p = e^-|w|` (the exponential every function of this plan takes at `w`, shared with
+    /// them where they sit side by side) and `p` kept off 0 for its square: below `1e-150`
+    /// (`|w| > 345`) `p^2` would be subnormal (a microcode assist per vector) and is, as the
+    /// `1e-300` it becomes, far below what an `f32` result or sum can show.
+    #[inline(always)]
+    fn exp_neg_abs(w: f64) -> (f64, f64) {
+        let p = exp_nonpos(-w.abs());
+        (p, p.max(1e-150))
+    }
+
+    /// `tanh(softplus(w))` (mish's factor) from `p = e^-|w|` alone, without the logarithm: with
+    /// `(1 + e^w)^2 = e^(2 softplus(w))`, it is `(1 + 2p) / (1 + 2p + 2p^2)` for `w >= 0` and
+    /// `p (p + 2) / (p (p + 2) + 2)` below; a sum of positive terms over a larger one, within a
+    /// few `2^-53` of the exact value (relative), on top of `p`'s `2^-55`.
+    #[inline(always)]
+    pub fn tanh_softplus(w: f64) -> f64 {
+        let (p, pc) = exp_neg_abs(w);
+        let (n, c) = if w >= 0.0 {
+            (fma(2.0, p, 1.0), 2.0 * (pc * pc))
+        } else {
+            (p * (p + 2.0), 2.0)
+        };
+        n / (n + c)
+    }
+
+    /// `(sigmoid(2 softplus(w)), sigmoid(-2 softplus(w)))` (their product is
+    /// `1 - tanh^2(softplus(w))`, mish's derivative) from `p = e^-|w|` and one division: with
+    /// `a = (1 + p)^2`, `(a, 1) / (a + 1)` for `w < 0` (`e^(2 softplus(w)) = a`) and
+    /// `(a, p^2) / (a + p^2)` for `w >= 0` (`= a / p^2`).
+    #[inline(always)]
+    pub fn sigmoid_pair_twice_softplus(w: f64) -> (f64, f64) {
+        let (p, pc) = exp_neg_abs(w);
+        let a = (1.0 + p) * (1.0 + p);
+        let q = if w >= 0.0 { pc * pc } else { 1.0 };
+        let r = 1.0 / (a + q);
+        (a * r, q * r)
+    }
+
     /// `softplus(-x)`, written so that it shares `ln(1 + e^-|x|)` with a `softplus(x)` of the
     /// same `x` (the generator calls it for `softplus(-u)`).
     #[inline(always)]
@@ -2396,6 +2434,44 @@ mod tests {
             super::single::exp(710.0).is_nan(),
             "beyond the range: the scalar path"
         );
+    }
+
+    /// The `f32` plan's `tanh(softplus(w))` and `sigmoid(±2 softplus(w))` from one exponential,
+    /// against the `f64` plan's compositions (which take `softplus` first: their own error grows
+    /// with `|w|` through `2 softplus(w)`, hence the bound `2^-50 max(1, 2|w|)`), and at the
+    /// ends: `tanh(softplus(±inf))` is 1 and 0, the pair `(1, 0)` and `(1/2, 1/2)`.
+    #[test]
+    fn single_mish_factors_agree() {
+        use super::single::{sigmoid_pair_twice_softplus as pair, tanh_softplus};
+        let ws = sweep(-700.0, 700.0).chain(sweep(-3.0, 3.0)).chain([
+            0.0, -0.0, 1e-300, -1e-300, 1e-10, -1e-10, 345.0, 346.0, -699.9,
+        ]);
+        for w in ws {
+            let bound = 2f64.powi(-50) * (2.0 * w.abs()).max(1.0);
+            let close = |got: f64, want: f64| {
+                // below 1e-290 the f64 plan is subnormal or 0, and so is every f32 result
+                want.abs() < 1e-290 && got.abs() < 1e-290 || ((got - want) / want).abs() <= bound
+            };
+            let sp = super::softplus(w);
+            let t = tanh_softplus(w);
+            assert!(close(t, super::tanh(sp)), "tanh(softplus({w})): {t:e}");
+            let (a, b) = pair(w);
+            if 2.0 * sp < 700.0 {
+                let (ra, rb) = super::sigmoid_pair(2.0 * sp);
+                assert!(close(a, ra) && close(b, rb), "pair at {w}: {a:e} {b:e}");
+            } else {
+                // beyond the f64 plan's exponential: sigmoid(-2 softplus(w)) < e^-700
+                assert!(a == 1.0 && b < 1e-290, "pair at {w}: {a:e} {b:e}");
+            }
+        }
+        assert_eq!(tanh_softplus(f64::INFINITY), 1.0);
+        assert_eq!(tanh_softplus(f64::NEG_INFINITY), 0.0);
+        assert_eq!(tanh_softplus(-1e300), 0.0);
+        assert_eq!(pair(f64::INFINITY).0, 1.0);
+        assert!(pair(f64::INFINITY).1 < 1e-290);
+        assert_eq!(pair(f64::NEG_INFINITY), (0.5, 0.5));
+        assert!(tanh_softplus(f64::NAN).is_nan());
+        assert!(pair(f64::NAN).0.is_nan() && pair(f64::NAN).1.is_nan());
     }
 
     /// The `f32` plan's `softplus` within `2^-50` of the `f64` plan's over the whole range.

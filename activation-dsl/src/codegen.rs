@@ -2473,7 +2473,6 @@ impl<'g> Emitter<'g> {
         self.prec_expr_unbound(id)
     }
 
-    /// `u` for a node `sigmoid(u)` whose argument is plain f64 (not double-double).
     /// In the `f32` plan, `(c, w)` where `u` is `c softplus(w)` with `c = ±2`: the argument of
     /// a pair `sigmoid(±2 softplus(w))` (`1 - tanh^2` of mish's `tanh(softplus(w))`), which
     /// `math::sigmoid_pair_twice_softplus` takes from `e^-|w|` alone, without the logarithm.
@@ -2497,6 +2496,17 @@ impl<'g> Emitter<'g> {
         (c.abs() == 2.0 && paired.iter().any(user)).then_some((c, w[0]))
     }
 
+    /// In the `f32` plan, `w` for a node `tanh(softplus(w))` (`math::tanh_softplus(w)`).
+    fn tanh_softplus_arg(&self, n: Id) -> Option<Id> {
+        match self.g.node(n) {
+            Node::Call(Builtin::Tanh, a) if self.single => match self.g.node(a[0]) {
+                Node::Call(Builtin::Softplus, w) => Some(w[0]),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// In the `f32` plan, the one child through which a fused function takes `n`: `w` for
     /// `tanh(softplus(w))` (`math::tanh_softplus`) and for a paired `sigmoid(±2 softplus(w))`
     /// ([`Emitter::twice_softplus`]).
@@ -2505,10 +2515,7 @@ impl<'g> Emitter<'g> {
             return None;
         }
         match self.g.node(n) {
-            Node::Call(Builtin::Tanh, a) => match self.g.node(a[0]) {
-                Node::Call(Builtin::Softplus, w) => Some(w[0]),
-                _ => None,
-            },
+            Node::Call(Builtin::Tanh, _) => self.tanh_softplus_arg(n),
             Node::Call(Builtin::Sigmoid, a) if paired.contains(&n) => {
                 self.twice_softplus(a[0], paired).map(|(_, w)| w)
             }
@@ -2516,6 +2523,7 @@ impl<'g> Emitter<'g> {
         }
     }
 
+    /// `u` for a node `sigmoid(u)` whose argument is plain f64 (not double-double).
     fn sigmoid_arg(&self, n: Id) -> Option<Id> {
         match self.g.node(n) {
             Node::Call(Builtin::Sigmoid, a) if !self.needs_dd(a[0]) => Some(a[0]),
@@ -2832,13 +2840,8 @@ impl<'g> Emitter<'g> {
                 (quote!(math::#m(#a)), R_ATOM)
             }
             // tanh(softplus(w)) in the f32 plan from e^-|w| alone (mish's factor)
-            Node::Call(Builtin::Tanh, args)
-                if self.single && matches!(g.node(args[0]), Node::Call(Builtin::Softplus, _)) =>
-            {
-                let Node::Call(Builtin::Softplus, w) = g.node(args[0]) else {
-                    unreachable!("matched")
-                };
-                let w = self.expr(w[0]);
+            Node::Call(Builtin::Tanh, _) if self.tanh_softplus_arg(id).is_some() => {
+                let w = self.expr(self.tanh_softplus_arg(id).expect("checked"));
                 (quote!(math::tanh_softplus(#w)), R_ATOM)
             }
             // softplus(-u) in the f32 plan as softplus_neg(u): it shares ln(1 + e^-|u|) with a

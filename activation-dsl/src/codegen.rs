@@ -15,7 +15,7 @@ use crate::ir::{fmt_num, CmpOp, Graph, Id, Node};
 use crate::module::Module;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Generates the code of every item of `module` (an item over a limit of [`crate::budget`]
 /// becomes an unspanned `compile_error!`; [`try_expand_module`] gives the errors as values).
@@ -350,11 +350,11 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
             let requires = &params.requires;
             let lo_idents: Vec<Ident> = param_idents
                 .iter()
-                .map(|p| format_ident!("{}_lo", p))
+                .map(|p| format_ident!("__{}_lo", p))
                 .collect();
             let wide_idents: Vec<Ident> = param_idents
                 .iter()
-                .map(|p| format_ident!("{}_f64", p))
+                .map(|p| format_ident!("__{}_f64", p))
                 .collect();
             // the roots this plan does not take: from the f64 evaluation, rounded
             let wide = exprs.iter().any(Option::is_none).then(|| {
@@ -1375,6 +1375,11 @@ fn lanes_block(
         both: Vec<(u64, Id)>,
         /// arguments computed in f64, split: their name
         wide: HashMap<Id, Ident>,
+        /// square roots and `hypot`s computed in `f64`, bound once: their name
+        roots64: HashMap<Id, Ident>,
+        /// how many such names there are (never reset: a binding made on a path that is not
+        /// taken stays valid, and is pruned at the end)
+        n64: usize,
         /// what the enclosing choices' conditions say of the leaves' signs
         facts: Vec<(Id, Sign)>,
         n: usize,
@@ -1400,7 +1405,7 @@ fn lanes_block(
     impl L<'_> {
         fn fresh(&mut self) -> Ident {
             self.n += 1;
-            format_ident!("l{}", self.n)
+            format_ident!("__l{}", self.n)
         }
         fn sign(&mut self, id: Id) -> Sign {
             let mut memo: HashMap<Id, Sign> = self.facts.iter().copied().collect();
@@ -1477,7 +1482,7 @@ fn lanes_block(
                     quote!(f64::from(#n))
                 }
                 Node::Param(_) => {
-                    let n = format_ident!("{}_f64", self.name(id));
+                    let n = format_ident!("__{}_f64", self.name(id));
                     quote!(#n)
                 }
                 Node::Neg(a) => {
@@ -1505,15 +1510,25 @@ fn lanes_block(
                         quote!((#a + #b))
                     }
                 }
-                Node::Call(Builtin::Sqrt, a) => {
-                    let a = self.wide_expr(a[0], depth)?;
-                    quote!((#a).sqrt())
-                }
-                Node::Call(Builtin::Hypot, a) => {
-                    // of f32 values and parameters: the squares are exact or nearly so in f64
-                    // and do not overflow below 1e154
-                    let (x, y) = (self.wide_expr(a[0], depth)?, self.wide_expr(a[1], depth)?);
-                    quote!({ let (x, y): (f64, f64) = (#x, #y); (x * x + y * y).sqrt() })
+                Node::Call(Builtin::Sqrt | Builtin::Hypot, ref a) => {
+                    if let Some(w) = self.roots64.get(&id) {
+                        return Some(quote!(#w));
+                    }
+                    let e = if a.len() == 1 {
+                        let a = self.wide_expr(a[0], depth)?;
+                        quote!((#a).sqrt())
+                    } else {
+                        // of f32 values and parameters: the squares are exact or nearly so in
+                        // f64 and do not overflow below 1e154
+                        let (x, y) = (self.wide_expr(a[0], depth)?, self.wide_expr(a[1], depth)?);
+                        quote!({ let (x, y): (f64, f64) = (#x, #y); (x * x + y * y).sqrt() })
+                    };
+                    // bound once, however many values use it
+                    self.n64 += 1;
+                    let w = format_ident!("__w{}", self.n64);
+                    self.lets.extend(quote! { let #w: f64 = #e; });
+                    self.roots64.insert(id, w.clone());
+                    quote!(#w)
                 }
                 Node::Pow(a, e) => {
                     let e = self.g.as_num(e).filter(|e| matches!(e, 2.0 | 3.0 | 4.0))?;
@@ -1690,7 +1705,7 @@ fn lanes_block(
                         self.params.ranged.push(*i);
                     }
                     let name = self.name(id);
-                    let lo = format_ident!("{}_lo", name);
+                    let lo = format_ident!("__{}_lo", name);
                     Some((quote!(#name), quote!(#lo)))
                 }
                 _ => None,
@@ -1800,6 +1815,9 @@ fn lanes_block(
                         self.lets.extend(quote! { let #name: f32 = #va * #r; });
                         return self.keep(id, (quote!(#name), ka, ea + 0.01));
                     }
+                    if let Some(v) = self.quotient_chain(id) {
+                        return self.keep(id, v);
+                    }
                     let (vb, kb, eb) = self.node(b)?;
                     if kb.is_some() {
                         return None;
@@ -1868,6 +1886,48 @@ fn lanes_block(
                 _ => return None,
             };
             self.keep(id, v)
+        }
+        /// `a / b / c` (`id`) as `a / (b c)` with `b` and `c` computed in `f64`, their product
+        /// rounded once: one quotient and one rounded denominator instead of two of each
+        /// (squareplus' derivative, `b / 4 / (h / 2 - x / 2) / h`, 2.6 ULP -> within 1.5).
+        /// Where the product leaves `f32`'s normal range the element's value is NaN, and it
+        /// takes the scalar path. Only for denominators that are not leaves (those round
+        /// nothing, and the nested quotients are as accurate).
+        fn quotient_chain(&mut self, id: Id) -> Option<V> {
+            let Node::Div(a, c) = self.g.node(id).clone() else {
+                return None;
+            };
+            let Node::Div(a2, b) = self.g.node(a).clone() else {
+                return None;
+            };
+            let leaf = |l: &Self, n: Id| {
+                matches!(
+                    l.g.node(n),
+                    Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output
+                )
+            };
+            if leaf(self, b) || leaf(self, c) {
+                return None;
+            }
+            let (n, budget) = (self.n, self.budget);
+            let Some((wb, wc)) = self
+                .wide_expr(b, 24)
+                .and_then(|wb| Some((wb, self.wide_expr(c, 24)?)))
+            else {
+                (self.n, self.budget) = (n, budget);
+                return None;
+            };
+            let (va, ka, ea) = self.node(a2)?;
+            let d = self.fresh();
+            let q = self.fresh();
+            self.lets.extend(quote! {
+                let #d: f32 = {
+                    let p: f64 = #wb * #wc;
+                    if p.abs() >= 1.1754944e-38 && p.abs() <= 3.4028235e38 { p as f32 } else { f32::NAN }
+                };
+                let #q: f32 = #va / #d;
+            });
+            Some((quote!(#q), ka, ea + 1.0 + WIDE))
         }
         fn keep(&mut self, id: Id, v: V) -> Option<V> {
             self.memo.insert((id, self.facts.clone()), v.clone());
@@ -2017,6 +2077,8 @@ fn lanes_block(
         pairs: HashMap::new(),
         both: Vec::new(),
         wide: HashMap::new(),
+        roots64: HashMap::new(),
+        n64: 0,
         facts: Vec::new(),
         n: 0,
         params: LaneParams::default(),
@@ -2068,7 +2130,50 @@ fn lanes_block(
     l.params.exact.sort_unstable();
     l.params.ranged.sort_unstable();
     l.params.scaled = scaled;
-    Some((l.lets, exprs, l.params))
+    let lets = prune_lets(l.lets, exprs.iter().flatten());
+    Some((lets, exprs, l.params))
+}
+
+/// The `let` statements of `lets` that the `roots` use, directly or through one another: a plan
+/// tries a value more than one way (in `f32`, then in `f64`) and keeps the bindings of the ways
+/// it dropped, which the compiler removes but a reader of the generated code should not see.
+fn prune_lets<'a>(lets: TokenStream, roots: impl Iterator<Item = &'a TokenStream>) -> TokenStream {
+    fn idents(t: TokenStream, out: &mut HashSet<String>) {
+        for tt in t {
+            match tt {
+                proc_macro2::TokenTree::Ident(i) => {
+                    out.insert(i.to_string());
+                }
+                proc_macro2::TokenTree::Group(g) => idents(g.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let Ok(block) = syn::parse2::<syn::Block>(quote!({ #lets })) else {
+        return lets;
+    };
+    let mut used = HashSet::new();
+    for r in roots {
+        idents(r.clone(), &mut used);
+    }
+    let mut keep = Vec::new();
+    for stmt in block.stmts.into_iter().rev() {
+        if let syn::Stmt::Local(local) = &stmt {
+            let pat = match &local.pat {
+                syn::Pat::Type(t) => &*t.pat,
+                p => p,
+            };
+            let mut defined = HashSet::new();
+            idents(quote!(#pat), &mut defined);
+            if defined.is_disjoint(&used) {
+                continue;
+            }
+        }
+        idents(quote!(#stmt), &mut used);
+        keep.push(stmt);
+    }
+    keep.reverse();
+    quote!(#(#keep)*)
 }
 
 /// Whether an expression's tokens are a single name or literal (nothing to share).
@@ -2174,15 +2279,21 @@ struct Emitter<'g> {
 
 impl<'g> Emitter<'g> {
     fn new(g: &'g Graph) -> Self {
-        let clash = g
-            .inputs
-            .iter()
-            .chain(&g.params)
-            .any(|n| n.starts_with('t') && n[1..].chars().all(|c| c.is_ascii_digit()));
+        // `t0, t1, ...`, unless an input or a parameter has such a name (`__t` is reserved)
+        let clash = |prefix: &str| {
+            g.inputs.iter().chain(&g.params).any(|n| {
+                n.strip_prefix(prefix)
+                    .is_some_and(|d| d.chars().all(|c| c.is_ascii_digit()))
+            })
+        };
+        let temp_prefix = ["t", "tmp", "__t"]
+            .into_iter()
+            .find(|p| !clash(p))
+            .unwrap_or("__t");
         Emitter {
             g,
             names: HashMap::new(),
-            temp_prefix: if clash { "tmp".into() } else { "t".into() },
+            temp_prefix: temp_prefix.into(),
             fast: false,
             single: false,
             dd_names: Default::default(),
@@ -2677,11 +2788,15 @@ impl<'g> Emitter<'g> {
                 .any(|n| matches!(g.node(*n), Node::Param(_)))
     }
 
+    /// A constant subtree folded to one `f64`: in the `f32` plan any of these operations; in
+    /// the `f64` plan only the correctly rounded ones (`+ - * /`, `sqrt`), which give the bits
+    /// the same operations would give at run time (`1 / sqrt(2)` in gelu' was `sqrt(2.0)` per
+    /// call), not `exp` and `ln`, whose run-time functions may round otherwise.
     fn folded(&self, id: Id) -> Option<f64> {
-        if !self.single {
+        let g = self.g;
+        if !self.single && matches!(g.node(id), Node::Call(Builtin::Exp | Builtin::Ln, _)) {
             return None;
         }
-        let g = self.g;
         let v = match g.node(id) {
             Node::Num(bits) => f64::from_bits(*bits),
             Node::Neg(a) => -self.folded(*a)?,
@@ -2739,7 +2854,7 @@ impl<'g> Emitter<'g> {
             }
         }
         // `u / c` as `u * (1 / c)` in the `f32` plan: a multiplication instead of a division
-        if let Node::Div(a, b) = g.node(id) {
+        if let (Node::Div(a, b), true) = (g.node(id), self.single) {
             if let Some(c) = self
                 .folded(*b)
                 .filter(|c| *c != 0.0 && (1.0 / c).is_finite())

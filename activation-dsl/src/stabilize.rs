@@ -35,6 +35,7 @@
 //! | `softplus-difference` | `softplus(u) - softplus(v) -> if u + v > 0 { (u - v) + softplus(-u) - softplus(-v) } else { as is }`, `u - v` collected (`alpha x - alpha (x - 1)` is `alpha`) |
 //! | `x-minus-tanh` | `u - tanh(u) -> tanhshrink(u)` (a continued fraction near 0, where the difference cancels) |
 //! | `softplus-quotient` | `softplus(k * u) / k -> if k * u > 0 { u + softplus(-(k * u)) / k } else { softplus(k * u) / k }` for a parameter or constant `k` (no overflow where `k * u` does and the quotient does not; the parameter gradient does not cancel) |
+//! | `root-quotient` | `m * f / d -> m * k / h` where the sum `f` holds a square root or `hypot` `h` and `f / d = k / h` for `k = ±2^j`, `abs(j) <= 2` (checked numerically): `-(c / (h - u)) * (u / h - 1) / (h - u) -> c / (h - u) / h` |
 //! | `affine-root` | `a * u + b -> (u - r) / k` (`a = 1 / k`) or `a * (u - r)`, for numeric `a, b` whose root `r = -b / a` is representable, however the sum is written (`u / 6 + 0.5 -> (u + 3) / 6`, `(3 + u) / 6 + u / 6 -> (1.5 + u) / 3`): no cancellation near the root |
 
 use crate::builtins::Builtin;
@@ -439,6 +440,92 @@ fn same_values(g: &Graph, a: Id, b: Id) -> bool {
     agree >= 4
 }
 
+/// `m / d` as `m' / h` when `m` has a factor `f`, a sum, with `f / d = k / h` for a square
+/// root or `hypot` `h` in `f` and `k` one of `±1/4, ±1/2, ±1, ±2, ±4` (`m'` is `m` with `k` for
+/// `f`), checked numerically as in [`complement`]. The derivative of `c / (h - u)` (from
+/// `u-plus-hypot`) is `-(c / (h - u)) * (u / h - 1) / (h - u)`: the last two factors are `-1 / h`,
+/// so it is `c / (h - u) / h`, two quotients instead of three.
+fn root_quotient(g: &mut Graph, m: Id, d: Id) -> Option<Id> {
+    /// The factors of a product (through `Mul` and `Neg`), at most 16.
+    fn factors(g: &Graph, id: Id, out: &mut Vec<Id>) {
+        match g.node(id) {
+            Node::Mul(a, b) if out.len() < 16 => {
+                factors(g, *a, out);
+                factors(g, *b, out);
+            }
+            Node::Neg(a) => factors(g, *a, out),
+            _ => out.push(id),
+        }
+    }
+    /// `id` with `k` for the factor `f` (through `Mul` and `Neg`, as [`factors`] found it).
+    fn replace(g: &mut Graph, id: Id, f: Id, k: Id) -> Id {
+        if id == f {
+            return k;
+        }
+        match g.node(id).clone() {
+            Node::Mul(a, b) => {
+                let (a2, b2) = (replace(g, a, f, k), replace(g, b, f, k));
+                g.times(a2, b2)
+            }
+            Node::Neg(a) => {
+                let a2 = replace(g, a, f, k);
+                g.neg(a2)
+            }
+            _ => id,
+        }
+    }
+    let sum = |g: &Graph, id: Id| matches!(g.node(id), Node::Add(..) | Node::Sub(..));
+    if !sum(g, d) || g.defaults.len() != g.params.len() {
+        return None;
+    }
+    let mut fs = Vec::new();
+    factors(g, m, &mut fs);
+    fs.retain(|f| sum(g, *f));
+    for f in fs {
+        let roots: Vec<Id> = g
+            .reachable(&[f])
+            .into_iter()
+            .filter(|n| matches!(g.node(*n), Node::Call(Builtin::Sqrt | Builtin::Hypot, _)))
+            .collect();
+        for h in roots {
+            let q = g.over(f, d);
+            let qh = g.times(q, h);
+            let inputs = vec![0.37; g.inputs.len()];
+            let v = g.eval(&[qh], &inputs, &g.defaults.clone(), f64::NAN)[0];
+            let Some(k) = [0.25, 0.5, 1.0, 2.0, 4.0]
+                .into_iter()
+                .flat_map(|k| [k, -k])
+                .find(|k| (v - k).abs() <= 1e-12)
+            else {
+                continue;
+            };
+            let kn = g.num(k);
+            let guess = g.over(kn, h);
+            if same_values(g, q, guess) && same_zeros(g, q, guess) {
+                let m2 = replace(g, m, f, kn);
+                return Some(g.over(m2, h));
+            }
+        }
+    }
+    None
+}
+
+/// Whether `a` is zero exactly where `b` is, at [`same_values`]' points (which skips the
+/// points where `a` is zero: a chain-rule factor such as `clamp`'s derivative is zero there).
+fn same_zeros(g: &Graph, a: Id, b: Id) -> bool {
+    let scaled: Vec<f64> = g.defaults.iter().map(|p| p * 1.5).collect();
+    let same = [&g.defaults, &scaled].into_iter().all(|params| {
+        [0.37, -1.3, 2.9, 0.05, -7.1, 11.0, 0.8]
+            .into_iter()
+            .all(|x| {
+                let inputs = vec![x; g.inputs.len()];
+                let v = g.eval(&[a, b], &inputs, params, f64::NAN);
+                (v[0] == 0.0) == (v[1] == 0.0)
+            })
+    });
+    same
+}
+
 /// `u` when `a * b` is `(2 * cos(u)) * sin(u)` or `(2 * sin(u)) * cos(u)`.
 fn double_angle(g: &Graph, a: Id, b: Id) -> Option<Id> {
     let inner = times_const(g, a, 2.0)?;
@@ -613,6 +700,9 @@ pub fn rewrite(g: &mut Graph, id: Id) -> Option<Id> {
             let n = g.neg(u);
             let e = g.call1(Builtin::Expm1, n);
             ("expm1-over-exp", g.neg(e))
+        }
+        Node::Div(m, den) if root_quotient(g, m, den).is_some() => {
+            ("root-quotient", root_quotient(g, m, den).expect("checked"))
         }
         Node::Div(a, den) => {
             // a / (1 + exp(w))

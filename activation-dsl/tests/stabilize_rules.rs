@@ -323,6 +323,18 @@ const STABILIZATIONS: &[(&str, &str, &str)] = &[
     // however written ((x + 3) / 6 + x / 6 = (2x + 3) / 6 = (x + 1.5) / 3); a coefficient whose
     // reciprocal is no f64 stays a factor (2 * 0.16666666666666666 = 0.3333333333333333, the
     // decimal taken exactly); a < 0 gives r - u, so that f(r) = +0
+    // (x / h - 1) / (h - x) is -1 / h: the derivative of c / (h - x) without its quotient of
+    // sums (squareplus' derivative on the left)
+    (
+        "root-quotient",
+        "3 * (x / hypot(x, 1) - 1) / (hypot(x, 1) - x)",
+        "-3 / hypot(x, 1)",
+    ),
+    (
+        "root-quotient",
+        "(0.5 * x / sqrt(2 + x^2) - 0.5) / (0.5 * sqrt(2 + x^2) - 0.5 * x)",
+        "-1 / hypot(x, sqrt(2))",
+    ),
     ("affine-root", "x / 6 + 0.5", "(3 + x) / 6"),
     ("affine-root", "(x + 3) / 6 + x / 6", "(1.5 + x) / 3"),
     ("affine-root", "1 - x / 3", "(3 - x) / 3"),
@@ -563,6 +575,15 @@ const STRESS: &[Stress] = &[
     ("ln(1 + exp(3 * x)) / 3", 1e308, |x| x),
     // x / 6 rounds to -0.5 + 1.1e-16 at x = -3 + 4.4e-16 (the true value is 7.4e-17); x + 3,
     // x + 1.5, 3 - x are exact there (Sterbenz), the quotient correctly rounded
+    // x / h and h - x round to 1 and 0 at 1e8 (a NaN from 0 / 0); the value is -3 / h
+    ("3 * (x / hypot(x, 1) - 1) / (hypot(x, 1) - x)", 1e8, |x| {
+        -3.0 / (x * x + 1.0).sqrt()
+    }),
+    (
+        "(0.5 * x / sqrt(2 + x^2) - 0.5) / (0.5 * sqrt(2 + x^2) - 0.5 * x)",
+        1e8,
+        |x| -1.0 / (x * x + 2.0).sqrt(),
+    ),
     ("x / 6 + 0.5", -3.0 + 4.440_892_098_500_626e-16, |x| {
         (x + 3.0) / 6.0
     }),

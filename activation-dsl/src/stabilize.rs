@@ -514,16 +514,16 @@ fn root_quotient(g: &mut Graph, m: Id, d: Id) -> Option<Id> {
 /// points where `a` is zero: a chain-rule factor such as `clamp`'s derivative is zero there).
 fn same_zeros(g: &Graph, a: Id, b: Id) -> bool {
     let scaled: Vec<f64> = g.defaults.iter().map(|p| p * 1.5).collect();
-    let same = [&g.defaults, &scaled].into_iter().all(|params| {
-        [0.37, -1.3, 2.9, 0.05, -7.1, 11.0, 0.8]
-            .into_iter()
-            .all(|x| {
-                let inputs = vec![x; g.inputs.len()];
-                let v = g.eval(&[a, b], &inputs, params, f64::NAN);
-                (v[0] == 0.0) == (v[1] == 0.0)
-            })
-    });
-    same
+    for params in [&g.defaults, &scaled] {
+        for x in [0.37, -1.3, 2.9, 0.05, -7.1, 11.0, 0.8] {
+            let inputs = vec![x; g.inputs.len()];
+            let v = g.eval(&[a, b], &inputs, params, f64::NAN);
+            if (v[0] == 0.0) != (v[1] == 0.0) {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// `u` when `a * b` is `(2 * cos(u)) * sin(u)` or `(2 * sin(u)) * cos(u)`.

@@ -25,6 +25,9 @@ activation! {
     pub two_x(x, z) = x * sigmoid(z) + exp(-x^2) * z;
 }
 
+/// `accumulate_param_gradient` of one of the renamed items.
+type Accumulate<'a> = &'a dyn Fn(&[f32], &[f32], &mut [f32]);
+
 fn grid() -> Vec<f32> {
     (-400..=400).map(|i| i as f32 * 0.037).collect()
 }
@@ -66,7 +69,7 @@ fn generated_bindings_do_not_shadow_inputs() {
 fn parameter_split_names_do_not_shadow_inputs() {
     for b in [4.0, 0.3, 1e-3] {
         let x = SqX::default().with_params(&[b]);
-        let names: [(&str, &dyn Fn(&[f32], &[f32], &mut [f32])); 2] = [
+        let names: [(&str, Accumulate); 2] = [
             ("b_lo", &|xs, dy, g| {
                 SqLo::default()
                     .with_params(&[b])

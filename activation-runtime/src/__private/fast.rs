@@ -887,6 +887,18 @@ fn scaled<T: crate::Float>(a: Option<T>, b: f64) -> T {
     T::from_f64(a.to_f64() * if tiny { sub } else { normal })
 }
 
+/// `a * b` for `b` already of type `T`: the bits of [`scaled`]`(Some(a), b)` (where `b` is
+/// exactly a `T` value, `scaled`'s rounding of it changes nothing) in fewer operations: for
+/// `f32`, the `f64` product of the two is exact and rounded once, the IEEE `f32` product,
+/// without an `f32` subnormal operand.
+#[inline(always)]
+fn scaled_native<T: crate::Float>(a: T, b: T) -> T {
+    if T::MANTISSA_DIGITS >= 53 {
+        return a * b;
+    }
+    T::from_f64(a.to_f64() * b.to_f64())
+}
+
 /// `out[i] = scale(g[i]) * fast(x[i])` block by block, then `scale(g[i]) * slow(x[i])` for the
 /// elements of a block whose input or fast value is not finite (NaN and ±inf inputs always take
 /// the scalar path, with its NaN propagation and limits). (`scale` is 1 for a forward pass, in
@@ -1583,7 +1595,7 @@ fn apply<T: crate::Float, const NATIVE: bool, const N: usize, const K: usize>(
         let r = match scale {
             // an f32-lane derivative may be subnormal: the product taken as `scaled` does,
             // the same bits without a subnormal f32 operand
-            Some(s) if fast.lanes() => core::array::from_fn(|k| scaled(Some(s), r[k].to_f64())),
+            Some(s) if fast.lanes() => r.map(|v| scaled_native(s, v)),
             Some(s) => r.map(|v| s * v),
             None => r,
         };
@@ -2369,6 +2381,18 @@ mod tests {
                 super::scaled(Some(0.5f64), b).to_bits(),
                 (0.5 * b).to_bits()
             );
+        }
+        // scaled_native: the bits of scaled for a factor already rounded to f32
+        for &b in &bs {
+            let b = b as f32;
+            for a in [1.0f32, -0.75, 3.0e30, 1.0e-30, f32::MIN_POSITIVE, 7.0e-46] {
+                let want = super::scaled(Some(a), f64::from(b));
+                let got = super::scaled_native(a, b);
+                assert!(
+                    got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                    "{a:e} * {b:e}: {got:e}, not {want:e}"
+                );
+            }
         }
     }
 

@@ -408,7 +408,7 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
                         #[allow(unused_variables)]
                         let (#param_idents, #lo_idents) = lanes::split(#param_idents);
                     )*
-                    #( let #ins = #ins.to_f64() as f32; )*
+                    #( let #ins = <U as #rt::Float>::to_f32(#ins); )*
                     #lets
                     [#(#exprs),*]
                 }

@@ -898,34 +898,54 @@ fn scaled<T: crate::Float>(a: Option<T>, b: f64) -> T {
 /// `total` kernels (piecewise, a few operations each): bound by memory, they gained nothing;
 /// nor much the fused forward-and-backward loop (`fused_in`, two chains: 0-7%), which keeps
 /// its one chain.
-#[inline(always)]
-fn side_by_side<A, B, C>(a: &mut [A], b: &[B], c: &[C], mut f: impl FnMut(&mut A, &B, &C)) {
-    let q = a.len() / 4;
-    let (a01, a23) = a.split_at_mut(2 * q);
-    let (a0, a1) = a01.split_at_mut(q);
-    let (a2, a3) = a23.split_at_mut(q);
-    let (b01, b23) = b.split_at(2 * q);
-    let (b0, b1) = b01.split_at(q);
-    let (b2, b3) = b23.split_at(q);
-    let (c01, c23) = c.split_at(2 * q);
-    let (c0, c1) = c01.split_at(q);
-    let (c2, c3) = c23.split_at(q);
-    for ((((a0, a1), (a2, a3)), ((b0, b1), (b2, b3))), ((c0, c1), (c2, c3))) in a0
-        .iter_mut()
-        .zip(a1.iter_mut())
-        .zip(a2.iter_mut().zip(a3.iter_mut()))
-        .zip(b0.iter().zip(b1.iter()).zip(b2.iter().zip(b3.iter())))
-        .zip(c0.iter().zip(c1.iter()).zip(c2.iter().zip(c3.iter())))
-    {
-        f(a0, b0, c0);
-        f(a1, b1, c1);
-        f(a2, b2, c2);
-        f(a3, b3, c3);
-    }
-    // the last quarter's extra elements (up to three)
-    for ((a, b), c) in a3.iter_mut().zip(b3).zip(c3).skip(q) {
-        f(a, b, c);
-    }
+///
+/// A macro, not a function taking a closure: a closure is not always inlined into the loop
+/// compiled for AVX2 or AVX-512 (celu's forward was not), and then runs without FMA, its
+/// `mul_add` a library call (13x slower).
+macro_rules! side_by_side {
+    ($a:expr, $b:expr, $c:expr, |$o:ident, $x:ident, $g:ident| $body:block) => {{
+        // reborrowed: the slices stay usable after the loop
+        let (a, b, c) = (&mut *$a, &*$b, &*$c);
+        debug_assert!(a.len() == b.len() && a.len() == c.len());
+        let q = a.len() / 4;
+        let (a01, a23) = a.split_at_mut(2 * q);
+        let (a0, a1) = a01.split_at_mut(q);
+        let (a2, a3) = a23.split_at_mut(q);
+        let (b01, b23) = b.split_at(2 * q);
+        let (b0, b1) = b01.split_at(q);
+        let (b2, b3) = b23.split_at(q);
+        let (c01, c23) = c.split_at(2 * q);
+        let (c0, c1) = c01.split_at(q);
+        let (c2, c3) = c23.split_at(q);
+        for ((((a0, a1), (a2, a3)), ((b0, b1), (b2, b3))), ((c0, c1), (c2, c3))) in a0
+            .iter_mut()
+            .zip(a1.iter_mut())
+            .zip(a2.iter_mut().zip(a3.iter_mut()))
+            .zip(b0.iter().zip(b1.iter()).zip(b2.iter().zip(b3.iter())))
+            .zip(c0.iter().zip(c1.iter()).zip(c2.iter().zip(c3.iter())))
+        {
+            {
+                let ($o, $x, $g) = (a0, b0, c0);
+                $body
+            }
+            {
+                let ($o, $x, $g) = (a1, b1, c1);
+                $body
+            }
+            {
+                let ($o, $x, $g) = (a2, b2, c2);
+                $body
+            }
+            {
+                let ($o, $x, $g) = (a3, b3, c3);
+                $body
+            }
+        }
+        // the last quarter's extra elements (up to three)
+        for (($o, $x), $g) in a3.iter_mut().zip(b3).zip(c3).skip(q) {
+            $body
+        }
+    }};
 }
 
 /// `a * b` for `b` already of type `T`: the bits of [`scaled`]`(Some(a), b)` (where `b` is
@@ -1082,7 +1102,7 @@ fn blocks_in<T: crate::Float, const NATIVE: bool>(
         .zip(out.chunks_mut(BLOCK))
     {
         let mut finite = true;
-        side_by_side(ob, xb, gb, |o, x, g| {
+        side_by_side!(ob, xb, gb, |o, x, g| {
             let ([r], ok) = apply::<T, NATIVE, 1, 1>(fast, [*x], scale(g));
             finite &= ok;
             *o = r;
@@ -1207,7 +1227,7 @@ fn in_place_in<T: crate::Float, const NATIVE: bool>(
         let kb = &mut keep[..xb.len()];
         kb.copy_from_slice(xb);
         let mut finite = true;
-        side_by_side(xb, kb, kb, |o, x, _| {
+        side_by_side!(xb, kb, kb, |o, x, _k| {
             let ([r], ok) = apply::<T, NATIVE, 1, 1>(fast, [*x], None);
             finite &= ok;
             *o = r;
@@ -2381,8 +2401,6 @@ mod tests {
         }
     }
 
-    /// `scaled` is `a * (b as f32)` bit for bit, across f32's subnormal range, its edges, signed
-    /// zeros, overflow and NaN.
     /// Every index once, with its own `b` and `c`, for every length modulo 4 (the extra
     /// elements outside the loop over quarters).
     #[test]
@@ -2391,7 +2409,7 @@ mod tests {
             let b: Vec<usize> = (0..n).collect();
             let c: Vec<usize> = (0..n).map(|i| 100 + i).collect();
             let mut a = vec![(0usize, 0usize, 0usize); n];
-            super::side_by_side(&mut a, &b, &c, |a, b, c| {
+            side_by_side!(&mut a[..], &b[..], &c[..], |a, b, c| {
                 *a = (a.0 + 1, *b, *c);
             });
             for (i, v) in a.iter().enumerate() {
@@ -2400,6 +2418,8 @@ mod tests {
         }
     }
 
+    /// `scaled` is `a * (b as f32)` bit for bit, across f32's subnormal range, its edges, signed
+    /// zeros, overflow and NaN; `scaled_native` is `scaled` for an `f32` factor.
     #[test]
     fn scaled_is_the_f32_product() {
         let mut bs: Vec<f64> = vec![0.0, -0.0, f64::INFINITY, f64::NAN, 1e-50, 1e300, -1e39];

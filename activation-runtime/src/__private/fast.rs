@@ -948,6 +948,27 @@ macro_rules! side_by_side {
     }};
 }
 
+/// Elements per group of the fix-up loops: a group whose inputs and results are all finite
+/// (a check that vectorizes) is skipped whole.
+const GROUP: usize = 16;
+
+/// Whether every value is finite, as one reduction (vectorized, no early exit).
+#[inline(always)]
+fn all_finite<T: crate::Float>(v: &[T]) -> bool {
+    v.iter().fold(true, |a, v| a & v.is_finite())
+}
+
+/// Whether an element of a block that did not pass whole may need the scalar path: a result
+/// or an input not finite. An element whose fast value was rejected (an input or a fast value
+/// not finite) always has one (a non-finite value stays non-finite when scaled by `dy`), so
+/// the fix-up loops evaluate the fast kernel again, element by element, only where this holds
+/// instead of at every element of the block (with a lane rejected in a narrow band, as near a
+/// zero of a derivative, most blocks have one such element).
+#[inline(always)]
+fn suspect<T: crate::Float>(out: &[T], x: &[T]) -> bool {
+    !(out.iter().all(|v| v.is_finite()) && x.iter().all(|v| v.is_finite()))
+}
+
 /// `a * b` for `b` already of type `T`: the bits of [`scaled`]`(Some(a), b)` (where `b` is
 /// exactly a `T` value, `scaled`'s rounding of it changes nothing) in fewer operations: for
 /// `f32`, the `f64` product of the two is exact and rounded once, the IEEE `f32` product,
@@ -1108,12 +1129,21 @@ fn blocks_in<T: crate::Float, const NATIVE: bool>(
             *o = r;
         });
         if !finite {
-            for ((o, x), g) in ob.iter_mut().zip(xb).zip(gb) {
-                if !apply::<T, NATIVE, 1, 1>(fast, [*x], None).1 {
-                    *o = match scale(g) {
-                        Some(s) => s * slow(*x),
-                        None => slow(*x),
-                    };
+            for ((og, xg), gg) in ob
+                .chunks_mut(GROUP)
+                .zip(xb.chunks(GROUP))
+                .zip(gb.chunks(GROUP))
+            {
+                if all_finite(og) && all_finite(xg) {
+                    continue;
+                }
+                for ((o, x), g) in og.iter_mut().zip(xg).zip(gg) {
+                    if suspect(&[*o], &[*x]) && !apply::<T, NATIVE, 1, 1>(fast, [*x], None).1 {
+                        *o = match scale(g) {
+                            Some(s) => s * slow(*x),
+                            None => slow(*x),
+                        };
+                    }
                 }
             }
         }
@@ -1233,9 +1263,14 @@ fn in_place_in<T: crate::Float, const NATIVE: bool>(
             *o = r;
         });
         if !finite {
-            for (o, x) in xb.iter_mut().zip(kb.iter()) {
-                if !apply::<T, NATIVE, 1, 1>(fast, [*x], None).1 {
-                    *o = slow(*x);
+            for (og, xg) in xb.chunks_mut(GROUP).zip(kb.chunks(GROUP)) {
+                if all_finite(og) && all_finite(xg) {
+                    continue;
+                }
+                for (o, x) in og.iter_mut().zip(xg) {
+                    if suspect(&[*o], &[*x]) && !apply::<T, NATIVE, 1, 1>(fast, [*x], None).1 {
+                        *o = slow(*x);
+                    }
                 }
             }
         }
@@ -1324,11 +1359,18 @@ fn fused_in<T: crate::Float, const NATIVE: bool>(
             *g = df;
         }
         if !finite {
-            for (((x, d), y), g) in xb.iter().zip(db).zip(yb.iter_mut()).zip(gb.iter_mut()) {
-                if !apply::<T, NATIVE, 1, 2>(fast, [*x], None).1 {
-                    let (f, df) = slow(*x);
-                    *y = f;
-                    *g = *d * df;
+            let groups = xb.chunks(GROUP).zip(db.chunks(GROUP));
+            let outs = yb.chunks_mut(GROUP).zip(gb.chunks_mut(GROUP));
+            for ((xg, dg), (yg, gg)) in groups.zip(outs) {
+                if all_finite(yg) && all_finite(gg) && all_finite(xg) {
+                    continue;
+                }
+                for (((x, d), y), g) in xg.iter().zip(dg).zip(yg.iter_mut()).zip(gg.iter_mut()) {
+                    if suspect(&[*y, *g], &[*x]) && !apply::<T, NATIVE, 1, 2>(fast, [*x], None).1 {
+                        let (f, df) = slow(*x);
+                        *y = f;
+                        *g = *d * df;
+                    }
                 }
             }
         }
@@ -1409,9 +1451,15 @@ fn value_derivative_in<T: crate::Float, const NATIVE: bool>(
             *d = df;
         }
         if !finite {
-            for ((x, y), d) in xb.iter().zip(yb.iter_mut()).zip(db.iter_mut()) {
-                if !apply::<T, NATIVE, 1, 2>(fast, [*x], None).1 {
-                    (*y, *d) = slow(*x);
+            let outs = yb.chunks_mut(GROUP).zip(db.chunks_mut(GROUP));
+            for (xg, (yg, dg)) in xb.chunks(GROUP).zip(outs) {
+                if all_finite(yg) && all_finite(dg) && all_finite(xg) {
+                    continue;
+                }
+                for ((x, y), d) in xg.iter().zip(yg.iter_mut()).zip(dg.iter_mut()) {
+                    if suspect(&[*y, *d], &[*x]) && !apply::<T, NATIVE, 1, 2>(fast, [*x], None).1 {
+                        (*y, *d) = slow(*x);
+                    }
                 }
             }
         }
@@ -1873,9 +1921,23 @@ fn blocks_n_in<
             }
         }
         if !finite {
+            let mut skip = 0;
             for i in 0..len {
+                // a whole group of finite values skipped at its first element
+                if i % GROUP == 0 {
+                    let end = (i + GROUP).min(len);
+                    if (0..K).all(|k| all_finite(&ob[k][i..end]))
+                        && (0..N).all(|k| all_finite(&xb[k][i..end]))
+                    {
+                        skip = end;
+                    }
+                }
+                if i < skip {
+                    continue;
+                }
                 let x: [T; N] = core::array::from_fn(|k| xb[k][i]);
-                if apply::<T, NATIVE, N, K>(fast, x, None).1 {
+                let o: [T; K] = core::array::from_fn(|k| ob[k][i]);
+                if !suspect(&o, &x) || apply::<T, NATIVE, N, K>(fast, x, None).1 {
                     continue;
                 }
                 let s = slow(core::array::from_fn(|k| xb[k][i]));

@@ -2502,6 +2502,77 @@ mod tests {
         }
     }
 
+    /// The fix-up loops (which skip groups of finite elements) reach every element whose fast
+    /// value is rejected, wherever it sits in its group and block, and no other: a kernel that
+    /// is NaN at chosen inputs, and a scalar path that marks what it computed, through the
+    /// forward, in-place, backward, fused and value-and-derivative loops, for lengths around a
+    /// group, a block and past it. (With the group check always passing, it fails.)
+    #[test]
+    fn fix_ups_reach_every_rejected_element() {
+        /// NaN where `x` is a multiple of 7 or 50 (so both sparse and clustered), else `2x`.
+        struct Picky;
+        impl Kernel for Picky {
+            fn eval(&self, x: f64) -> f64 {
+                if x % 7.0 == 0.0 || x % 50.0 == 0.0 {
+                    f64::NAN
+                } else {
+                    2.0 * x
+                }
+            }
+        }
+        /// The same as a kernel of a value and a derivative.
+        struct Picky2;
+        impl super::KernelN<1, 2> for Picky2 {
+            fn eval(&self, [x]: [f64; 1]) -> [f64; 2] {
+                let v = Picky.eval(x);
+                [v, v + 1.0]
+            }
+        }
+        let slow = |x: f64| -1000.0 - x;
+        let want = |x: f64| {
+            if x % 7.0 == 0.0 || x % 50.0 == 0.0 {
+                slow(x)
+            } else {
+                2.0 * x
+            }
+        };
+        for n in [1usize, 15, 16, 17, 255, 256, 257, 300, 513, 1000] {
+            // 1-based, so that 0 (a multiple of both) is not always the first element
+            let x: Vec<f64> = (1..=n).map(|i| i as f64).collect();
+            let dy: Vec<f64> = (1..=n).map(|i| 0.5 + i as f64).collect();
+            let mut y = vec![0.0; n];
+            super::map(&x, &mut y, Scalar(Picky), slow);
+            let mut z = x.clone();
+            super::map_in_place(&mut z, Scalar(Picky), slow);
+            let mut dx = vec![0.0; n];
+            super::map_backward(&x, &dy, &mut dx, Scalar(Picky), slow);
+            let (mut fy, mut fdx) = (vec![0.0; n], vec![0.0; n]);
+            super::map_fused(&x, &dy, &mut fy, &mut fdx, Picky2, |x| {
+                (slow(x), slow(x) - 1.0)
+            });
+            let (mut vy, mut vd) = (vec![0.0; n], vec![0.0; n]);
+            super::map_value_derivative(&x, &mut vy, &mut vd, Picky2, |x| (slow(x), slow(x) - 1.0));
+            for i in 0..n {
+                let (xi, w) = (x[i], want(x[i]));
+                let rejected = w < 0.0;
+                let d = if rejected { w - 1.0 } else { w + 1.0 };
+                assert_eq!(y[i], w, "map, n = {n}, x = {xi}");
+                assert_eq!(z[i], w, "map_in_place, n = {n}, x = {xi}");
+                assert_eq!(dx[i], dy[i] * w, "map_backward, n = {n}, x = {xi}");
+                assert_eq!(
+                    (fy[i], fdx[i]),
+                    (w, dy[i] * d),
+                    "map_fused, n = {n}, x = {xi}"
+                );
+                assert_eq!(
+                    (vy[i], vd[i]),
+                    (w, d),
+                    "map_value_derivative, n = {n}, x = {xi}"
+                );
+            }
+        }
+    }
+
     /// `scaled` is `a * (b as f32)` bit for bit, across f32's subnormal range, its edges, signed
     /// zeros, overflow and NaN; `scaled_native` is `scaled` for an `f32` factor.
     #[test]

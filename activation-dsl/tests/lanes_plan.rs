@@ -119,14 +119,47 @@ fn sums_that_may_cancel_stay_out() {
 
 #[test]
 fn cancelling_derivatives_stay_in_f64_per_root() {
-    // silu's value in lanes, its derivative (a sum that cancels near -1.28) from the f64 plan
-    let k = std_kernels("silu");
-    assert!(k.contains(&("__SiluForward".to_string(), false)), "{k:?}");
-    assert!(!k.iter().any(|(s, _)| s == "__SiluDerivative"), "{k:?}");
+    // gelu_tanh's value in lanes, its derivative (a sum that cancels near -0.75) from the f64
+    // plan, root by root in the kernel of both
+    let k = std_kernels("gelu_tanh");
     assert!(
-        k.contains(&("__SiluForwardDerivative".to_string(), true)),
+        k.contains(&("__GeluTanhForward".to_string(), false)),
         "{k:?}"
     );
+    assert!(!k.iter().any(|(s, _)| s == "__GeluTanhDerivative"), "{k:?}");
+    assert!(
+        k.contains(&("__GeluTanhForwardDerivative".to_string(), true)),
+        "{k:?}"
+    );
+}
+
+#[test]
+fn silu_s_derivative_is_one_lane_function() {
+    // sigmoid(u) + u sigmoid(u) sigmoid(-u) cancels near u = -1.28, and is taken whole by
+    // lanes::silu_grad (NaN, the scalar path, next to its zero): silu's derivative of the exact
+    // x, swish's of the split product beta x; both roots of the kernel of both in lanes
+    let k = std_kernels("silu");
+    for s in [
+        "__SiluForward",
+        "__SiluDerivative",
+        "__SiluForwardDerivative",
+    ] {
+        assert!(k.contains(&(s.to_string(), false)), "{s} in {k:?}");
+    }
+    let std = activation_dsl::standard::module();
+    let code = |name| pretty(&try_expand_item(std, std.index_of(name).unwrap()).unwrap());
+    assert!(
+        code("silu").contains("lanes::silu_grad(x)"),
+        "silu_grad of x"
+    );
+    let swish = code("swish");
+    assert!(swish.contains("lanes::silu_grad_dd("), "{swish}");
+    assert!(std_kernels("swish").contains(&("__SwishDerivative".to_string(), false)));
+    // a sum of the same shape with another factor is not silu's derivative
+    let m = Module::new("pub a(x) = x * sigmoid(x) + 0.1 * x;").unwrap();
+    assert!(!lane_kernels(&m, "a")
+        .iter()
+        .any(|(s, _)| s == "__ADerivative"));
 }
 
 #[test]

@@ -981,6 +981,32 @@ fn scaled_native<T: crate::Float>(a: T, b: T) -> T {
     T::from_f64(a.to_f64() * b.to_f64())
 }
 
+/// Whether an `f32` value (as `T`) is subnormal (not 0).
+#[inline(always)]
+fn subnormal_f32<T: crate::Float>(v: T) -> bool {
+    (v.to_f32().to_bits() & 0x7fff_ffff).wrapping_sub(1) < 0x007f_ffff
+}
+
+/// [`scaled_native`]`(a, b)` for `f32`, bit for bit, with no subnormal `f32` operand or result
+/// in a multiply: `b` widened to `f64` from its bits where it is subnormal (which also keeps
+/// LLVM from folding the `f64` product back into an `f32` one), the product rounded to `f32`
+/// by the conversion.
+#[inline(always)]
+fn scaled_wide<T: crate::Float>(a: T, b: T) -> T {
+    if T::MANTISSA_DIGITS >= 53 {
+        return a * b;
+    }
+    /// `2^-149`, the `f32` subnormal spacing
+    const SUB: f64 = 1.401_298_464_324_817e-45;
+    let b = b.to_f32();
+    let bits = b.to_bits();
+    let tiny = (bits & 0x7fff_ffff) < 0x0080_0000;
+    let normal = f64::from(if tiny { 1.0 } else { b });
+    let sub = f64::from((bits & 0x7fff_ffff) as i32) * SUB;
+    let sub = if bits >> 31 == 1 { -sub } else { sub };
+    T::from_f64(a.to_f64() * if tiny { sub } else { normal })
+}
+
 /// `out[i] = scale(g[i]) * fast(x[i])` block by block, then `scale(g[i]) * slow(x[i])` for the
 /// elements of a block whose input or fast value is not finite (NaN and ±inf inputs always take
 /// the scalar path, with its NaN propagation and limits). (`scale` is 1 for a forward pass, in
@@ -1123,11 +1149,32 @@ fn blocks_in<T: crate::Float, const NATIVE: bool>(
         .zip(out.chunks_mut(BLOCK))
     {
         let mut finite = true;
-        side_by_side!(ob, xb, gb, |o, x, g| {
-            let ([r], ok) = apply::<T, NATIVE, 1, 1>(fast, [*x], scale(g));
-            finite &= ok;
-            *o = r;
-        });
+        if NATIVE && fast.lanes() && T::MANTISSA_DIGITS < 53 && scale(&gb[0]).is_some() {
+            // a backward pass over an f32-lane kernel: the derivative first, then its product
+            // with dy, as `scaled_native` in an f64 loop where the block has a subnormal
+            // derivative (an f32 multiply with a subnormal operand or result takes a microcode
+            // assist per vector: a sixth of U[-100, 100] for sigmoid), the same bits
+            side_by_side!(ob, xb, gb, |o, x, _g| {
+                let ([r], ok) = apply::<T, NATIVE, 1, 1>(fast, [*x], None);
+                finite &= ok;
+                *o = r;
+            });
+            if ob.iter().fold(false, |a, v| a | subnormal_f32(*v)) {
+                for (o, g) in ob.iter_mut().zip(gb) {
+                    *o = scaled_wide(*g, *o);
+                }
+            } else {
+                for (o, g) in ob.iter_mut().zip(gb) {
+                    *o = scaled_native(*g, *o);
+                }
+            }
+        } else {
+            side_by_side!(ob, xb, gb, |o, x, g| {
+                let ([r], ok) = apply::<T, NATIVE, 1, 1>(fast, [*x], scale(g));
+                finite &= ok;
+                *o = r;
+            });
+        }
         if !finite {
             for ((og, xg), gg) in ob
                 .chunks_mut(GROUP)
@@ -2618,12 +2665,34 @@ mod tests {
         // scaled_native: the bits of scaled for a factor already rounded to f32
         for &b in &bs {
             let b = b as f32;
-            for a in [1.0f32, -0.75, 3.0e30, 1.0e-30, f32::MIN_POSITIVE, 7.0e-46] {
+            for a in [
+                1.0f32,
+                -0.75,
+                3.0e30,
+                1.0e-30,
+                f32::MIN_POSITIVE,
+                7.0e-46,
+                0.0,
+                -0.0,
+                f32::INFINITY,
+                f32::NAN,
+                f32::MAX,
+                -4.0e18,
+            ] {
                 let want = super::scaled(Some(a), f64::from(b));
                 let got = super::scaled_native(a, b);
                 assert!(
                     got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
                     "{a:e} * {b:e}: {got:e}, not {want:e}"
+                );
+                let wide = super::scaled_wide(a, b);
+                assert!(
+                    wide.to_bits() == want.to_bits() || (wide.is_nan() && want.is_nan()),
+                    "scaled_wide {a:e} * {b:e}: {wide:e}, not {want:e}"
+                );
+                assert_eq!(
+                    super::subnormal_f32(b),
+                    b != 0.0 && b.abs() < f32::MIN_POSITIVE
                 );
             }
         }

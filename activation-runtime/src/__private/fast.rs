@@ -2662,7 +2662,7 @@ mod tests {
                 (0.5 * b).to_bits()
             );
         }
-        // scaled_native: the bits of scaled for a factor already rounded to f32
+        // scaled_native and scaled_wide: the bits of scaled for a factor already rounded to f32
         for &b in &bs {
             let b = b as f32;
             for a in [
@@ -2680,16 +2680,13 @@ mod tests {
                 -4.0e18,
             ] {
                 let want = super::scaled(Some(a), f64::from(b));
-                let got = super::scaled_native(a, b);
-                assert!(
-                    got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
-                    "{a:e} * {b:e}: {got:e}, not {want:e}"
-                );
-                let wide = super::scaled_wide(a, b);
-                assert!(
-                    wide.to_bits() == want.to_bits() || (wide.is_nan() && want.is_nan()),
-                    "scaled_wide {a:e} * {b:e}: {wide:e}, not {want:e}"
-                );
+                let (native, wide) = (super::scaled_native(a, b), super::scaled_wide(a, b));
+                for (f, got) in [("scaled_native", native), ("scaled_wide", wide)] {
+                    assert!(
+                        got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                        "{f}: {a:e} * {b:e}: {got:e}, not {want:e}"
+                    );
+                }
                 assert_eq!(
                     super::subnormal_f32(b),
                     b != 0.0 && b.abs() < f32::MIN_POSITIVE

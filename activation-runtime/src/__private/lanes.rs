@@ -273,7 +273,7 @@ pub const SILU_GRAD_ERROR: f64 = 1.0;
 /// `e^a`, which this bounds to `2^-21.3` of `N`. The band is `|a - a0| < 0.0068` around the
 /// derivative's zero `a0 = -1.2785` (0.085% of `U[-8, 8]`); a wider one (1/12) brings the
 /// worst error from 0.96 to 0.74 ULP, a narrower one (1/128) takes it to 2.2.
-const SILU_BAND: f32 = 1.0 / 32.0;
+pub const SILU_BAND: f32 = 1.0 / 32.0;
 
 /// `sigmoid(a) + a sigmoid(a) sigmoid(-a)`, the derivative of `silu(a) = a sigmoid(a)`, as
 /// `(m, k)`, from one exponential and one corrected quotient. With `e = e^-|a|` and

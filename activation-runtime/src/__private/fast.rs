@@ -981,6 +981,22 @@ fn scaled_native<T: crate::Float>(a: T, b: T) -> T {
     T::from_f64(a.to_f64() * b.to_f64())
 }
 
+/// `d[i] = dy[i] * d[i]` for a block of `f32`-lane derivatives, as [`scaled_native`] gives it,
+/// through [`scaled_wide`] where the block holds a subnormal derivative (an `f32` multiply with
+/// a subnormal operand or result takes a microcode assist per vector), the same bits.
+#[inline(always)]
+fn scale_block<T: crate::Float>(d: &mut [T], dy: &[T]) {
+    if d.iter().fold(false, |a, v| a | subnormal_f32(*v)) {
+        for (o, g) in d.iter_mut().zip(dy) {
+            *o = scaled_wide(*g, *o);
+        }
+    } else {
+        for (o, g) in d.iter_mut().zip(dy) {
+            *o = scaled_native(*g, *o);
+        }
+    }
+}
+
 /// Whether an `f32` value (as `T`) is subnormal (not 0).
 #[inline(always)]
 fn subnormal_f32<T: crate::Float>(v: T) -> bool {
@@ -1159,15 +1175,7 @@ fn blocks_in<T: crate::Float, const NATIVE: bool>(
                 finite &= ok;
                 *o = r;
             });
-            if ob.iter().fold(false, |a, v| a | subnormal_f32(*v)) {
-                for (o, g) in ob.iter_mut().zip(gb) {
-                    *o = scaled_wide(*g, *o);
-                }
-            } else {
-                for (o, g) in ob.iter_mut().zip(gb) {
-                    *o = scaled_native(*g, *o);
-                }
-            }
+            scale_block(ob, gb);
         } else {
             side_by_side!(ob, xb, gb, |o, x, g| {
                 let ([r], ok) = apply::<T, NATIVE, 1, 1>(fast, [*x], scale(g));
@@ -1396,14 +1404,28 @@ fn fused_in<T: crate::Float, const NATIVE: bool>(
         .zip(dx.chunks_mut(BLOCK))
     {
         let mut finite = true;
-        for (((x, d), y), g) in xb.iter().zip(db).zip(yb.iter_mut()).zip(gb.iter_mut()) {
-            // the value unscaled, the derivative times dy: two applications that the compiler
-            // merges into one evaluation (an array form as in `blocks_in` did not vectorize)
-            let ([f, _], ok) = apply::<T, NATIVE, 1, 2>(fast, [*x], None);
-            let ([_, df], _) = apply::<T, NATIVE, 1, 2>(fast, [*x], Some(*d));
-            finite &= ok;
-            *y = f;
-            *g = df;
+        if NATIVE && fast.lanes() && T::MANTISSA_DIGITS < 53 {
+            // an f32-lane kernel: value and derivative first, then the derivative's product
+            // with dy in a loop of its own, through `scaled_wide` where the block has a
+            // subnormal derivative (as in `blocks_in`: no microcode assist per vector)
+            for ((x, y), g) in xb.iter().zip(yb.iter_mut()).zip(gb.iter_mut()) {
+                let ([f, df], ok) = apply::<T, NATIVE, 1, 2>(fast, [*x], None);
+                finite &= ok;
+                *y = f;
+                *g = df;
+            }
+            scale_block(gb, db);
+        } else {
+            for (((x, d), y), g) in xb.iter().zip(db).zip(yb.iter_mut()).zip(gb.iter_mut()) {
+                // the value unscaled, the derivative times dy: two applications that the
+                // compiler merges into one evaluation (an array form as in `blocks_in` did not
+                // vectorize)
+                let ([f, _], ok) = apply::<T, NATIVE, 1, 2>(fast, [*x], None);
+                let ([_, df], _) = apply::<T, NATIVE, 1, 2>(fast, [*x], Some(*d));
+                finite &= ok;
+                *y = f;
+                *g = df;
+            }
         }
         if !finite {
             let groups = xb.chunks(GROUP).zip(db.chunks(GROUP));
@@ -1918,11 +1940,14 @@ fn blocks_n_in<
         let mut ob: [&mut [T]; K] =
             core::array::from_fn(|_| &mut rest.next().expect("K outputs")[start..end]);
         let mut finite = true;
+        // a backward pass over an f32-lane kernel: the partials first, then their products
+        // with dy (`scale_block`, as in `blocks_in`)
+        let split = SCALED && NATIVE && fast.lanes() && T::MANTISSA_DIGITS < 53;
         if len == BLOCK && K <= 3 {
             let xa: [&[T; BLOCK]; N] =
                 core::array::from_fn(|k| xb[k].try_into().expect("a whole block"));
             let da: &[T; BLOCK] = db.try_into().expect("a whole block");
-            let scale = |i: usize| SCALED.then(|| da[i]);
+            let scale = |i: usize| (SCALED && !split).then(|| da[i]);
             if K == 2 {
                 // two results: through a function whose two outputs are distinct `&mut`
                 // arguments, which tells the vectorizer they do not overlap, see `WHOLE` at
@@ -1960,11 +1985,16 @@ fn blocks_n_in<
         } else {
             for i in 0..len {
                 let x: [T; N] = core::array::from_fn(|k| xb[k][i]);
-                let (r, ok) = apply::<T, NATIVE, N, K>(fast, x, SCALED.then(|| db[i]));
+                let (r, ok) = apply::<T, NATIVE, N, K>(fast, x, (SCALED && !split).then(|| db[i]));
                 finite &= ok;
                 for k in 0..K {
                     ob[k][i] = r[k];
                 }
+            }
+        }
+        if split {
+            for o in ob.iter_mut() {
+                scale_block(o, db);
             }
         }
         if !finite {

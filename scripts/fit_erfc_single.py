@@ -7,15 +7,19 @@ erfcx(a(t)) / t of degree 18 (on 4000 Chebyshev nodes, from mpmath at 40 digits)
 the monomial basis in s. Prints the Rust constants and the maximal relative error of the f64
 evaluation (the same operations as the Rust code, numpy float64) on a dense grid.
 
-    /work/venv/bin/python scripts/fit_erfc_single.py     # needs numpy and mpmath
+    /work/venv/bin/python scripts/fit_erfc_single.py        # needs numpy and mpmath
+    /work/venv/bin/python scripts/fit_erfc_single.py 13     # `single::erfc_short`'s degree
 """
+
+import sys
 
 import mpmath as mp
 import numpy as np
 from numpy.polynomial import chebyshev as cheb
 
 mp.mp.dps = 40
-AMAX, C, DEG, NODES = 26.5, 0.35, 18, 4000
+AMAX, C, NODES = 26.5, 0.35, 4000
+DEG = int(sys.argv[1]) if len(sys.argv) > 1 else 18
 
 tmin = 1 / (1 + C * AMAX)
 mid, half = (1 + tmin) / 2, (1 - tmin) / 2

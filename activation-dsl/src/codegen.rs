@@ -2335,6 +2335,10 @@ struct Emitter<'g> {
     single: bool,
     /// Within [`Emitter::ddd_shared`]: the double-double values already bound by a `let`.
     dd_names: std::cell::RefCell<HashMap<Id, Ident>>,
+    /// In the `f32` plan, the `erfc` nodes whose value reaches every root through products,
+    /// quotients, negations and the arms of choices alone (no sum that may cancel, no function
+    /// that may amplify its error): emitted as `math::erfc_short`, see [`Emitter::block`].
+    short_erfc: HashSet<Id>,
     /// Set by [`Emitter::refined`] for the node it emits next: that node's arms (`if`), its
     /// numerator (`/`) or operand (`-`) are refined in turn, so a sum that cancels under a
     /// branch or over a divisor (`(x cos(x) - sin(x)) / x^2`) is refined as a root sum is.
@@ -2361,6 +2365,7 @@ impl<'g> Emitter<'g> {
             fast: false,
             single: false,
             dd_names: Default::default(),
+            short_erfc: HashSet::new(),
             refining: Default::default(),
         }
     }
@@ -2728,6 +2733,47 @@ impl<'g> Emitter<'g> {
         }
     }
 
+    /// `(c, v)` where `id` is `c * v` for a constant `c` folded as the `f32` plan folds it
+    /// (`-v`, `c * v`, `v * c`, `v / c`, nested); `(1, id)` for anything else.
+    fn linear(&self, id: Id) -> (f64, Id) {
+        let g = self.g;
+        let scaled = |c: f64, v: Id| {
+            let (d, w) = self.linear(v);
+            (c * d, w)
+        };
+        match g.node(id) {
+            Node::Neg(a) => scaled(-1.0, *a),
+            Node::Mul(a, b) => match (self.folded(*a), self.folded(*b)) {
+                (Some(c), None) => scaled(c, *b),
+                (None, Some(c)) => scaled(c, *a),
+                _ => (1.0, id),
+            },
+            Node::Div(a, b) => match self.folded(*b) {
+                Some(c) if c != 0.0 && self.folded(*a).is_none() => scaled(1.0 / c, *a),
+                _ => (1.0, id),
+            },
+            _ => (1.0, id),
+        }
+    }
+
+    /// In the `f32` plan, whether `exp(w)` is `exp(-u^2)` for the argument `u` of an `erfc(u)`
+    /// (gelu's `exp(-x^2 / 2)` beside `erfc(-x / sqrt(2))`): `w = -k v^2` and `u = c v` with
+    /// `c^2 = k` to within a few `f64` roundings. `math::erfc_exp(u)` then gives both from
+    /// the one exponential `erfc` takes (for `f32` results: the argument's `f64` rounding moves
+    /// `e^-u^2` by `u^2 2^-52` relative, far below an `f32` ULP).
+    fn exp_of_erfc(&self, w: Id, u: Id) -> bool {
+        let g = self.g;
+        let (k, s) = self.linear(w);
+        let v = match g.node(s) {
+            Node::Pow(a, b) if g.is_num(*b, 2.0) => *a,
+            Node::Mul(a, b) if a == b => *a,
+            _ => return false,
+        };
+        let (c, u) = self.linear(u);
+        let k = -k;
+        u == v && k > 0.0 && (c * c - k).abs() <= k * 1e-15
+    }
+
     /// `let` statements for the shared subexpressions of `roots`, and one expression per root.
     fn block(mut self, roots: &[Id]) -> (TokenStream, Vec<TokenStream>) {
         let order = self.g.reachable(roots);
@@ -2753,6 +2799,30 @@ impl<'g> Emitter<'g> {
         // How often each node is used, counted through what is emitted: in the f32 plan,
         // `tanh(softplus(w))` and a pair `sigmoid(±2 softplus(w))` are functions of `w` itself
         // (`single_fused`), so `softplus(w)` is not bound where nothing else takes it.
+        // in the f32 plan, erfc(u) and exp(-u^2) together from erfc's one exponential:
+        // first of the two -> (erfc node, exp node, u)
+        let mut erfc_pairs: HashMap<Id, (Id, Id, Id)> = HashMap::new();
+        if self.single {
+            for &n in &order {
+                let Node::Call(Builtin::Erfc, a) = self.g.node(n) else {
+                    continue;
+                };
+                let u = a[0];
+                let x = order.iter().copied().find(|&m| {
+                    matches!(self.g.node(m), Node::Call(Builtin::Exp, w) if self.exp_of_erfc(w[0], u))
+                });
+                let taken = |m: Id| erfc_pairs.values().any(|&(e, x, _)| e == m || x == m);
+                if let Some(x) = x.filter(|&x| !taken(x)) {
+                    let first = order.iter().copied().find(|&m| m == n || m == x);
+                    erfc_pairs.insert(first.unwrap_or(n), (n, x, u));
+                }
+            }
+        }
+        // in the f32 plan, an erfc whose relative error reaches the results unamplified:
+        // `math::erfc_short` (see `short_erfcs`)
+        if self.single {
+            self.short_erfc = self.short_erfcs(roots);
+        }
         let paired: Vec<Id> = pairs.values().flat_map(|&(p, q, _)| [p, q]).collect();
         let mut uses: HashMap<Id, usize> = HashMap::new();
         let mut stack: Vec<Id> = roots.to_vec();
@@ -2775,6 +2845,18 @@ impl<'g> Emitter<'g> {
                 Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output
             );
             if self.names.contains_key(&n) {
+                continue;
+            }
+            if let Some(&(e, x, u)) = erfc_pairs.get(&n) {
+                let (a, b) = (
+                    format_ident!("{}{}", self.temp_prefix, k),
+                    format_ident!("{}{}", self.temp_prefix, k + 1),
+                );
+                k += 2;
+                let u = self.expr(u);
+                lets.extend(quote! { let (#a, #b) = math::erfc_exp(#u); });
+                self.names.insert(e, a);
+                self.names.insert(x, b);
                 continue;
             }
             if let Some(&(pos, neg, u)) = pairs.get(&n) {
@@ -2809,8 +2891,63 @@ impl<'g> Emitter<'g> {
                 self.names.insert(n, name);
             }
         }
-        let outs = roots.iter().map(|r| self.refined(*r)).collect();
+        let outs = roots.iter().map(|r| self.root(*r)).collect();
         (lets, outs)
+    }
+
+    /// A root's expression. In the `f32` plan, a root through which an `erfc` would be short
+    /// on its own (a value beside its derivative: gelu's forward-and-derivative kernel) is
+    /// written as its own kernel writes it, with `erfc_short` and every node above it inline,
+    /// so that the value has the bits of the forward kernel's (`forward_derivative` and
+    /// `forward_backward_slice` give `forward`'s bits).
+    fn root(&mut self, r: Id) -> TokenStream {
+        if !self.single {
+            return self.refined(r);
+        }
+        let own = self.short_erfcs(&[r]);
+        let extra: Vec<Id> = own.difference(&self.short_erfc).copied().collect();
+        if extra.is_empty() {
+            return self.refined(r);
+        }
+        let (names, short) = (self.names.clone(), self.short_erfc.clone());
+        for n in self.g.reachable(&[r]) {
+            if self.g.reachable(&[n]).iter().any(|m| extra.contains(m)) {
+                self.names.remove(&n);
+            }
+        }
+        self.short_erfc.extend(own);
+        let e = self.refined(r);
+        (self.names, self.short_erfc) = (names, short);
+        e
+    }
+
+    /// The `erfc` nodes whose value reaches every one of `roots` through products, quotients,
+    /// negations and the arms of choices alone (no sum that may cancel, no function that may
+    /// amplify its error): their relative error reaches the results unamplified, so the `f32`
+    /// plan takes them to the `f32` result's accuracy (`math::erfc_short`, `2^-35`).
+    fn short_erfcs(&self, roots: &[Id]) -> HashSet<Id> {
+        let order = self.g.reachable(roots);
+        let mut dirty: HashSet<Id> = HashSet::new();
+        // parents before children (a node's id is larger than its children's)
+        for &n in order.iter().rev() {
+            let clean = !dirty.contains(&n);
+            let node = self.g.node(n);
+            for (i, c) in node.children().into_iter().enumerate() {
+                let through = match node {
+                    Node::Mul(..) | Node::Div(..) | Node::Neg(_) => true,
+                    Node::Select(..) => i > 0,
+                    _ => false,
+                };
+                if !(clean && through) {
+                    dirty.insert(c);
+                }
+            }
+        }
+        order
+            .into_iter()
+            .filter(|n| matches!(self.g.node(*n), Node::Call(Builtin::Erfc, _)))
+            .filter(|n| !dirty.contains(n))
+            .collect()
     }
 
     /// The expression of a node, ready to stand anywhere (no surrounding parentheses needed).
@@ -3034,6 +3171,10 @@ impl<'g> Emitter<'g> {
                 };
                 let u = self.expr(*u);
                 (quote!(math::softplus_neg(#u)), R_ATOM)
+            }
+            Node::Call(Builtin::Erfc, args) if self.short_erfc.contains(&id) => {
+                let u = self.expr(args[0]);
+                (quote!(math::erfc_short(#u)), R_ATOM)
             }
             Node::Call(f, args) => {
                 let m = format_ident!("{}", f.name());

@@ -265,3 +265,57 @@ fn piecewise_lane_kernels_are_total_where_only_the_last_operation_can_overflow()
     );
     assert!(is_total(&m, "closed", "__ClosedForward"));
 }
+
+/// The `f32` plan's `erfc` choices: the short `erfc` (`2^-35`) only where its error reaches the
+/// results through products, quotients and negations (gelu's forward), the full one where a
+/// sum may cancel; `exp(-u^2)` beside `erfc(u)` from the one exponential (`erfc_exp`) when the
+/// two arguments match, and not when they do not; and the value of a forward-and-derivative
+/// kernel written as the forward kernel writes it (the same bits).
+#[test]
+fn erfc_short_and_erfc_exp() {
+    let m = activation_dsl::standard::module();
+    let fwd = kernel_code(m, "gelu", "__GeluForward");
+    assert!(
+        fwd.contains("math::erfc_short(-(x * 0.7071067811865475))"),
+        "{fwd}"
+    );
+    let d = kernel_code(m, "gelu", "__GeluDerivative");
+    let single = d.split("} else {").next().unwrap();
+    assert!(
+        single.contains("math::erfc_exp(-(x * 0.7071067811865475))"),
+        "{single}"
+    );
+    assert!(
+        !single.contains("erfc_short") && !single.contains("math::exp("),
+        "{single}"
+    );
+    let both = kernel_code(m, "gelu", "__GeluForwardDerivative");
+    let single = both.split("} else {").next().unwrap();
+    assert!(
+        single.contains("0.5 * x * math::erfc_short(-(x * 0.7071067811865475))"),
+        "{single}"
+    );
+    assert!(single.contains("math::erfc_exp("), "{single}");
+
+    let m = activation_dsl::Module::new(
+        "pub a(x) = x + erfc(x);\n\
+         pub b(x) = exp(-x^2 / 3) * erfc(x / sqrt(2));\n\
+         pub c(x) = exp(-(x * x)) + erfc(-x);\n",
+    )
+    .unwrap();
+    // a sum: the full erfc in the value
+    let a = kernel_code(&m, "a", "__AForward");
+    assert!(
+        a.contains("math::erfc(") && !a.contains("erfc_short"),
+        "{a}"
+    );
+    // exp(-x^2 / 3) is not exp(-(x / sqrt 2)^2): no pair; a product: short
+    let b = kernel_code(&m, "b", "__BForward");
+    assert!(!b.contains("erfc_exp") && b.contains("erfc_short"), "{b}");
+    // exp(-(x x)) is exp(-(-x)^2): paired, and a sum keeps the full erfc
+    let c = kernel_code(&m, "c", "__CForward");
+    assert!(
+        c.contains("math::erfc_exp(-x)") && !c.contains("erfc_short"),
+        "{c}"
+    );
+}

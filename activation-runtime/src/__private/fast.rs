@@ -2107,6 +2107,35 @@ pub mod single {
         }
     }
 
+    /// [`exp_nonpos`] to about `2^-37.7` (relative) instead of `2^-55`, for [`erfc_short`]:
+    /// `e^r - 1 = r + r^2 q(r)` with `q` of degree 6 (a Chebyshev fit on `[-0.3466, 0.3466]`
+    /// with mpmath, `scripts/fit_exp_short.py`; the error measured over 4001 points), three
+    /// multiply-adds fewer.
+    #[inline(always)]
+    fn exp_nonpos_short(x: f64) -> f64 {
+        const C: [f64; 7] = [
+            0.499999999999551,
+            0.16666666719039178,
+            0.04166666678635557,
+            0.008333298466391139,
+            0.0013888839086329142,
+            0.00019899287845851963,
+            2.4867885993677334e-05,
+        ];
+        let (r, scale) = reduce(x);
+        // off 0 by 1e-30, as in `expm1_short`
+        let c = r.abs().max(1e-30).copysign(r);
+        let c2 = c * c;
+        let q0 = fma(fma(C[3], c, C[2]), c2, fma(C[1], c, C[0]));
+        let q1 = fma(C[6], c2, fma(C[5], c, C[4]));
+        let v = scale + scale * fma(r * r, fma(q1, c2 * c2, q0), r);
+        if x < SATURATE {
+            0.0
+        } else {
+            v
+        }
+    }
+
     /// `e^r - 1` for `|r| <= ln 2 / 2`, as `r + r^2 q(r)` with `q` of degree 9, near-minimax
     /// (a Chebyshev fit, `mpmath.chebyfit` on `[-0.3466, 0.3466]`, coefficients rounded to
     /// `f64`): within `2^-55.8` of `e^r` and `2^-54.4` of `e^r - 1`, relative, measured over
@@ -2258,9 +2287,17 @@ pub mod single {
     /// (measured against the `f64` plan's, see the tests), and `2 - erfc(a)` for `x < 0`.
     #[inline(always)]
     pub fn erfc(x: f64) -> f64 {
-        const C: f64 = 0.35;
-        const A: f64 = 2.2156334231805928;
-        const B: f64 = -1.2156334231805932;
+        erfc_exp(x).0
+    }
+
+    /// `(erfc(x), e^-x^2)`, the second the exponential [`erfc`] takes anyway (the same bits of
+    /// `erfc`): what gelu's derivative needs beside `erfc(-x / sqrt(2))`, with its
+    /// `e^-x^2/2` written as `e^-u^2` of that argument (the generator pairs them: an
+    /// exponential less). `e^-x^2` is `exp(-hi) (1 - lo)` for `x^2 = hi + lo` exactly, within
+    /// `2^-54` or so of the exact value; 0 from `|x| = 26` on (below `1e-293`, where this plan's
+    /// products with `f32`-sized factors round to 0, as for [`exp`]'s saturation).
+    #[inline(always)]
+    pub fn erfc_exp(x: f64) -> (f64, f64) {
         const P: [f64; 19] = [
             0.40556947709702446,
             0.3096036369431627,
@@ -2282,13 +2319,68 @@ pub mod single {
             4.5564125208870785e-09,
             -2.9490783978984424e-09,
         ];
+        erfc_parts(x, |s| estrin19(&P, s), exp_nonpos)
+    }
+
+    /// [`erfc`] to about `2^-35` (relative) instead of `2^-45`, with `P` of degree 13
+    /// (`scripts/fit_erfc_single.py 13`, measured `2^-35.0` at `a = 7.47`): where the value
+    /// reaches every result through products alone (gelu's and geglu's forward, `0.5 x
+    /// erfc(-x / sqrt(2))`), so that its error moves an `f32` result by `2^-11` ULP at most.
+    /// Where a sum may cancel (gelu's derivative), the generator keeps [`erfc`]: `refine_sum`
+    /// counts on `2^-44`.
+    #[inline(always)]
+    pub fn erfc_short(x: f64) -> f64 {
+        const P: [f64; 14] = [
+            0.40556947708761704,
+            0.3096036368984146,
+            0.18238990107146566,
+            0.0793582404670011,
+            0.022452625556798774,
+            0.0020929094660703026,
+            -0.00116452708776384,
+            -0.00039578785065535696,
+            5.6736622690861886e-05,
+            4.501212045131079e-05,
+            -4.026447035128709e-06,
+            -4.980612820420801e-06,
+            3.6555079023780624e-07,
+            4.1716827969372515e-07,
+        ];
+        erfc_parts(
+            x,
+            |s| {
+                let s2 = s * s;
+                let s4 = s2 * s2;
+                let p: [f64; 7] = core::array::from_fn(|i| fma(P[2 * i + 1], s, P[2 * i]));
+                let q0 = fma(p[1], s2, p[0]);
+                let q1 = fma(p[3], s2, p[2]);
+                let q2 = fma(p[5], s2, p[4]);
+                // Estrin's scheme, as `estrin19`: 4 multiply-adds deep
+                fma(fma(p[6], s4, q2), s4 * s4, fma(q1, s4, q0))
+            },
+            exp_nonpos_short,
+        )
+        .0
+    }
+
+    /// `(erfc(x), e^-x^2)` with `p(s)` the polynomial of [`erfc_exp`] or [`erfc_short`].
+    #[inline(always)]
+    fn erfc_parts(x: f64, p: impl Fn(f64) -> f64, exp_nonpos: impl Fn(f64) -> f64) -> (f64, f64) {
+        const C: f64 = 0.35;
+        const A: f64 = 2.2156334231805928;
+        const B: f64 = -1.2156334231805932;
         let a = x.abs().min(26.0);
         let t = 1.0 / (1.0 + C * a);
-        let p = estrin19(&P, t * A + B);
+        let p = p(t * A + B);
         let (hi, lo) = two_prod(a, a);
-        let v = exp_nonpos(-hi) * (1.0 - lo) * t * p;
+        let e = exp_nonpos(-hi) * (1.0 - lo);
+        let v = e * t * p;
         let v = if x < 0.0 { 2.0 - v } else { v };
-        valid(if x >= 26.0 { 0.0 } else { v }, !x.is_nan())
+        let far = x.abs() >= 26.0;
+        (
+            valid(if x >= 26.0 { 0.0 } else { v }, !x.is_nan()),
+            valid(if far { 0.0 } else { e }, !x.is_nan()),
+        )
     }
 
     /// `u - tanh(u)` for an `f32` result: `u - sgn(u) (1 - e) / (1 + e)` with `e = e^-2|u|`
@@ -2756,6 +2848,53 @@ mod tests {
         assert_eq!(super::single::erfc(f64::INFINITY), 0.0);
         assert_eq!(super::single::erfc(f64::NEG_INFINITY), 2.0);
         assert!(super::single::erfc(f64::NAN).is_nan());
+    }
+
+    /// `erfc_short` (gelu's forward) within `2^-34.5` of the `f64` plan's `erfc` (its
+    /// polynomial `2^-35.0`, its exponential `2^-37.7`), with `erfc`'s special values; and
+    /// `erfc_exp`'s exponential within `2^-50` of `exp(-x^2)` (taken with mpmath's care: the
+    /// square split exactly) where it is not 0, the same bits of `erfc` as `erfc` itself.
+    #[test]
+    fn single_erfc_short_and_erfc_exp_agree() {
+        use super::single::{erfc, erfc_exp, erfc_short};
+        let xs = || sweep(-26.0, 26.0).chain([0.0, -0.0, 1e-300, 0.5, 0.75, 7.4725, 10.5, 25.99]);
+        let worst = worst_relative(xs(), erfc_short, super::erfc);
+        assert!(
+            worst.0 <= 2f64.powi(-34) / 1.41,
+            "{:e} at {}",
+            worst.0,
+            worst.1
+        );
+        // no better than it must be: a check that the short one is the one measured
+        assert!(worst.0 >= 2f64.powi(-40), "{:e}", worst.0);
+        for x in [
+            26.0,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -30.0,
+        ] {
+            let (a, b) = (erfc_short(x), erfc(x));
+            assert!(a == b || (a.is_nan() && b.is_nan()), "{x}: {a} against {b}");
+        }
+        let exact_exp = |x: f64| {
+            let (hi, lo) = super::two_prod(x, x);
+            super::exp(-hi) * (1.0 + super::expm1(-lo))
+        };
+        let worst = worst_relative(
+            sweep(-26.0, 26.0).filter(|x| x.abs() < 26.0),
+            |x| erfc_exp(x).1,
+            exact_exp,
+        );
+        assert!(worst.0 <= 2f64.powi(-50), "{:e} at {}", worst.0, worst.1);
+        for x in xs().chain([f64::NAN, 30.0, -1e300]) {
+            let (a, b) = (erfc_exp(x).0, erfc(x));
+            assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+        }
+        assert_eq!(erfc_exp(26.0).1, 0.0);
+        assert_eq!(erfc_exp(f64::NEG_INFINITY).1, 0.0);
+        assert!(erfc_exp(f64::NAN).1.is_nan());
     }
 
     /// The `f32` plan's shorter exponential within two `f64` ULPs (`2^-51`) of the `f64`

@@ -2347,6 +2347,7 @@ fn doc_text(item: &crate::ast::Item, d: &Derived, formula: &str, defaults: &[f64
 }
 
 /// Emits the expressions of some roots as one Rust block, binding shared subexpressions.
+#[derive(Clone)]
 struct Emitter<'g> {
     g: &'g Graph,
     names: HashMap<Id, Ident>,
@@ -2368,6 +2369,25 @@ struct Emitter<'g> {
     /// numerator (`/`) or operand (`-`) are refined in turn, so a sum that cancels under a
     /// branch or over a divisor (`(x cos(x) - sin(x)) / x^2`) is refined as a root sum is.
     refining: std::cell::Cell<bool>,
+    /// The double-double values of the plain (non-`ddd`) paths that are bound once by a `let`
+    /// ([`Emitter::dd`]); see [`DdShare`].
+    dd_share: DdShare,
+}
+
+/// How [`Emitter::dd`] shares a double-double value that more than one expression takes (the
+/// argument of `sigmoid_dd` that a tail product takes again, `x^2` in double-double under two
+/// exponentials): [`Emitter::block`] emits the block once counting, then once binding.
+#[derive(Clone, Default)]
+struct DdShare {
+    /// `None`: every compound value inline, uncounted (the `f32` plan has no double-double
+    /// values); `Some(None)`: every compound value bound; `Some(Some(set))`: these bound.
+    /// Every request for a compound value is counted under `Some`.
+    bind: Option<Option<HashSet<Id>>>,
+    /// How often each compound value was asked for (a bound one's operands once, by its `let`).
+    requests: std::cell::RefCell<HashMap<Id, usize>>,
+    bound: std::cell::RefCell<HashMap<Id, Ident>>,
+    /// The `let`s made since [`Emitter::block`] last took them.
+    pending: std::cell::RefCell<Vec<TokenStream>>,
 }
 
 impl<'g> Emitter<'g> {
@@ -2392,6 +2412,7 @@ impl<'g> Emitter<'g> {
             dd_names: Default::default(),
             short_erfc: HashSet::new(),
             refining: Default::default(),
+            dd_share: DdShare::default(),
         }
     }
 
@@ -2801,6 +2822,31 @@ impl<'g> Emitter<'g> {
 
     /// `let` statements for the shared subexpressions of `roots`, and one expression per root.
     fn block(mut self, roots: &[Id]) -> (TokenStream, Vec<TokenStream>) {
+        if self.single {
+            let (lets, outs, _) = self.emit_block(roots);
+            return (lets, outs);
+        }
+        // a double-double value asked for twice is bound once: emit with none bound (most
+        // blocks ask for none twice: done), else count with every one bound, then emit
+        // binding those asked for more than once
+        let mut plain = self.clone();
+        plain.dd_share.bind = Some(Some(HashSet::new()));
+        let (lets, outs, requests) = plain.emit_block(roots);
+        if requests.values().all(|&k| k < 2) {
+            return (lets, outs);
+        }
+        let mut counting = self.clone();
+        counting.dd_share.bind = Some(None);
+        let requests = counting.emit_block(roots).2;
+        let shared = requests.into_iter().filter(|&(_, k)| k > 1).map(|(n, _)| n);
+        self.dd_share.bind = Some(Some(shared.collect()));
+        let (lets, outs, _) = self.emit_block(roots);
+        (lets, outs)
+    }
+
+    /// [`Emitter::block`]'s one pass, with how often each bindable double-double value was
+    /// asked for.
+    fn emit_block(mut self, roots: &[Id]) -> (TokenStream, Vec<TokenStream>, HashMap<Id, usize>) {
         let order = self.g.reachable(roots);
         // sigmoid(u) and sigmoid(-u) together (every sigmoid derivative, and tanh' as
         // `4 sigmoid(-2 x) sigmoid(2 x)`) come from one exp.
@@ -2879,6 +2925,7 @@ impl<'g> Emitter<'g> {
                 );
                 k += 2;
                 let u = self.expr(u);
+                lets.extend(self.dd_share.pending.take());
                 lets.extend(quote! { let (#a, #b) = math::erfc_exp(#u); });
                 self.names.insert(e, a);
                 self.names.insert(x, b);
@@ -2895,12 +2942,14 @@ impl<'g> Emitter<'g> {
                     Some((c, w)) => {
                         let w = self.expr(w);
                         let (p, q) = if c > 0.0 { (&a, &b) } else { (&b, &a) };
+                        lets.extend(self.dd_share.pending.take());
                         lets.extend(
                             quote! { let (#p, #q) = math::sigmoid_pair_twice_softplus(#w); },
                         );
                     }
                     None => {
                         let u = self.expr(u);
+                        lets.extend(self.dd_share.pending.take());
                         lets.extend(quote! { let (#a, #b) = math::sigmoid_pair(#u); });
                     }
                 }
@@ -2912,12 +2961,14 @@ impl<'g> Emitter<'g> {
                 let e = self.expr(n);
                 let name = format_ident!("{}{}", self.temp_prefix, k);
                 k += 1;
+                lets.extend(self.dd_share.pending.take());
                 lets.extend(quote! { let #name = #e; });
                 self.names.insert(n, name);
             }
         }
         let outs = roots.iter().map(|r| self.root(*r)).collect();
-        (lets, outs)
+        lets.extend(self.dd_share.pending.take());
+        (lets, outs, self.dd_share.requests.take())
     }
 
     /// A root's expression. In the `f32` plan, a root through which an `erfc` would be short
@@ -3413,6 +3464,35 @@ impl<'g> Emitter<'g> {
         if let Some(c) = self.dd_folded(id) {
             return c;
         }
+        let share = &self.dd_share;
+        let Some(set) = share.bind.as_ref().filter(|_| self.dd_compound(id)) else {
+            return self.dd_inline(id);
+        };
+        *share.requests.borrow_mut().entry(id).or_default() += 1;
+        if set.as_ref().is_some_and(|set| !set.contains(&id)) {
+            return self.dd_inline(id);
+        }
+        if let Some(name) = share.bound.borrow().get(&id) {
+            return quote!(#name);
+        }
+        let e = self.dd_inline(id);
+        let name = format_ident!("__dd{}", id.0);
+        share.pending.borrow_mut().push(quote! { let #name = #e; });
+        share.bound.borrow_mut().insert(id, name.clone());
+        quote!(#name)
+    }
+
+    /// Whether [`Emitter::dd`] of `id` is more than a leaf or a negation (what is worth a name).
+    fn dd_compound(&self, id: Id) -> bool {
+        match self.g.node(id) {
+            Node::Add(..) | Node::Sub(..) | Node::Mul(..) | Node::Div(..) | Node::Pow(..) => true,
+            Node::Call(Builtin::Exp, a) => self.g.as_num(a[0]).is_none(),
+            _ => false,
+        }
+    }
+
+    /// [`Emitter::dd`] without binding `id` itself (its operands may be bound).
+    fn dd_inline(&self, id: Id) -> TokenStream {
         let g = self.g;
         match g.node(id) {
             Node::Add(a, b) => {

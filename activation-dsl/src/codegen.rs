@@ -1927,16 +1927,27 @@ fn lanes_block(
                 return self.quotient_chain_f32(a2, b, c);
             };
             let (va, ka, ea) = self.node(a2)?;
+            let q = self.over_product(va, quote!(#wb * #wc), true);
+            Some((q, ka, ea + 1.0 + WIDE))
+        }
+        /// `a / p` for the product `p` (in `f64` when `wide`, rounded once to `f32`), NaN (the
+        /// scalar path) where `p` is outside `f32`'s normal range.
+        fn over_product(&mut self, a: TokenStream, p: TokenStream, wide: bool) -> TokenStream {
             let d = self.fresh();
             let q = self.fresh();
+            let (ty, narrow) = if wide {
+                (quote!(f64), quote!(p as f32))
+            } else {
+                (quote!(f32), quote!(p))
+            };
             self.lets.extend(quote! {
                 let #d: f32 = {
-                    let p: f64 = #wb * #wc;
-                    if p.abs() >= 1.1754944e-38 && p.abs() <= 3.4028235e38 { p as f32 } else { f32::NAN }
+                    let p: #ty = #p;
+                    if p.abs() >= 1.1754944e-38 && p.abs() <= 3.4028235e38 { #narrow } else { f32::NAN }
                 };
-                let #q: f32 = #va / #d;
+                let #q: f32 = #a / #d;
             });
-            Some((quote!(#q), ka, ea + 1.0 + WIDE))
+            quote!(#q)
         }
         /// [`quotient_chain`](Self::quotient_chain) where a denominator has no `f64` form
         /// (`abs`: softsign's derivative, `1 / (1 + |x|) / (1 + |x|)`): `a / (b c)` with the
@@ -1952,16 +1963,8 @@ fn lanes_block(
             if kb.is_some() || kc.is_some() {
                 return None;
             }
-            let d = self.fresh();
-            let q = self.fresh();
-            self.lets.extend(quote! {
-                let #d: f32 = {
-                    let p: f32 = #vb * #vc;
-                    if p.abs() >= 1.1754944e-38 && p.abs() <= 3.4028235e38 { p } else { f32::NAN }
-                };
-                let #q: f32 = #va / #d;
-            });
-            Some((quote!(#q), ka, ea + eb + ec + 1.0))
+            let q = self.over_product(va, quote!(#vb * #vc), false);
+            Some((q, ka, ea + eb + ec + 1.0))
         }
         /// `sigmoid(u) + u sigmoid(u) sigmoid(-u)` (`id`, the terms and factors in any order):
         /// silu's derivative at `u`, whose sum cancels at its zero, as one function
@@ -2376,7 +2379,9 @@ struct Emitter<'g> {
 
 /// How [`Emitter::dd`] shares a double-double value that more than one expression takes (the
 /// argument of `sigmoid_dd` that a tail product takes again, `x^2` in double-double under two
-/// exponentials): [`Emitter::block`] emits the block once counting, then once binding.
+/// exponentials): [`Emitter::block`] emits the block binding none; where a value was asked
+/// for twice, once more binding every one (to count what each is asked for once its users are
+/// names), then once binding those asked for twice.
 #[derive(Clone, Default)]
 struct DdShare {
     /// `None`: every compound value inline, uncounted (the `f32` plan has no double-double

@@ -120,6 +120,12 @@ pub fn scan_points() -> Vec<f64> {
     all
 }
 
+/// [`scan_points`], computed once.
+fn scan() -> &'static [f64] {
+    static POINTS: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    POINTS.get_or_init(scan_points)
+}
+
 /// A flat evaluation order over a graph's nodes.
 struct Tape {
     ops: Vec<Op>,
@@ -178,11 +184,30 @@ impl Tape {
         (Tape { ops, dep }, order)
     }
 
-    /// Evaluates slots `0..=upto` at `x` into `v`.
-    fn eval(&self, x: f64, upto: usize, v: &mut [f64]) {
-        for k in 0..=upto {
-            self.eval_slot(x, k, v);
+    /// Every slot at every point of `xs`: slot by slot over all the points, and a slot that
+    /// does not depend on the input once (the same operations on the same values as
+    /// [`Tape::eval_slot`] point by point, so the same bits).
+    fn scan(&self, xs: &[f64]) -> Scan {
+        let points = xs.len();
+        let mut values = vec![0.0; self.ops.len() * points];
+        for (k, op) in self.ops.iter().enumerate() {
+            let (done, rest) = values.split_at_mut(k * points);
+            let col = &mut rest[..points];
+            match op {
+                Op::Const(c) => col.fill(*c),
+                Op::Var => col.copy_from_slice(xs),
+                Op::Node(n) if !self.dep[k] => {
+                    // (its operands' columns are constant too)
+                    col.fill(n.apply(|c| done[c.0 as usize * points]))
+                }
+                Op::Node(n) => {
+                    for (i, o) in col.iter_mut().enumerate() {
+                        *o = n.apply(|c| done[c.0 as usize * points + i]);
+                    }
+                }
+            }
         }
+        Scan { points, values }
     }
 
     /// Evaluates the slots `cone` (in increasing order, closed under dependencies: a
@@ -214,56 +239,11 @@ impl Tape {
 
     /// Evaluates slot `k` at `x` from the slots it depends on, already in `v`.
     fn eval_slot(&self, x: f64, k: usize, v: &mut [f64]) {
-        {
-            let s = |id: &Id| v[id.0 as usize];
-            v[k] = match &self.ops[k] {
-                Op::Const(c) => *c,
-                Op::Var => x,
-                Op::Node(n) => match n {
-                    Node::Neg(a) => -s(a),
-                    Node::Add(a, b) => s(a) + s(b),
-                    Node::Sub(a, b) => s(a) - s(b),
-                    Node::Mul(a, b) => s(a) * s(b),
-                    Node::Div(a, b) => s(a) / s(b),
-                    Node::Pow(a, b) => s(a).powf(s(b)),
-                    Node::Call(f, args) => match args.len() {
-                        1 => f.eval(&[s(&args[0])]),
-                        2 => f.eval(&[s(&args[0]), s(&args[1])]),
-                        _ => f.eval(&args.iter().map(s).collect::<Vec<_>>()),
-                    },
-                    Node::Cmp(op, a, b) => {
-                        let (a, b) = (s(a), s(b));
-                        if a.is_nan() || b.is_nan() {
-                            f64::NAN
-                        } else {
-                            op.apply(a, b) as u8 as f64
-                        }
-                    }
-                    Node::And(a, b) => tri(s(a), s(b), |p, q| p && q),
-                    Node::Or(a, b) => tri(s(a), s(b), |p, q| p || q),
-                    Node::Not(a) => 1.0 - s(a),
-                    Node::Select(c, a, b) => {
-                        let c = s(c);
-                        if c.is_nan() {
-                            f64::NAN
-                        } else if c != 0.0 {
-                            s(a)
-                        } else {
-                            s(b)
-                        }
-                    }
-                    Node::Num(_) | Node::Input(_) | Node::Param(_) | Node::Output => f64::NAN,
-                },
-            };
-        }
-    }
-}
-
-fn tri(a: f64, b: f64, f: impl Fn(bool, bool) -> bool) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else {
-        f(a != 0.0, b != 0.0) as u8 as f64
+        v[k] = match &self.ops[k] {
+            Op::Const(c) => *c,
+            Op::Var => x,
+            Op::Node(n) => n.apply(|c| v[c.0 as usize]),
+        };
     }
 }
 
@@ -273,6 +253,28 @@ impl Signal {
             Signal::Value(a) => v[a],
             Signal::Diff(a, b) => v[a] - v[b],
         }
+    }
+
+    /// [`Signal::get`] at the scan's point `i`.
+    fn at(self, t: &Scan, i: usize) -> f64 {
+        match self {
+            Signal::Value(a) => t.at(a, i),
+            Signal::Diff(a, b) => t.at(a, i) - t.at(b, i),
+        }
+    }
+}
+
+/// Every slot of a [`Tape`] at every point of the scan, slot by slot (each slot's values side
+/// by side, in the order the watches read them).
+struct Scan {
+    points: usize,
+    values: Vec<f64>,
+}
+
+impl Scan {
+    /// Slot `k` at point `i`.
+    fn at(&self, k: usize, i: usize) -> f64 {
+        self.values[k * self.points + i]
     }
 }
 
@@ -538,17 +540,12 @@ fn along(d: &Derived, params: &[f64], input: usize, work: &Work) -> Vec<Critical
         .filter(|&s| tape.dep[s] && !g.node(order[s]).is_condition())
         .collect();
 
-    let xs = scan_points();
+    let xs = scan();
     let n = order.len();
     if !work.take((n * xs.len()) as u64) {
         return Vec::new();
     }
-    let mut v = vec![0.0; n];
-    let mut rows: Vec<Vec<f64>> = Vec::with_capacity(xs.len());
-    for &x in &xs {
-        tape.eval(x, n - 1, &mut v);
-        rows.push(v.clone());
-    }
+    let rows = tape.scan(xs);
     let mut out = Vec::new();
     let scratch = std::cell::RefCell::new(vec![0.0; n]);
     let at = |x: f64, cone: &[usize], f: &dyn Fn(&[f64]) -> f64| -> f64 {
@@ -585,9 +582,12 @@ fn along(d: &Derived, params: &[f64], input: usize, work: &Work) -> Vec<Critical
         let first = out.len();
         // The scan intervals where the sign changes.
         let mut brackets: Vec<(usize, i8)> = Vec::new();
+        // (each point's sign found once, and carried to the next interval)
+        let mut next = sign(sig.at(&rows, 0));
         for i in 0..xs.len() - 1 {
-            let (a, b) = (sig.get(&rows[i]), sig.get(&rows[i + 1]));
-            let (Some(sa), Some(sb)) = (sign(a), sign(b)) else {
+            let here = next;
+            next = sign(sig.at(&rows, i + 1));
+            let (Some(sa), Some(sb)) = (here, next) else {
                 continue;
             };
             if sa != sb {
@@ -618,7 +618,7 @@ fn along(d: &Derived, params: &[f64], input: usize, work: &Work) -> Vec<Critical
             break;
         }
         for (i, sa) in brackets {
-            let (a, b) = (sig.get(&rows[i]), sig.get(&rows[i + 1]));
+            let (a, b) = (sig.at(&rows, i), sig.at(&rows, i + 1));
             // The last point of `a`'s sign, and the first of another.
             let (lo, hi) = bisect(xs[i], xs[i + 1], |x| {
                 sign(at(x, &cone, &|v| sig.get(v))) == Some(sa)
@@ -660,8 +660,11 @@ fn along(d: &Derived, params: &[f64], input: usize, work: &Work) -> Vec<Critical
     }
     for &s in &magnitude {
         let mut cone: Option<Vec<usize>> = None;
+        let mut next = class(rows.at(s, 0));
         for i in 0..xs.len() - 1 {
-            let (Some(ca), Some(cb)) = (class(rows[i][s]), class(rows[i + 1][s])) else {
+            let here = next;
+            next = class(rows.at(s, i + 1));
+            let (Some(ca), Some(cb)) = (here, next) else {
                 continue;
             };
             if ca == cb {

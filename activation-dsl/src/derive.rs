@@ -192,11 +192,12 @@ fn stable_derivative(g: &mut Graph, forward: Id, naive: Id, leaf: &Node, default
 /// parameters at their defaults) `e` is not finite.
 fn overflows(g: &Graph, e: Id, defaults: &[f64]) -> usize {
     let magnitudes = (-30..=30).map(|k| 10f64.powi(10 * k)).chain([f64::MAX]);
+    let mut ev = g.evaluator(&[e]);
     magnitudes
         .flat_map(|m| [m, -m])
         .filter(|x| {
             let inputs = vec![*x; g.inputs.len()];
-            !g.eval(&[e], &inputs, defaults, f64::NAN)[0].is_finite()
+            !ev.eval(g, &inputs, defaults, f64::NAN)[0].is_finite()
         })
         .count()
 }

@@ -127,6 +127,51 @@ impl Node {
         }
     }
 
+    /// The node's `f64` value from its children's (`child`): conditions as 1, 0, or NaN when
+    /// unordered, and a `Select` whose condition is unordered NaN, so that NaN propagates through
+    /// branches. A constant is its value; the other leaves (`Input`, `Param`, `Output`) are NaN
+    /// here: what they stand for is the caller's.
+    pub fn apply(&self, child: impl Fn(Id) -> f64) -> f64 {
+        let s = |id: &Id| child(*id);
+        match self {
+            Node::Num(b) => f64::from_bits(*b),
+            Node::Input(_) | Node::Param(_) | Node::Output => f64::NAN,
+            Node::Neg(a) => -s(a),
+            Node::Add(a, b) => s(a) + s(b),
+            Node::Sub(a, b) => s(a) - s(b),
+            Node::Mul(a, b) => s(a) * s(b),
+            Node::Div(a, b) => s(a) / s(b),
+            Node::Pow(a, b) => s(a).powf(s(b)),
+            Node::Call(f, args) => match args.len() {
+                1 => f.eval(&[s(&args[0])]),
+                2 => f.eval(&[s(&args[0]), s(&args[1])]),
+                _ => f.eval(&args.iter().map(s).collect::<Vec<_>>()),
+            },
+            Node::Cmp(op, a, b) => {
+                let (a, b) = (s(a), s(b));
+                if a.is_nan() || b.is_nan() {
+                    f64::NAN
+                } else {
+                    op.apply(a, b) as u8 as f64
+                }
+            }
+            Node::And(a, b) => tri(s(a), s(b), |p, q| p && q),
+            Node::Or(a, b) => tri(s(a), s(b), |p, q| p || q),
+            // (NaN stays NaN)
+            Node::Not(a) => 1.0 - s(a),
+            Node::Select(c, a, b) => {
+                let c = s(c);
+                if c.is_nan() {
+                    f64::NAN
+                } else if c != 0.0 {
+                    s(a)
+                } else {
+                    s(b)
+                }
+            }
+        }
+    }
+
     /// The same operation over new children (same count and order as [`Node::children`]).
     pub fn with_children(&self, c: &[Id]) -> Node {
         match self {
@@ -437,55 +482,31 @@ impl Graph {
     /// Evaluates `roots` in `f64` (conditions as 1, 0, or NaN when unordered). A `Select` whose
     /// condition is unordered gives NaN, so NaN inputs propagate through branches.
     pub fn eval(&self, roots: &[Id], inputs: &[f64], params: &[f64], output: f64) -> Vec<f64> {
+        let mut e = self.evaluator(roots);
+        e.eval(self, inputs, params, output).to_vec()
+    }
+
+    /// An [`Evaluator`] of `roots`: the nodes they reach found once, for many evaluations.
+    pub fn evaluator(&self, roots: &[Id]) -> Evaluator {
         let order = self.reachable(roots);
-        self.spend(order.len() as u64);
-        let mut val: HashMap<Id, f64> = HashMap::with_capacity(order.len());
-        for id in order {
-            let g = |x: &Id| val[x];
-            let v = match self.node(id) {
-                Node::Num(b) => f64::from_bits(*b),
-                Node::Input(i) => inputs[*i as usize],
-                Node::Param(i) => params[*i as usize],
-                Node::Output => output,
-                Node::Neg(a) => -g(a),
-                Node::Add(a, b) => g(a) + g(b),
-                Node::Sub(a, b) => g(a) - g(b),
-                Node::Mul(a, b) => g(a) * g(b),
-                Node::Div(a, b) => g(a) / g(b),
-                Node::Pow(a, b) => g(a).powf(g(b)),
-                Node::Call(f, args) => f.eval(&args.iter().map(g).collect::<Vec<_>>()),
-                Node::Cmp(op, a, b) => {
-                    let (a, b) = (g(a), g(b));
-                    if a.is_nan() || b.is_nan() {
-                        f64::NAN
-                    } else {
-                        op.apply(a, b) as u8 as f64
-                    }
-                }
-                Node::And(a, b) => tri(g(a), g(b), |p, q| p && q),
-                Node::Or(a, b) => tri(g(a), g(b), |p, q| p || q),
-                Node::Not(a) => {
-                    let a = g(a);
-                    if a.is_nan() {
-                        a
-                    } else {
-                        1.0 - a
-                    }
-                }
-                Node::Select(c, a, b) => {
-                    let c = g(c);
-                    if c.is_nan() {
-                        f64::NAN
-                    } else if c != 0.0 {
-                        g(a)
-                    } else {
-                        g(b)
-                    }
-                }
-            };
-            val.insert(id, v);
+        let mut slot = vec![u32::MAX; self.nodes.len()];
+        for (k, id) in order.iter().enumerate() {
+            slot[id.0 as usize] = k as u32;
         }
-        roots.iter().map(|r| val[r]).collect()
+        let ops = order
+            .iter()
+            .map(|&id| {
+                let node = self.node(id);
+                let c: Vec<Id> = node.children();
+                node.with_children(&c.iter().map(|c| Id(slot[c.0 as usize])).collect::<Vec<_>>())
+            })
+            .collect();
+        Evaluator {
+            ops,
+            roots: roots.iter().map(|r| slot[r.0 as usize]).collect(),
+            values: Vec::new(),
+            out: Vec::new(),
+        }
     }
 
     /// Copies `id` of `other` into this graph, replacing `other`'s inputs by `inputs` and its
@@ -603,6 +624,41 @@ impl Graph {
                 )
             })
             .count()
+    }
+}
+
+/// The nodes some roots reach, in evaluation order, with their children as positions in that
+/// order: [`Graph::eval`] without finding them again at every point (and without a map), for
+/// the numerical checks that evaluate one expression at hundreds of points. The same `f64`
+/// operations in the same order as [`Graph::eval`], so the same bits; each evaluation counts
+/// the same work ([`Graph::spend`]).
+pub struct Evaluator {
+    /// The nodes in evaluation order, their children renumbered as positions in it.
+    ops: Vec<Node>,
+    roots: Vec<u32>,
+    values: Vec<f64>,
+    out: Vec<f64>,
+}
+
+impl Evaluator {
+    /// The roots' values at `inputs` (conditions as 1, 0, or NaN when unordered), as
+    /// [`Graph::eval`] gives them; `g` is the graph it was made from (for the work count).
+    pub fn eval(&mut self, g: &Graph, inputs: &[f64], params: &[f64], output: f64) -> &[f64] {
+        g.spend(self.ops.len() as u64);
+        let v = &mut self.values;
+        v.clear();
+        for op in &self.ops {
+            let r = match op {
+                Node::Input(i) => inputs[*i as usize],
+                Node::Param(i) => params[*i as usize],
+                Node::Output => output,
+                _ => op.apply(|c| v[c.0 as usize]),
+            };
+            v.push(r);
+        }
+        self.out.clear();
+        self.out.extend(self.roots.iter().map(|r| v[*r as usize]));
+        &self.out
     }
 }
 

@@ -310,6 +310,8 @@ fn verify(g: &Graph, f: Id, df: Id, h: Id, defaults: &[f64]) -> bool {
         })
         .collect();
     let mut checked = 0;
+    let mut fd = g.evaluator(&[f, df]);
+    let mut he = g.evaluator(&[h]);
     for params in &sets {
         let mut xs: Vec<f64> = (0..=160).map(|i| -8.0 + 0.1 * i as f64).collect();
         for &k in &thresholds {
@@ -324,12 +326,12 @@ fn verify(g: &Graph, f: Id, df: Id, h: Id, defaults: &[f64]) -> bool {
             xs.push(k);
         }
         for x in xs {
-            let v = g.eval(&[f, df], &[x], params, f64::NAN);
+            let v = fd.eval(g, &[x], params, f64::NAN);
             let (y, d) = (v[0], v[1]);
             if !y.is_finite() || !d.is_finite() {
                 continue;
             }
-            let hv = g.eval(&[h], &[x], params, y)[0];
+            let hv = he.eval(g, &[x], params, y)[0];
             if (hv - d).abs() > 1e-9 * d.abs().max(1.0) || hv.is_nan() {
                 return false;
             }

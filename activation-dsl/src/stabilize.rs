@@ -424,10 +424,11 @@ fn complement(g: &mut Graph, t: Id) -> Option<Id> {
 fn same_values(g: &Graph, a: Id, b: Id) -> bool {
     let scaled: Vec<f64> = g.defaults.iter().map(|p| p * 1.5).collect();
     let mut agree = 0;
+    let mut e = g.evaluator(&[a, b]);
     for params in [&g.defaults, &scaled] {
         for x in [0.37, -1.3, 2.9, 0.05, -7.1, 11.0, 0.8] {
             let inputs = vec![x; g.inputs.len()];
-            let v = g.eval(&[a, b], &inputs, params, f64::NAN);
+            let v = e.eval(g, &inputs, params, f64::NAN);
             if !v[0].is_finite() || !v[1].is_finite() || v[0] == 0.0 {
                 continue;
             }
@@ -514,10 +515,11 @@ fn root_quotient(g: &mut Graph, m: Id, d: Id) -> Option<Id> {
 /// points where `a` is zero: a chain-rule factor such as `clamp`'s derivative is zero there).
 fn same_zeros(g: &Graph, a: Id, b: Id) -> bool {
     let scaled: Vec<f64> = g.defaults.iter().map(|p| p * 1.5).collect();
+    let mut e = g.evaluator(&[a, b]);
     for params in [&g.defaults, &scaled] {
         for x in [0.37, -1.3, 2.9, 0.05, -7.1, 11.0, 0.8] {
             let inputs = vec![x; g.inputs.len()];
-            let v = g.eval(&[a, b], &inputs, params, f64::NAN);
+            let v = e.eval(g, &inputs, params, f64::NAN);
             if (v[0] == 0.0) != (v[1] == 0.0) {
                 return false;
             }

@@ -21,8 +21,14 @@ use std::collections::{HashMap, HashSet};
 /// becomes an unspanned `compile_error!`; [`try_expand_module`] gives the errors as values).
 pub fn expand_module(module: &Module) -> TokenStream {
     let mut out = TokenStream::new();
-    for idx in 0..module.file.items.len() {
-        out.extend(expand_item(module, idx));
+    for (idx, d) in crate::derive::derive_all(module).into_iter().enumerate() {
+        out.extend(match d {
+            Ok(d) => expand_derived(module, idx, d),
+            Err(e) => {
+                let msg = e.to_string();
+                quote!(::core::compile_error!(#msg);)
+            }
+        });
     }
     out
 }
@@ -32,9 +38,9 @@ pub fn expand_module(module: &Module) -> TokenStream {
 pub fn try_expand_module(module: &Module) -> Result<TokenStream, Vec<crate::Diagnostic>> {
     let mut out = TokenStream::new();
     let mut errors = Vec::new();
-    for idx in 0..module.file.items.len() {
-        match try_expand_item(module, idx) {
-            Ok(t) => out.extend(t),
+    for (idx, d) in crate::derive::derive_all(module).into_iter().enumerate() {
+        match d {
+            Ok(d) => out.extend(expand_derived(module, idx, d)),
             Err(e) => errors.push(e),
         }
     }

@@ -59,6 +59,16 @@ pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Result<Derived
     budget::with_stack(|| derive_here(module, idx, tracing))
 }
 
+/// [`derive_item`] for every item of `module`, in order, on one thread with a large stack
+/// (one thread for the module, not one per item).
+pub fn derive_all(module: &Module) -> Vec<Result<Derived, Diagnostic>> {
+    budget::with_stack(|| {
+        (0..module.file.items.len())
+            .map(|idx| derive_here(module, idx, false))
+            .collect()
+    })
+}
+
 fn derive_here(module: &Module, idx: usize, tracing: bool) -> Result<Derived, Diagnostic> {
     let span = module.file.items[idx].name.span;
     let (mut g, root) = crate::lower::lower_item(module, idx)?;

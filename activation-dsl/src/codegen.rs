@@ -21,15 +21,15 @@ use std::collections::{HashMap, HashSet};
 /// becomes an unspanned `compile_error!`; [`try_expand_module`] gives the errors as values).
 pub fn expand_module(module: &Module) -> TokenStream {
     let mut out = TokenStream::new();
-    for (idx, d) in crate::derive::derive_all(module).into_iter().enumerate() {
+    crate::derive::derive_each(module, |idx, d| {
         out.extend(match d {
-            Ok(d) => expand_derived(module, idx, d),
+            Ok((d, found)) => expand_derived(module, idx, d, found),
             Err(e) => {
                 let msg = e.to_string();
                 quote!(::core::compile_error!(#msg);)
             }
-        });
-    }
+        })
+    });
     out
 }
 
@@ -38,12 +38,10 @@ pub fn expand_module(module: &Module) -> TokenStream {
 pub fn try_expand_module(module: &Module) -> Result<TokenStream, Vec<crate::Diagnostic>> {
     let mut out = TokenStream::new();
     let mut errors = Vec::new();
-    for (idx, d) in crate::derive::derive_all(module).into_iter().enumerate() {
-        match d {
-            Ok(d) => out.extend(expand_derived(module, idx, d)),
-            Err(e) => errors.push(e),
-        }
-    }
+    crate::derive::derive_each(module, |idx, d| match d {
+        Ok((d, found)) => out.extend(expand_derived(module, idx, d, found)),
+        Err(e) => errors.push(e),
+    });
     if errors.is_empty() {
         Ok(out)
     } else {
@@ -67,10 +65,20 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
 /// Generates the code of item `idx`, or the limit of [`crate::budget`] it is over.
 pub fn try_expand_item(module: &Module, idx: usize) -> Result<TokenStream, crate::Diagnostic> {
     let d = derive_item(module, idx, false)?;
-    Ok(expand_derived(module, idx, d))
+    let found = crate::critical::discover_within(
+        &d,
+        &module.defaults[idx],
+        crate::budget::MAX_DISCOVERY_WORK,
+    );
+    Ok(expand_derived(module, idx, d, found))
 }
 
-fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
+fn expand_derived(
+    module: &Module,
+    idx: usize,
+    d: Derived,
+    found: crate::critical::Discovery,
+) -> TokenStream {
     let item = &module.file.items[idx];
     let ty = format_ident!("{}", type_name(&item.name.name));
     let vis = if item.public { quote!(pub) } else { quote!() };
@@ -160,11 +168,6 @@ fn expand_derived(module: &Module, idx: usize, d: Derived) -> TokenStream {
 
     // The critical points for the declared parameter values, one per (input, point): the first
     // reason found (zeros first, then cancellations, branches, jumps, overflow, underflow).
-    let found = crate::critical::discover_within(
-        &d,
-        &module.defaults[idx],
-        crate::budget::MAX_DISCOVERY_WORK,
-    );
     let crit_doc = if found.complete {
         quote!()
     } else {

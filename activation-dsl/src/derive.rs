@@ -59,14 +59,54 @@ pub fn derive_item(module: &Module, idx: usize, tracing: bool) -> Result<Derived
     budget::with_stack(|| derive_here(module, idx, tracing))
 }
 
-/// [`derive_item`] for every item of `module`, in order, on one thread with a large stack
-/// (one thread for the module, not one per item).
-pub fn derive_all(module: &Module) -> Vec<Result<Derived, Diagnostic>> {
-    budget::with_stack(|| {
-        (0..module.file.items.len())
-            .map(|idx| derive_here(module, idx, false))
-            .collect()
-    })
+/// An item derived, with its critical points for the declared parameter values.
+pub type DerivedItem = (Derived, crate::critical::Discovery);
+
+/// Derives every item of `module` and discovers its critical points (for its declared
+/// parameter values, within [`budget::MAX_DISCOVERY_WORK`]) on one thread with a stack of
+/// [`budget::STACK_SIZE`], handing each item to `each` on this thread, in order, as soon as it
+/// is ready: the caller prints one item's code while the next is derived (on another core where
+/// there is one). Token streams stay on the calling thread (inside a procedural macro, only
+/// that thread may make them). Where no thread can be started, everything runs here.
+pub fn derive_each(module: &Module, mut each: impl FnMut(usize, Result<DerivedItem, Diagnostic>)) {
+    let n = module.file.items.len();
+    let one = |idx: usize| {
+        derive_here(module, idx, false).map(|d| {
+            let found = crate::critical::discover_within(
+                &d,
+                &module.defaults[idx],
+                budget::MAX_DISCOVERY_WORK,
+            );
+            (d, found)
+        })
+    };
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let worker = std::thread::Builder::new()
+            .name("activation-derive".into())
+            .stack_size(budget::STACK_SIZE)
+            .spawn_scoped(s, move || {
+                for idx in 0..n {
+                    if tx.send((idx, one(idx))).is_err() {
+                        break;
+                    }
+                }
+            });
+        match worker {
+            Ok(h) => {
+                for (idx, r) in rx {
+                    each(idx, r);
+                }
+                // (a panic in the worker ended the items early: it is resumed here)
+                h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            }
+            Err(_) => {
+                for idx in 0..n {
+                    each(idx, one(idx));
+                }
+            }
+        }
+    });
 }
 
 fn derive_here(module: &Module, idx: usize, tracing: bool) -> Result<Derived, Diagnostic> {

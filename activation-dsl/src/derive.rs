@@ -81,7 +81,8 @@ pub fn derive_each(module: &Module, mut each: impl FnMut(usize, Result<DerivedIt
         })
     };
     std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::channel();
+        // (eight items ahead at most: a long file's derived graphs are not all held at once)
+        let (tx, rx) = std::sync::mpsc::sync_channel(8);
         let worker = std::thread::Builder::new()
             .name("activation-derive".into())
             .stack_size(budget::STACK_SIZE)

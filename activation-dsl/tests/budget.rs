@@ -8,7 +8,9 @@
 //! there).
 
 use activation_dsl::budget::{MAX_INLINED_DEPTH, MAX_INLINED_NODES, MAX_WORK};
-use activation_dsl::codegen::{pretty, try_expand_item};
+use activation_dsl::codegen::{
+    expand_item, expand_module, pretty, try_expand_item, try_expand_module,
+};
 use activation_dsl::derive::derive_item;
 use activation_dsl::{Diagnostic, Module};
 
@@ -210,4 +212,24 @@ fn every_limit_is_documented() {
         assert!(readme.contains(name), "README.md does not name `{name}`");
         assert!(module_doc.contains(&format!("//! | [`{name}`]")), "{name}");
     }
+}
+
+/// A module is expanded with its items derived (and their critical points found) on a worker
+/// thread, handed over one by one: the result must be each item's expansion alone, in order,
+/// with the failing items' errors in their places.
+#[test]
+fn a_module_expands_as_its_items_one_by_one() {
+    let src = chain(6);
+    let m = Module::new(&src).unwrap();
+    let n = m.file.items.len();
+    let alone: Vec<Diagnostic> = (0..n)
+        .filter_map(|i| try_expand_item(&m, i).err())
+        .collect();
+    assert_eq!(alone.len(), 2, "f5 and f6 are over a limit");
+    assert_eq!(try_expand_module(&m).unwrap_err(), alone);
+    let mut each = proc_macro2::TokenStream::new();
+    for i in 0..n {
+        each.extend(expand_item(&m, i));
+    }
+    assert_eq!(expand_module(&m).to_string(), each.to_string());
 }

@@ -3649,33 +3649,61 @@ fn compute(g: &Graph, roots: &[Id], inputs: &[Ident], defaults: &[f64]) -> Token
     let n = Literal::usize_unsuffixed(inputs.len());
     let k = Literal::usize_unsuffixed(roots.len());
     let infinite = quote!(#(#inputs.is_infinite())||*);
-    // Where a comparison may tie between two infinities (`alpha * x >= x` at `+inf`), the branch
-    // taken there says nothing: every infinite input goes to the limit.
-    let when = if ties_at_infinity(g, roots) {
-        infinite
-    } else {
-        quote!(r.iter().any(|v| v.is_nan()) && (#infinite))
-    };
+    // Where a choice says nothing at an infinite input (a comparison that may tie between two
+    // infinities, `alpha * x >= x` at `+inf`, or whose operand may be NaN there), every
+    // infinite input goes to the limit, and a result keeps its direct value only where the
+    // limit is NaN (there is none: `x^-1` to a fractional power as `x -> -inf`).
+    if ties_at_infinity(g, roots) {
+        return quote! {
+            let f = |[#(#inputs),*]: [f64; #n]| -> [f64; #k] { #lets #value };
+            let mut r = f([#(#inputs),*]);
+            if #infinite {
+                let l = math::limit(f, [#(#inputs),*]);
+                for (r, l) in r.iter_mut().zip(l) {
+                    if !l.is_nan() {
+                        *r = l;
+                    }
+                }
+            }
+        };
+    }
     quote! {
         let f = |[#(#inputs),*]: [f64; #n]| -> [f64; #k] { #lets #value };
         let mut r = f([#(#inputs),*]);
-        if #when {
+        if r.iter().any(|v| v.is_nan()) && (#infinite) {
             r = math::limit(f, [#(#inputs),*]);
         }
     }
 }
 
-/// Whether a comparison of `roots` has inputs on both sides (`alpha * x >= x`), so both sides
-/// can be the same infinity.
+/// Whether a choice of `roots` says nothing at an infinite input: a comparison with inputs on
+/// both sides (`alpha * x >= x`: both sides can be the same infinity), or a comparison, `max`,
+/// `min` or `clamp` whose operand may be NaN there (a sum, difference, product or quotient of
+/// two varying terms on the way to it: `inf - inf`, `inf * 0`), which picks a branch however
+/// the function behaves (the stable form of a derivative, `3 x^2 * if x^3 - x > 1 { 0 } else
+/// { 1 }`, is `inf * 1` at `+inf` where its limit is 0).
 fn ties_at_infinity(g: &Graph, roots: &[Id]) -> bool {
-    let varies = |id: Id| {
-        g.reachable(&[id])
-            .iter()
-            .any(|n| matches!(g.node(*n), Node::Input(_)))
-    };
-    g.reachable(roots)
-        .iter()
-        .any(|n| matches!(g.node(*n), Node::Cmp(_, a, b) if varies(*a) && varies(*b)))
+    let order = g.reachable(roots);
+    let mut varies: HashMap<Id, bool> = HashMap::with_capacity(order.len());
+    let mut may_be_nan: HashMap<Id, bool> = HashMap::with_capacity(order.len());
+    for &n in &order {
+        let node = g.node(n);
+        let kids = node.children();
+        let v = matches!(node, Node::Input(_)) || kids.iter().any(|c| varies[c]);
+        let both = |a: &Id, b: &Id| varies[a] && varies[b];
+        let nan = kids.iter().any(|c| may_be_nan[c])
+            || matches!(node, Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) | Node::Div(a, b)
+                if both(a, b));
+        varies.insert(n, v);
+        may_be_nan.insert(n, nan);
+    }
+    order.iter().any(|n| match g.node(*n) {
+        Node::Cmp(_, a, b) => varies[a] && varies[b] || may_be_nan[a] || may_be_nan[b],
+        Node::Call(Builtin::Max | Builtin::Min | Builtin::Clamp, args) => {
+            args.iter().any(|a| may_be_nan[a])
+        }
+        _ => false,
+    })
 }
 
 /// Whether some root may be NaN when an input is infinite: it evaluates to NaN there (at the

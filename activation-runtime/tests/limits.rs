@@ -63,3 +63,32 @@ fn interpreter_and_generated_code_agree_at_infinity() {
         bad.join("\n")
     );
 }
+
+activation_runtime::activation! {
+    /// `x^3 - x` is `inf - inf` at `+inf`: the `clamp` of it chooses blindly there, and the
+    /// derivative's stable form, `(3 x^2 - 1) * [the clamp's inner branch]`, evaluates to
+    /// `inf * 1` directly, where its limit is 0.
+    pub blind_clamp(x) = clamp(x^3 - x, -1, 1);
+}
+
+/// Where a choice says nothing at an infinite input (its operand is `inf - inf` there), the
+/// generated code takes the limit, as the interpreter does for the formula as written (found by
+/// the differential test: the derivative was `inf` at ±inf).
+#[test]
+fn a_blind_choice_at_infinity_takes_the_limit() {
+    use activation_runtime::Activation;
+    let f = BlindClamp;
+    for x in [f64::INFINITY, f64::NEG_INFINITY] {
+        let want = if x > 0.0 { 1.0 } else { -1.0 };
+        assert_eq!(Activation::<f64>::forward(&f, x), want, "f({x})");
+        assert_eq!(Activation::<f64>::derivative(&f, x), 0.0, "f'({x})");
+        assert_eq!(
+            Activation::<f32>::derivative(&f, x as f32),
+            0.0,
+            "f32 f'({x})"
+        );
+        let mut d = [1.0_f64];
+        f.backward_slice(&[x], &[1.0], &mut d);
+        assert_eq!(d[0], 0.0, "backward_slice at {x}");
+    }
+}

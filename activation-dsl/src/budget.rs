@@ -65,6 +65,13 @@ pub const MAX_REWRITES_PER_NODE: usize = 1024;
 /// formula touches are used).
 pub const STACK_SIZE: usize = 256 << 20;
 
+/// A thread with a stack of [`STACK_SIZE`], for deriving items.
+pub(crate) fn stack_thread() -> std::thread::Builder {
+    std::thread::Builder::new()
+        .name("activation-derive".into())
+        .stack_size(STACK_SIZE)
+}
+
 /// Runs `f` on a scoped thread with a stack of [`STACK_SIZE`] (on this thread if none can be
 /// started); a panic in `f` is resumed here.
 pub fn with_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
@@ -78,11 +85,7 @@ pub fn with_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
         f()
     };
     std::thread::scope(|s| {
-        match std::thread::Builder::new()
-            .name("activation-derive".into())
-            .stack_size(STACK_SIZE)
-            .spawn_scoped(s, run)
-        {
+        match stack_thread().spawn_scoped(s, run) {
             Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
             // No thread (a platform without them, or none left): run here.
             Err(_) => run(),

@@ -10,7 +10,7 @@
 //! exact); integer powers become products or `powi`, never `pow`.
 
 use crate::builtins::Builtin;
-use crate::derive::{derive_item, Derived};
+use crate::derive::Derived;
 use crate::ir::{fmt_num, CmpOp, Graph, Id, Node};
 use crate::module::Module;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
@@ -64,12 +64,7 @@ pub fn expand_item(module: &Module, idx: usize) -> TokenStream {
 
 /// Generates the code of item `idx`, or the limit of [`crate::budget`] it is over.
 pub fn try_expand_item(module: &Module, idx: usize) -> Result<TokenStream, crate::Diagnostic> {
-    let d = derive_item(module, idx, false)?;
-    let found = crate::critical::discover_within(
-        &d,
-        &module.defaults[idx],
-        crate::budget::MAX_DISCOVERY_WORK,
-    );
+    let (d, found) = crate::budget::with_stack(|| crate::derive::derive_with_points(module, idx))?;
     Ok(expand_derived(module, idx, d, found))
 }
 
@@ -3643,7 +3638,8 @@ const R_ATOM: u8 = 10;
 fn compute(g: &Graph, roots: &[Id], inputs: &[Ident], defaults: &[f64]) -> TokenStream {
     let (lets, outs) = Emitter::new(g).block(roots);
     let value = quote!([#(#outs),*]);
-    if !nan_at_infinity(g, roots, inputs.len(), defaults) && !ties_at_infinity(g, roots) {
+    let blind = ties_at_infinity(g, roots);
+    if !blind && !nan_at_infinity(g, roots, inputs.len(), defaults) {
         return quote! { #lets let r = #value; };
     }
     let n = Literal::usize_unsuffixed(inputs.len());
@@ -3653,7 +3649,7 @@ fn compute(g: &Graph, roots: &[Id], inputs: &[Ident], defaults: &[f64]) -> Token
     // infinities, `alpha * x >= x` at `+inf`, or whose operand may be NaN there), every
     // infinite input goes to the limit, and a result keeps its direct value only where the
     // limit is NaN (there is none: `x^-1` to a fractional power as `x -> -inf`).
-    if ties_at_infinity(g, roots) {
+    if blind {
         return quote! {
             let f = |[#(#inputs),*]: [f64; #n]| -> [f64; #k] { #lets #value };
             let mut r = f([#(#inputs),*]);

@@ -70,29 +70,17 @@ pub type DerivedItem = (Derived, crate::critical::Discovery);
 /// that thread may make them). Where no thread can be started, everything runs here.
 pub fn derive_each(module: &Module, mut each: impl FnMut(usize, Result<DerivedItem, Diagnostic>)) {
     let n = module.file.items.len();
-    let one = |idx: usize| {
-        derive_here(module, idx, false).map(|d| {
-            let found = crate::critical::discover_within(
-                &d,
-                &module.defaults[idx],
-                budget::MAX_DISCOVERY_WORK,
-            );
-            (d, found)
-        })
-    };
+    let one = |idx: usize| derive_with_points(module, idx);
     std::thread::scope(|s| {
         // (eight items ahead at most: a long file's derived graphs are not all held at once)
         let (tx, rx) = std::sync::mpsc::sync_channel(8);
-        let worker = std::thread::Builder::new()
-            .name("activation-derive".into())
-            .stack_size(budget::STACK_SIZE)
-            .spawn_scoped(s, move || {
-                for idx in 0..n {
-                    if tx.send((idx, one(idx))).is_err() {
-                        break;
-                    }
+        let worker = budget::stack_thread().spawn_scoped(s, move || {
+            for idx in 0..n {
+                if tx.send((idx, one(idx))).is_err() {
+                    break;
                 }
-            });
+            }
+        });
         match worker {
             Ok(h) => {
                 for (idx, r) in rx {
@@ -108,6 +96,16 @@ pub fn derive_each(module: &Module, mut each: impl FnMut(usize, Result<DerivedIt
             }
         }
     });
+}
+
+/// Item `idx` derived, with its critical points for the declared parameter values (within
+/// [`budget::MAX_DISCOVERY_WORK`]), on the calling thread (see [`derive_item`] for why that
+/// should have a large stack).
+pub(crate) fn derive_with_points(module: &Module, idx: usize) -> Result<DerivedItem, Diagnostic> {
+    let d = derive_here(module, idx, false)?;
+    let found =
+        crate::critical::discover_within(&d, &module.defaults[idx], budget::MAX_DISCOVERY_WORK);
+    Ok((d, found))
 }
 
 fn derive_here(module: &Module, idx: usize, tracing: bool) -> Result<Derived, Diagnostic> {

@@ -74,6 +74,49 @@ fn expand_derived(
     d: Derived,
     found: crate::critical::Discovery,
 ) -> TokenStream {
+    expand_planned(module, idx, d, found).0
+}
+
+/// The evaluation plan of item `idx` (see [`crate::plan`]), or the limit of [`crate::budget`]
+/// it is over: what the generated type's `PLAN` holds, as a value.
+pub fn plan_item(module: &Module, idx: usize) -> Result<crate::plan::Plan, crate::Diagnostic> {
+    let (d, found) = crate::budget::with_stack(|| crate::derive::derive_with_points(module, idx))?;
+    Ok(expand_planned(module, idx, d, found).1)
+}
+
+/// What a kernel computes (by the suffix of its struct's name) and its results' names.
+fn kernel_label(g: &Graph, what: &str) -> (&'static str, Vec<String>) {
+    let d_in = || g.inputs.iter().map(|i| format!("d/d{i}"));
+    let f = || std::iter::once("f".to_string());
+    match what {
+        "Forward" => ("forward", f().collect()),
+        "Derivative" => ("derivative", d_in().collect()),
+        "ForwardDerivative" => ("value and derivative", f().chain(d_in()).collect()),
+        "Gradient" => ("gradient", d_in().collect()),
+        "ForwardGradient" => ("value and gradient", f().chain(d_in()).collect()),
+        "FromOutput" => (
+            "derivative from the output",
+            vec![format!(
+                "d/d{} from {}",
+                g.inputs[0],
+                g.leaf_name(&Node::Output)
+            )],
+        ),
+        "ParamGradient" => (
+            "parameter gradient",
+            g.params.iter().map(|p| format!("d/d{p}")).collect(),
+        ),
+        _ => ("kernel", Vec::new()),
+    }
+}
+
+/// [`expand_derived`] and the plan its kernels were printed from.
+fn expand_planned(
+    module: &Module,
+    idx: usize,
+    d: Derived,
+    found: crate::critical::Discovery,
+) -> (TokenStream, crate::plan::Plan) {
     let item = &module.file.items[idx];
     let ty = format_ident!("{}", type_name(&item.name.name));
     let vis = if item.public { quote!(pub) } else { quote!() };
@@ -234,6 +277,7 @@ fn expand_derived(
             const PARAMS: &'static [&'static str] = &[#(#param_names),*];
             const PARAM_DERIVATIVES: &'static [&'static str] = &[#(#p_texts),*];
             #crit_const
+            const PLAN: &'static str = #ty::PLAN;
             #[allow(unreachable_code, unused_variables)]
             fn param(&self, __k: usize) -> f64 {
                 match __k {
@@ -299,13 +343,20 @@ fn expand_derived(
     // cancellations). Scalar and slice methods take the same decision element by element, so
     // they give the same bits.
     let kernel_name = |what: &str| format_ident!("__{}{}", ty, what);
+    // what each kernel's plan is, as the printer decides it (see `crate::plan`)
+    let plans: std::cell::RefCell<Vec<crate::plan::Kernel>> = Default::default();
+    let unplanned: std::cell::RefCell<Vec<String>> = Default::default();
     let kernel = |name: &Ident,
                   ins: &[Ident],
                   roots: &[Id],
                   output: bool,
                   values: usize|
      -> Option<TokenStream> {
-        let body = fast_block(g, roots, output)?;
+        let (label, root_names) = kernel_label(g, &name.to_string()[2 + ty.to_string().len()..]);
+        let Some((body, (steps64, steps32))) = fast_block(g, roots, output) else {
+            unplanned.borrow_mut().push(label.to_string());
+            return None;
+        };
         let (n, k) = (
             Literal::usize_unsuffixed(ins.len()),
             Literal::usize_unsuffixed(roots.len()),
@@ -321,6 +372,61 @@ fn expand_derived(
                 || !lanes_plan
                     .as_ref()
                     .is_some_and(|(_, _, p)| p.exact.is_empty())
+        });
+        let names = |ps: &[u16]| -> Vec<String> {
+            ps.iter().map(|i| g.params[*i as usize].clone()).collect()
+        };
+        let (f64_plan, f32_plan) = match (&native_plan, &lanes_plan) {
+            (Some((_, exact)), _) => (
+                crate::plan::Double::Native {
+                    exact: names(exact),
+                },
+                crate::plan::Single::Native {
+                    exact: names(exact),
+                },
+            ),
+            (None, Some((lets, exprs, params))) => {
+                let total =
+                    exprs.iter().all(Option::is_some) && !params.scaled && lanes_total(g, roots);
+                let requires = params
+                    .requires
+                    .iter()
+                    .map(|c| {
+                        let t = c.to_string();
+                        t.strip_prefix('(')
+                            .and_then(|t| t.strip_suffix(')'))
+                            .unwrap_or(&t)
+                            .trim()
+                            .to_string()
+                    })
+                    .collect();
+                (
+                    crate::plan::Double::Lanes(steps64.clone()),
+                    crate::plan::Single::Lanes {
+                        bounds: params.bounds.clone(),
+                        bars: (0..roots.len())
+                            .map(|i| if i < values { 2.0 } else { 4.0 })
+                            .collect(),
+                        steps: crate::plan::lane_steps(lets),
+                        scaled: params.scaled,
+                        total,
+                        exact: names(&params.exact),
+                        ranged: names(&params.ranged),
+                        requires,
+                        wide: steps32,
+                    },
+                )
+            }
+            (None, None) => (
+                crate::plan::Double::Lanes(steps64.clone()),
+                crate::plan::Single::Wide(steps32),
+            ),
+        };
+        plans.borrow_mut().push(crate::plan::Kernel {
+            kernel: label.to_string(),
+            roots: root_names,
+            f64: f64_plan,
+            f32: f32_plan,
         });
         let native = native_plan.map(|(exprs, exact)| {
             let exact = exact.iter().map(|i| &param_idents[*i as usize]);
@@ -803,17 +909,47 @@ fn expand_derived(
             #slow_fns
         }
     };
-    quote! {
+    // The plan, as the kernels above were printed from it.
+    let all_roots: Vec<Id> = std::iter::once(d.stable_forward)
+        .chain(d.stable_d_inputs.iter().copied())
+        .chain(d.stable_d_params.iter().copied())
+        .collect();
+    let plan = crate::plan::Plan {
+        kernels: plans.into_inner(),
+        scalar_only: unplanned.into_inner(),
+        limits: if ties_at_infinity(g, &all_roots) {
+            crate::plan::Limits::Always
+        } else if nan_at_infinity(g, &all_roots, n_in, defaults) {
+            crate::plan::Limits::WhereNan
+        } else {
+            crate::plan::Limits::Never
+        },
+    };
+    let plan_text = plan.to_string();
+    let doc = format!(
+        "{}\n\n# Evaluation plan\n\n```text\n{plan_text}```\n",
+        doc.trim_end()
+    );
+    let plan_impl = quote! {
+        impl #ty {
+            /// How the fast kernels compute each result for `f64` and `f32` slices, and what the
+            /// scalar path does (the "Evaluation plan" above).
+            pub const PLAN: &'static str = #plan_text;
+        }
+    };
+    let tokens = quote! {
         #[doc = #doc]
         #struct_def
         #consts
+        #plan_impl
         #info_impl
         #slow_impl
         #kernels
         #main_impl
         #output_impl
         #param_impl
-    }
+    };
+    (tokens, plan)
 }
 
 /// The body of a fast kernel (see `activation_runtime::__private::fast`) for `roots`, an
@@ -827,7 +963,7 @@ fn expand_derived(
 /// saturating functions of `fast::single` (an `f32` result needs far less, and its deep tails
 /// then stay on the vector unit). The type is a constant of the monomorphized kernel, so only
 /// one of the two bodies is compiled into each loop.
-fn fast_block(g: &Graph, roots: &[Id], output: bool) -> Option<TokenStream> {
+fn fast_block(g: &Graph, roots: &[Id], output: bool) -> Option<FastBlock> {
     if roots
         .iter()
         .any(|r| fast_expr_supported(g, *r, output).is_none())
@@ -840,18 +976,23 @@ fn fast_block(g: &Graph, roots: &[Id], output: bool) -> Option<TokenStream> {
         quote! { #lets [#(#outs),*] }
     };
     let (wide, narrow) = (plan(false), plan(true));
+    let steps = (
+        crate::plan::steps(&crate::plan::calls(&wide, "math")),
+        crate::plan::steps(&crate::plan::calls(&narrow, "math")),
+    );
     let calls = g
         .reachable(roots)
         .iter()
         .any(|n| matches!(g.node(*n), Node::Call(..)));
     if !calls && wide.to_string() == narrow.to_string() {
-        return Some(quote! {
+        let body = quote! {
             #[allow(unused_imports)]
             use #rt::__private::fast as math;
             #wide
-        });
+        };
+        return Some((body, steps));
     }
-    Some(quote! {
+    let body = quote! {
         if <T as #rt::Float>::MANTISSA_DIGITS < 53 {
             #[allow(unused_imports)]
             use #rt::__private::fast::single as math;
@@ -861,8 +1002,13 @@ fn fast_block(g: &Graph, roots: &[Id], output: bool) -> Option<TokenStream> {
             use #rt::__private::fast as math;
             #wide
         }
-    })
+    };
+    Some((body, steps))
 }
+
+/// A fast kernel's body (see [`fast_block`]) and the steps of its `f64` and `f32` plans (for
+/// [`crate::plan`]).
+type FastBlock = (TokenStream, (Vec<String>, Vec<String>));
 
 /// The roots as expressions in the slice's own type `U`, where that gives exactly the bits of
 /// the `f64` evaluation rounded to `U`: each root is a choice (`if`, `max`, `min`, `clamp`,
@@ -1350,6 +1496,8 @@ struct LaneParams {
     /// Conditions on the parameters (in `f64`) under which the plan holds: a choice on the
     /// parameters alone of which it takes one side.
     requires: Vec<TokenStream>,
+    /// Per root, the error bound it was accepted with (`None`: not in `f32` lanes).
+    bounds: Vec<Option<f64>>,
 }
 
 /// The roots computed in `f32` lanes (`activation_runtime::__private::lanes`), for `f32` slices:
@@ -2196,6 +2344,7 @@ fn lanes_block(
     // each root on its own (a kernel of a value and a derivative may take the value in f32
     // lanes and the derivative in f64: the value then has the bits of the forward kernel's)
     let mut exprs = Vec::new();
+    let mut bounds = Vec::new();
     let mut scaled = false;
     for (i, r) in roots.iter().enumerate() {
         let bar = if i < values { 2.0 } else { 4.0 };
@@ -2208,6 +2357,7 @@ fn lanes_block(
                 let mut lets = std::mem::take(&mut l.lets);
                 lets.extend(std::mem::take(&mut trial.lets));
                 l = L { lets, ..trial };
+                bounds.push(Some(e));
                 Some(match k {
                     Some(k) => {
                         scaled = true;
@@ -2216,10 +2366,14 @@ fn lanes_block(
                     None => v,
                 })
             }
-            _ => None,
+            _ => {
+                bounds.push(None);
+                None
+            }
         };
         exprs.push(root);
     }
+    l.params.bounds = bounds;
     if exprs.iter().all(Option::is_none) {
         return None;
     }

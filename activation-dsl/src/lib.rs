@@ -67,6 +67,7 @@ pub mod expand;
 pub mod ir;
 pub mod lower;
 pub mod outform;
+pub mod plan;
 pub mod series;
 pub mod simplify;
 pub mod stabilize;

@@ -61,6 +61,17 @@ enum Command {
         /// Only this item.
         name: Option<String>,
     },
+    /// Print each item's evaluation plan: for every fast kernel, how it computes each result
+    /// for `f64` and `f32` slices (in the slice's own type, in `f32` lanes with the error bound
+    /// the generator accepted, or in `f64` lanes, with which techniques), and what the scalar
+    /// path does. The generated type's `PLAN` constant and documentation hold the same text.
+    #[command(after_help = "Example:\n  activation-dsl plan @std gelu")]
+    Plan {
+        /// The `.act` file, `-` for standard input, or `@std` for the standard set.
+        file: String,
+        /// Only this item.
+        name: Option<String>,
+    },
     /// List the critical points of each item: where its value or a derivative is zero, where a
     /// sum cancels, where a branch switches, where an intermediate overflows or underflows.
     ///
@@ -240,6 +251,25 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 return Ok(report(&errors, display_name(&file), &m.source));
             }
             print!("{}", activation_dsl::codegen::pretty(&tokens));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plan { file, name } => {
+            let m = match load(&file)? {
+                Ok(m) => m,
+                Err(code) => return Ok(code),
+            };
+            let mut errors = Vec::new();
+            let several = name.is_none() && m.file.items.len() > 1;
+            for idx in selected(&m, name.as_deref())? {
+                match activation_dsl::codegen::plan_item(&m, idx) {
+                    Ok(p) if several => print!("== {}\n{p}\n", m.file.items[idx].name.name),
+                    Ok(p) => print!("{p}"),
+                    Err(e) => errors.push(e),
+                }
+            }
+            if !errors.is_empty() {
+                return Ok(report(&errors, display_name(&file), &m.source));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Plot {

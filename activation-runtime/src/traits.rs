@@ -57,6 +57,13 @@ pub trait ActivationInfo: Copy + Default + Send + Sync + core::fmt::Debug + 'sta
     /// points with the expression behind each, also for other parameter values); the accuracy
     /// harness tests densely around them. Empty for a hand-written implementation.
     const CRITICAL_POINTS: &'static [CriticalPoint] = &[];
+    /// The evaluation plan, in text: for each fast kernel (forward, derivative, value and
+    /// derivative, ...) how it computes each result for `f64` and for `f32` slices (in the
+    /// slice's own type, in `f32` lanes with the error bound the generator accepted, or in
+    /// `f64` lanes, and with which techniques), and what the scalar path does for the elements
+    /// the fast path hands over. `activation-dsl plan FILE NAME` prints the same. Empty for a
+    /// hand-written implementation.
+    const PLAN: &'static str = "";
 
     /// The value of parameter `k` (in [`PARAMS`](Self::PARAMS) order). Panics if there is no
     /// parameter `k`.

@@ -34,20 +34,30 @@ fn kind(k: Kind) -> CriticalKind {
     }
 }
 
-#[test]
-fn generated_constants_agree_with_discovery() {
-    let corpus_src = std::fs::read_to_string(concat!(
+/// The corpus (`corpus/textbook.act`) as a module.
+fn corpus() -> Module {
+    let src = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../corpus/textbook.act"
     ))
     .unwrap();
-    let corpus = Module::new(&corpus_src).unwrap();
+    Module::new(&src).unwrap()
+}
+
+/// The module an item of `set` is in.
+fn module(set: Set, corpus: &Module) -> &Module {
+    match set {
+        Set::Standard => standard::module(),
+        Set::Corpus => corpus,
+    }
+}
+
+#[test]
+fn generated_constants_agree_with_discovery() {
+    let corpus = corpus();
     let mut checked = 0;
     for item in common::items() {
-        let m = match item.set {
-            Set::Standard => standard::module(),
-            Set::Corpus => &corpus,
-        };
+        let m = module(item.set, &corpus);
         let idx = m.index_of(item.name).expect("the item");
         let d = derive_item(m, idx, false).unwrap();
         let mut found = discover(&d, &m.defaults[idx]);
@@ -65,6 +75,25 @@ fn generated_constants_agree_with_discovery() {
         checked += got.len();
     }
     assert!(checked > 1000, "{checked} points");
+}
+
+/// The generated `ActivationInfo::PLAN` of every item of the standard set and the corpus is the
+/// plan the library builds (`activation_dsl::codegen::plan_item`, what `activation-dsl plan`
+/// prints), and says something of every kernel.
+#[test]
+fn generated_plans_agree_with_the_library() {
+    let corpus = corpus();
+    for item in common::items() {
+        let m = module(item.set, &corpus);
+        let idx = m.index_of(item.name).expect("the item");
+        let plan = activation_dsl::codegen::plan_item(m, idx).unwrap();
+        assert_eq!(item.plan, plan.to_string(), "{}", item.name);
+        assert!(
+            item.plan.contains("f32: ") && item.plan.contains("scalar path"),
+            "{}",
+            item.name
+        );
+    }
 }
 
 /// Every critical point of every item, rounded to `T`, is a row of the critical table.

@@ -103,6 +103,9 @@ pub struct Item {
     /// also the accuracy example's, which does not).
     #[allow(dead_code)]
     pub critical: &'static [CriticalPoint],
+    /// The generated `ActivationInfo::PLAN` (read by `tests/critical.rs`).
+    #[allow(dead_code)]
+    pub plan: &'static str,
 }
 
 /// Which methods are measured: the scalar ones, or the slice kernels.
@@ -121,6 +124,7 @@ macro_rules! one {
             set: $set,
             arity: 1,
             critical: <$ty as ActivationInfo>::CRITICAL_POINTS,
+            plan: <$ty as ActivationInfo>::PLAN,
             f32: |x, g| {
                 let a = <$ty as Default>::default();
                 g[0] = Activation::<f32>::derivative(&a, x[0]);
@@ -156,6 +160,7 @@ macro_rules! two {
             set: $set,
             arity: 2,
             critical: <$ty as ActivationInfo>::CRITICAL_POINTS,
+            plan: <$ty as ActivationInfo>::PLAN,
             f32: |x, g| {
                 let a = <$ty as Default>::default();
                 g.copy_from_slice(&MultiActivation::<f32, 2>::gradient(&a, [x[0], x[1]]));

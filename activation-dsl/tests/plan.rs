@@ -1,0 +1,149 @@
+//! The evaluation plan (`activation_dsl::plan`): what the printer chose, per kernel and type, as
+//! a value and as the text the generated `PLAN` constant and documentation carry.
+
+use activation_dsl::plan::{Double, Limits, Plan, Single};
+use activation_dsl::{codegen, standard, Module};
+
+fn standard_plan(name: &str) -> Plan {
+    let m = standard::module();
+    let idx = m.index_of(name).expect("a standard item");
+    codegen::plan_item(m, idx).expect("the standard set derives")
+}
+
+/// Every standard item's plan: a kernel per method family, each `f32`-lane result within the
+/// share of its bar the planner allows (0.8: see `LANES_BUDGET` in codegen.rs), and its text in
+/// the generated code's `PLAN` and documentation.
+#[test]
+fn every_standard_plan_is_within_its_bars_and_printed_in_the_code() {
+    let m = standard::module();
+    for (idx, item) in m.file.items.iter().enumerate() {
+        let name = &item.name.name;
+        let plan = codegen::plan_item(m, idx).unwrap();
+        assert!(!plan.kernels.is_empty(), "{name}: no fast kernel");
+        assert!(
+            plan.scalar_only.is_empty(),
+            "{name}: {:?}",
+            plan.scalar_only
+        );
+        for k in &plan.kernels {
+            assert!(!k.roots.is_empty(), "{name}: {}", k.kernel);
+            if let Single::Lanes { bounds, bars, .. } = &k.f32 {
+                assert_eq!(bounds.len(), k.roots.len(), "{name}: {}", k.kernel);
+                assert!(bounds.iter().any(Option::is_some), "{name}: {}", k.kernel);
+                for (b, bar) in bounds.iter().zip(bars) {
+                    if let Some(b) = b {
+                        assert!(
+                            *b > 0.0 && *b <= 0.8 * bar,
+                            "{name}: {} {b} > {bar}",
+                            k.kernel
+                        );
+                    }
+                }
+            }
+        }
+        let text = plan.to_string();
+        let code = codegen::pretty(&codegen::expand_item(m, idx));
+        // the documentation's copy, line by line (`///`-less in the block comment prettyplease
+        // prints), and the constant
+        for line in text.lines() {
+            assert!(
+                code.contains(line),
+                "{name}: `{line}` not in the generated code"
+            );
+        }
+        assert!(code.contains("pub const PLAN: &'static str"), "{name}");
+        assert!(code.contains("# Evaluation plan"), "{name}");
+    }
+}
+
+/// The plans say what the kernels are known to do: relu in the slice's own type, sigmoid in
+/// `f32` lanes with its tails scaled, gelu's `f32` value from `erfc_short` in `f64` lanes,
+/// swish's `f32` lanes only while `beta` is within `f32`'s range.
+#[test]
+fn the_plans_of_known_kernels() {
+    let relu = standard_plan("relu");
+    assert!(relu.kernels.iter().all(|k| matches!(
+        (&k.f64, &k.f32),
+        (Double::Native { .. }, Single::Native { .. })
+    )));
+    assert_eq!(relu.limits, Limits::Never);
+
+    let sigmoid = standard_plan("sigmoid");
+    let forward = &sigmoid.kernels[0];
+    assert_eq!(
+        (forward.kernel.as_str(), &forward.roots[..]),
+        ("forward", &["f".to_string()][..])
+    );
+    match &forward.f32 {
+        Single::Lanes { scaled, bounds, .. } => {
+            assert!(*scaled);
+            assert_eq!(bounds.len(), 1);
+        }
+        other => panic!("sigmoid's f32 forward: {other:?}"),
+    }
+    assert!(sigmoid
+        .kernels
+        .iter()
+        .any(|k| k.kernel == "derivative from the output"));
+
+    let gelu = standard_plan("gelu");
+    match &gelu.kernels[0].f32 {
+        Single::Wide(steps) => assert!(steps.iter().any(|s| s.contains("erfc_short")), "{steps:?}"),
+        other => panic!("gelu's f32 forward: {other:?}"),
+    }
+    match &gelu.kernels[0].f64 {
+        Double::Lanes(steps) => {
+            assert!(
+                steps.iter().any(|s| s == "double-double arguments of erfc"),
+                "{steps:?}"
+            );
+            assert!(
+                steps.iter().any(|s| s.starts_with("tail products")),
+                "{steps:?}"
+            );
+        }
+        other => panic!("gelu's f64 forward: {other:?}"),
+    }
+
+    let swish = standard_plan("swish");
+    match &swish.kernels[0].f32 {
+        Single::Lanes { ranged, .. } => assert_eq!(ranged, &["beta".to_string()]),
+        other => panic!("swish's f32 forward: {other:?}"),
+    }
+    assert!(swish
+        .kernels
+        .iter()
+        .any(|k| k.kernel == "parameter gradient" && k.roots == ["d/dbeta".to_string()]));
+}
+
+/// An item with a function that has no fast version (`x^1.5`): no forward kernel, those
+/// elements on the scalar path, and the plan says so; its derivative (`1.5 x^0.5`, a square
+/// root) has one.
+#[test]
+fn an_item_without_a_fast_kernel_says_so() {
+    let m = Module::new("pub f(x) = x^1.5 + 1;").unwrap();
+    let plan = codegen::plan_item(&m, 0).unwrap();
+    assert_eq!(plan.scalar_only, ["forward", "value and derivative"]);
+    assert_eq!(plan.kernels.len(), 1);
+    assert_eq!(plan.kernels[0].kernel, "derivative");
+    let text = plan.to_string();
+    assert!(
+        text.contains("no fast kernel for forward, value and derivative"),
+        "{text}"
+    );
+}
+
+/// A blind choice at infinity (`clamp(x^3 - x, -1, 1)`: `inf - inf` compared) takes the limit at
+/// every infinite input.
+#[test]
+fn the_limit_rule_in_the_plan() {
+    let m = Module::new("pub f(x) = clamp(x^3 - x, -1, 1);").unwrap();
+    assert_eq!(codegen::plan_item(&m, 0).unwrap().limits, Limits::Always);
+    // two infinite sides compared
+    let m = Module::new("pub f(x) = if x^2 > 2 * x { x } else { 0.5 * x };").unwrap();
+    assert_eq!(codegen::plan_item(&m, 0).unwrap().limits, Limits::Always);
+    let m = Module::new("pub f(x) = x * tanh(x);").unwrap();
+    assert_eq!(codegen::plan_item(&m, 0).unwrap().limits, Limits::WhereNan);
+    let m = Module::new("pub f(x) = if x > 0 { x } else { 0.1 * x };").unwrap();
+    assert_eq!(codegen::plan_item(&m, 0).unwrap().limits, Limits::Never);
+}

@@ -319,7 +319,38 @@ fn expand_planned(
 
     // Statements computing `roots` into `r` (an f64, or a tuple of them).
     let defaults = &module.defaults[idx];
-    let compute = |roots: &[Id]| compute(g, roots, &inputs, defaults);
+    // Where the stable form of a result overflows at a finite input and the formula as written
+    // (or the derivative before stabilizing) does not, the scalar path falls back to it there.
+    let mut alternatives: HashMap<Id, Id> = HashMap::new();
+    let pairs = std::iter::once((d.stable_forward, d.written))
+        .chain(
+            d.stable_d_inputs
+                .iter()
+                .copied()
+                .zip(d.d_inputs.iter().copied()),
+        )
+        .chain(
+            d.stable_d_params
+                .iter()
+                .copied()
+                .zip(d.d_params.iter().copied()),
+        );
+    for (stable, alt) in pairs {
+        // (and where the two print differently: the printer writes `x^2 / d` as `x * (x / d)`,
+        // which the graph's evaluation does not)
+        let printed = |r: Id| {
+            let (lets, outs) = Emitter::new(g).block(&[r]);
+            quote!(#lets #(#outs)*).to_string()
+        };
+        if stable != alt
+            && !alternatives.contains_key(&stable)
+            && rescues(g, stable, alt, defaults)
+            && printed(stable) != printed(alt)
+        {
+            alternatives.insert(stable, alt);
+        }
+    }
+    let compute = |roots: &[Id]| compute(g, roots, &inputs, defaults, &alternatives);
     let pick = |k: usize| -> TokenStream {
         let k = Literal::usize_unsuffixed(k);
         quote!(T::from_f64(r[#k]))
@@ -3789,7 +3820,57 @@ const R_ATOM: u8 = 10;
 /// Where some root may be NaN at an infinite input (`x * erfc(-x)` at `-inf` is `-inf * 0`), the
 /// computation becomes a closure, and an infinite input that gives NaN is answered with the
 /// limit (`activation_runtime::__private::math::limit`), as DESIGN.md asks.
-fn compute(g: &Graph, roots: &[Id], inputs: &[Ident], defaults: &[f64]) -> TokenStream {
+fn compute(
+    g: &Graph,
+    roots: &[Id],
+    inputs: &[Ident],
+    defaults: &[f64],
+    alternatives: &HashMap<Id, Id>,
+) -> TokenStream {
+    let main = compute_main(g, roots, inputs, defaults);
+    let alts: Vec<Option<Id>> = roots.iter().map(|r| alternatives.get(r).copied()).collect();
+    if alts.iter().all(Option::is_none) {
+        return main;
+    }
+    let present: Vec<Id> = alts.iter().flatten().copied().collect();
+    let (lets, outs) = Emitter::new(g).block(&present);
+    let mut outs = outs.into_iter();
+    let values = alts.iter().map(|a| match a {
+        Some(_) => outs.next().expect("one per alternative"),
+        None => quote!(f64::NAN),
+    });
+    let k = Literal::usize_unsuffixed(roots.len());
+    quote! {
+        #main
+        // the stable form overflowed at a finite input: the formula as written, where finite
+        let mut r = r;
+        if #(#inputs.is_finite())&&* && r.iter().any(|v| !v.is_finite()) {
+            let __alt: [f64; #k] = { #lets [#(#values),*] };
+            for (r, a) in r.iter_mut().zip(__alt) {
+                if !r.is_finite() && a.is_finite() {
+                    *r = a;
+                }
+            }
+        }
+    }
+}
+
+/// Whether `alt` is finite at a probe point (every input `±10^k`, `k = -300 … 300`;
+/// parameters at their defaults) where `stable` is not: then the scalar path falls back to
+/// `alt` where `stable` is not finite ([`compute`]). (Not at `±f64::MAX`, where `4 x` overflows
+/// in the graph's evaluation but not in the printed tail products: mish's derivative.)
+fn rescues(g: &Graph, stable: Id, alt: Id, defaults: &[f64]) -> bool {
+    let mut ev = g.evaluator(&[stable, alt]);
+    let magnitudes = (-300..=300).map(|k| 10f64.powi(k));
+    magnitudes.flat_map(|m| [m, -m]).any(|x| {
+        let inputs = vec![x; g.inputs.len()];
+        let v = ev.eval(g, &inputs, defaults, f64::NAN);
+        !v[0].is_finite() && v[1].is_finite()
+    })
+}
+
+/// [`compute`] without the fall-back: the stable form, and the limit at infinite inputs.
+fn compute_main(g: &Graph, roots: &[Id], inputs: &[Ident], defaults: &[f64]) -> TokenStream {
     let (lets, outs) = Emitter::new(g).block(roots);
     let value = quote!([#(#outs),*]);
     let blind = ties_at_infinity(g, roots);

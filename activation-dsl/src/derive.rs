@@ -19,6 +19,10 @@ pub struct Derived {
     pub graph: Graph,
     /// The forward expression.
     pub forward: Id,
+    /// The formula as written (lowered, before simplification): the reference interpreter's
+    /// order of operations, which generated code falls back to where the stable form overflows
+    /// at a finite input and it does not (see `codegen`).
+    pub written: Id,
     /// `d forward / d input_i`, per input.
     pub d_inputs: Vec<Id>,
     /// `d forward / d param_k`, per parameter.
@@ -188,6 +192,7 @@ fn derive_here(module: &Module, idx: usize, tracing: bool) -> Result<Derived, Di
         check_derivative(&g, d, span, &leaf)?;
     }
     Ok(Derived {
+        written: root,
         work: g.work(),
         stable_forward,
         stable_d_inputs,

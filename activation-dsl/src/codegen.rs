@@ -1242,6 +1242,14 @@ fn compare(op: CmpOp, a: &TokenStream, b: &TokenStream) -> TokenStream {
 /// module's `ERROR` states (measured over every `f32` input: at most 0.890; its tests sample).
 const LANES_ERROR: f64 = 0.9;
 
+/// The error of `lanes::hypot_sqrt` (`sqrt(a^2 + p)` by one fused multiply-add and an `f32`
+/// square root) in ULP, as that module's `HYPOT_ERROR` states (measured 0.847).
+const HYPOT_ERROR: f64 = 1.0;
+
+/// The error, in ULP of the value alone, of a value carried as two `f32` (`lanes::hypot_dd`:
+/// within about `2^-44` relative) where a sum or quotient takes its rest.
+const TWO_F32: f64 = 1e-6;
+
 /// The error of `lanes::silu_grad` (silu's and swish's derivative, `sigmoid(a) + a sigmoid(a)
 /// sigmoid(-a)`, whose sum cancels at its zero) in ULP, rounding included, as that module's
 /// `SILU_GRAD_ERROR` states (measured 0.962; NaN, the scalar path, in a band of 0.0068 around
@@ -1574,6 +1582,19 @@ fn lanes_block(
         n: usize,
         params: LaneParams,
         budget: usize,
+        /// No square root or `hypot` of a varying value in `f64` (a vector `f64` square root
+        /// is the slowest operation there is): in `f32` lanes (`lanes::hypot_sqrt`) or not at
+        /// all. Tried first; the plan without it where a root does not meet its bar so.
+        no_wide_roots: bool,
+        /// Quotients by a sum that cannot cancel (and by such a sum times a factor) with the
+        /// sum kept as two `f32` and the quotient corrected (`lanes::div_sum`,
+        /// `div_sum_product`): half an ULP less error for a handful of operations, tried where
+        /// a root does not meet its bar without.
+        precise: bool,
+        /// The small rests of values computed as two `f32` (`hypot_dd`'s root), by the
+        /// value's expression: a sum or quotient that takes them is within half an ULP of the
+        /// exact value of its operands, the rest of the plan takes the value alone.
+        lows: HashMap<String, TokenStream>,
     }
     fn lit(v: f64) -> Option<TokenStream> {
         if (v as f32) as f64 != v || !v.is_finite() {
@@ -1702,6 +1723,14 @@ fn lanes_block(
                 Node::Call(Builtin::Sqrt | Builtin::Hypot, ref a) => {
                     if let Some(w) = self.roots64.get(&id) {
                         return Some(quote!(#w));
+                    }
+                    let varies = self
+                        .g
+                        .reachable(a)
+                        .iter()
+                        .any(|n| matches!(self.g.node(*n), Node::Input(_) | Node::Output));
+                    if self.no_wide_roots && varies {
+                        return None;
                     }
                     let e = if a.len() == 1 {
                         let a = self.wide_expr(a[0], depth)?;
@@ -1945,6 +1974,11 @@ fn lanes_block(
                     let r = lit(f64::from(v as f32)).filter(|_| v.abs() <= f64::from(f32::MAX))?;
                     (r, None, 0.5)
                 }
+                // a parameter this plan already requires exact in f32 (`hypot`'s)
+                Node::Param(i) if self.params.exact.contains(&i) => {
+                    let name = self.name(id);
+                    (quote!(#name), None, 0.0)
+                }
                 Node::Param(i) => {
                     // rounded to f32 once (within f32's range: checked at run time)
                     if !self.params.ranged.contains(&i) {
@@ -1985,6 +2019,27 @@ fn lanes_block(
                     if ka.is_some() || kb.is_some() {
                         return None;
                     }
+                    // a term with a small rest ([`Self::lows`]), of one sign with the other
+                    let lo = match (self.low(&va), self.low(&vb)) {
+                        (Some(lo), _) => Some((va.clone(), lo, vb.clone(), eb, false)),
+                        (None, Some(lo)) if !sub => Some((vb.clone(), lo, va.clone(), ea, false)),
+                        (None, Some(lo)) => Some((vb.clone(), lo, va.clone(), ea, true)),
+                        (None, None) => None,
+                    };
+                    if let (Some((v, lo, w, ew, negated)), true) = (lo, self.sign(id) != Sign::Any)
+                    {
+                        // v + w, or w - v (negated: the rest's term subtracted)
+                        let name = self.fresh();
+                        let w = if sub && !negated { quote!((-#w)) } else { w };
+                        let (v, lo) = if negated {
+                            (quote!((-#v)), quote!((-#lo)))
+                        } else {
+                            (v, lo)
+                        };
+                        self.lets
+                            .extend(quote! { let #name: f32 = lanes::sum_lo(#v, #lo, #w); });
+                        return self.keep(id, (quote!(#name), None, ew.max(TWO_F32) + 0.5));
+                    }
                     // exact terms round once; others must not cancel
                     let e = if ea == 0.0 && eb == 0.0 {
                         0.5
@@ -1999,6 +2054,9 @@ fn lanes_block(
                     (quote!(#name), None, e)
                 }
                 Node::Div(a, b) => {
+                    if let Some(v) = self.div_by_sum(a, b, None) {
+                        return self.keep(id, v);
+                    }
                     let (va, ka, ea) = self.node(a)?;
                     // by a power of two: exact (but where it turns subnormal)
                     if let Some(c) = self.g.as_num(b).filter(|c| pow2(*c)) {
@@ -2074,6 +2132,7 @@ fn lanes_block(
                     self.lets.extend(quote! { let #name: f32 = #v.sqrt(); });
                     (quote!(#name), None, e / 2.0 + 0.5)
                 }
+                Node::Call(Builtin::Hypot, a) if a.len() == 2 => self.hypot(a[0], a[1])?,
                 Node::Call(f, args) if args.len() == 1 => self.call(f, args[0])?,
                 _ => return None,
             };
@@ -2140,6 +2199,9 @@ fn lanes_block(
         /// twice). NaN (the scalar path) where the product leaves `f32`'s normal range, where
         /// the nested quotients would not (softsign' beyond `|x| = 1.8e19`).
         fn quotient_chain_f32(&mut self, a: Id, b: Id, c: Id) -> Option<V> {
+            if let Some(v) = self.div_by_sum(a, b, Some(c)) {
+                return Some(v);
+            }
             let (va, ka, ea) = self.node(a)?;
             let (vb, kb, eb) = self.node(b)?;
             let (vc, kc, ec) = self.node(c)?;
@@ -2148,6 +2210,127 @@ fn lanes_block(
             }
             let q = self.over_product(va, quote!(#vb * #vc), false);
             Some((q, ka, ea + eb + ec + 1.0))
+        }
+        /// In [`precise`](Self::precise) plans: `n / s` or `n / (s c)` for a sum `s` of two
+        /// terms that cannot cancel, as `lanes::div_sum_product` (the sum and the product as
+        /// two `f32`, the quotient corrected): the terms' and the factor's errors and half an
+        /// ULP, where the plain quotient adds one and a half more roundings. `None` otherwise.
+        fn div_by_sum(&mut self, n: Id, s: Id, c: Option<Id>) -> Option<V> {
+            if !self.precise {
+                return None;
+            }
+            let (x, y, sub) = match self.g.node(s).clone() {
+                Node::Add(x, y) => (x, y, false),
+                Node::Sub(x, y) => (x, y, true),
+                _ => return None,
+            };
+            if self.sign(s) == Sign::Any {
+                return None;
+            }
+            // the terms first: a parameter they require exact is exact in the numerator too
+            let (vx, kx, ex) = self.node(x)?;
+            let (vy, ky, ey) = self.node(y)?;
+            let (vn, kn, en) = self.node(n)?;
+            let (vc, ec) = match c {
+                Some(c) => {
+                    let (vc, kc, ec) = self.node(c)?;
+                    if kc.is_some() {
+                        return None;
+                    }
+                    (vc, ec)
+                }
+                None => (quote!(1.0f32), 0.0),
+            };
+            if kx.is_some() || ky.is_some() {
+                return None;
+            }
+            // a term or the factor with a small rest ([`Self::lows`]): carried, and nearly exact
+            let ((vx, x_lo, ex), (vy, ey)) = match (self.low(&vx), self.low(&vy)) {
+                (Some(lo), _) => ((vx, Some(lo), TWO_F32), (vy, ey)),
+                (None, Some(lo)) => ((vy, Some(lo), TWO_F32), (vx, ex)),
+                (None, None) => ((vx, None, ex), (vy, ey)),
+            };
+            // (a subtracted term keeps its sign: only the first term may carry a rest)
+            let swapped = x_lo.is_some()
+                && self.low(&vx).is_some()
+                && vx.to_string() != {
+                    let (v, _, _) = self.node(x)?;
+                    v.to_string()
+                };
+            let (vx, vy) = match (sub, swapped) {
+                (false, _) => (vx, vy),
+                (true, false) => (vx, quote!((-#vy))),
+                (true, true) => return None,
+            };
+            let (c_lo, ec) = match c.and_then(|_| self.low(&vc)) {
+                Some(lo) => (Some(lo), TWO_F32),
+                None => (None, ec),
+            };
+            let name = self.fresh();
+            let call = if x_lo.is_some() || c_lo.is_some() {
+                let zero = quote!(0.0f32);
+                let (x_lo, c_lo) = (x_lo.unwrap_or(zero.clone()), c_lo.unwrap_or(zero));
+                quote!(lanes::div_sum_product_lo(#vn, #vx, #x_lo, #vy, #vc, #c_lo))
+            } else {
+                quote!(lanes::div_sum_product(#vn, #vx, #vy, #vc))
+            };
+            self.lets.extend(quote! { let #name: f32 = #call; });
+            Some((quote!(#name), kn, en + ex.max(ey) + ec + 0.5))
+        }
+        /// `hypot(a, b)` of an exact `a` and `b` the square root of a parameter or a constant
+        /// whose square `p` is exact in `f32`, within `[2^-100, 2^60]` (checked at run time
+        /// for a parameter): `lanes::hypot_sqrt(a, p)`, one fused multiply-add and an `f32`
+        /// square root, within [`HYPOT_ERROR`].
+        fn hypot(&mut self, a: Id, b: Id) -> Option<V> {
+            const LO: f64 = 7.888_609_052_210_118e-31; // 2^-100
+            const HI: f64 = 1.152_921_504_606_847e18; // 2^60
+            let (va, ka, ea) = self.node(a)?;
+            if ka.is_some() || ea != 0.0 {
+                return None;
+            }
+            let square = |v: f64| {
+                let p = v * v;
+                lit(p).filter(|_| (LO..=HI).contains(&p) && (p.sqrt() == v))
+            };
+            let p = match self.g.node(b).clone() {
+                Node::Num(bits) => square(f64::from_bits(bits))?,
+                Node::Call(Builtin::Sqrt, r) => match self.g.node(r[0]).clone() {
+                    Node::Num(bits) => {
+                        let v = f64::from_bits(bits);
+                        lit(v).filter(|_| (LO..=HI).contains(&v))?
+                    }
+                    Node::Param(i) => {
+                        if !self.params.exact.contains(&i) {
+                            self.params.exact.push(i);
+                        }
+                        let name = self.name(r[0]);
+                        let (lo, hi): (TokenStream, TokenStream) =
+                            (float_text(LO).parse().ok()?, float_text(HI).parse().ok()?);
+                        let cond = quote!((#name >= #lo && #name <= #hi));
+                        if !self
+                            .params
+                            .requires
+                            .iter()
+                            .any(|c| c.to_string() == cond.to_string())
+                        {
+                            self.params.requires.push(cond);
+                        }
+                        quote!(#name)
+                    }
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            let name = self.fresh();
+            self.lets
+                .extend(quote! { let #name: (f32, f32) = lanes::hypot_dd(#va, #p); });
+            let v = quote!(#name.0);
+            self.lows.insert(v.to_string(), quote!(#name.1));
+            Some((v, None, HYPOT_ERROR))
+        }
+        /// The small rest of a value computed as two `f32` ([`Self::lows`]), if it has one.
+        fn low(&self, v: &TokenStream) -> Option<TokenStream> {
+            self.lows.get(&v.to_string()).cloned()
         }
         /// `sigmoid(u) + u sigmoid(u) sigmoid(-u)` (`id`, the terms and factors in any order):
         /// silu's derivative at `u`, whose sum cancels at its zero, as one function
@@ -2238,6 +2421,8 @@ fn lanes_block(
                 let f = factors[i];
                 let exact_f32 = match self.g.node(f) {
                     Node::Num(b) => lit(f64::from_bits(*b)).is_some(),
+                    // a parameter this plan already requires exact in f32 (`hypot`'s)
+                    Node::Param(i) => self.params.exact.contains(i),
                     _ => false,
                 };
                 if matches!(self.g.node(f), Node::Param(_) | Node::Num(_)) && !exact_f32 {
@@ -2250,6 +2435,21 @@ fn lanes_block(
             if vals.is_empty() {
                 return None;
             }
+            // a power of two times a value with a small rest: the rest scaled too
+            let carried = match (&vals[..], &split[..], factors.len()) {
+                ([(v0, None, _), (v1, None, _)], [], 2) => {
+                    let c = factors
+                        .iter()
+                        .find_map(|f| self.g.as_num(*f).filter(|c| pow2(*c)));
+                    match (c, self.low(v0), self.low(v1)) {
+                        (Some(c), Some(lo), None) | (Some(c), None, Some(lo)) => {
+                            Some((lit(c)?, lo))
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
             let rounds = (vals.len() - 1).saturating_sub(exact);
             let mut vals = vals.into_iter();
             let (mut v, mut k, mut e) = vals.next()?;
@@ -2270,6 +2470,11 @@ fn lanes_block(
                     .extend(quote! { let #name: f32 = lanes::mul_dd(#hi, #lo, #v); });
                 v = quote!(#name);
                 e += 0.5 + SPLIT;
+            }
+            if let Some((c, lo)) = carried {
+                let name = self.fresh();
+                self.lets.extend(quote! { let #name: f32 = #c * #lo; });
+                self.lows.insert(v.to_string(), quote!(#name));
             }
             Some((v, k, e))
         }
@@ -2358,6 +2563,9 @@ fn lanes_block(
         n: 0,
         params: LaneParams::default(),
         budget: 512,
+        no_wide_roots: false,
+        precise: false,
+        lows: HashMap::new(),
     };
     let mut signs: HashMap<(u64, Id), [bool; 2]> = HashMap::new();
     for n in g.reachable(roots) {
@@ -2379,12 +2587,32 @@ fn lanes_block(
     let mut scaled = false;
     for (i, r) in roots.iter().enumerate() {
         let bar = if i < values { 2.0 } else { 4.0 };
-        let mut trial = L {
-            lets: TokenStream::new(),
-            ..l.clone()
+        // the cheapest plan that meets the bar: square roots in f32 lanes, then with corrected
+        // quotients, then square roots in f64; where the root takes a square root of a varying
+        // value (`hypot_dd`, whose rest the corrected quotients carry), corrected at once
+        let varying_root = g.reachable(&[*r]).iter().any(|n| {
+            matches!(g.node(*n), Node::Call(Builtin::Hypot | Builtin::Sqrt, a)
+                if g.reachable(a).iter().any(|m| matches!(g.node(*m), Node::Input(_))))
+        });
+        let modes: &[(bool, bool)] = if varying_root {
+            &[(true, true), (false, false)]
+        } else {
+            &[(true, false), (true, true), (false, false)]
         };
-        let root = match trial.node(*r) {
-            Some((v, k, e)) if e <= LANES_BUDGET * bar => {
+        let tried = modes.iter().copied().find_map(|(no_wide_roots, precise)| {
+            let mut trial = L {
+                lets: TokenStream::new(),
+                no_wide_roots,
+                precise,
+                ..l.clone()
+            };
+            match trial.node(*r) {
+                Some((v, k, e)) if e <= LANES_BUDGET * bar => Some((trial, v, k, e)),
+                _ => None,
+            }
+        });
+        let root = match tried {
+            Some((mut trial, v, k, e)) => {
                 let mut lets = std::mem::take(&mut l.lets);
                 lets.extend(std::mem::take(&mut trial.lets));
                 l = L { lets, ..trial };
@@ -2411,8 +2639,74 @@ fn lanes_block(
     l.params.exact.sort_unstable();
     l.params.ranged.sort_unstable();
     l.params.scaled = scaled;
-    let lets = prune_lets(l.lets, exprs.iter().flatten());
+    let (lets, exprs) = dedup_lets(l.lets, exprs);
+    let lets = prune_lets(lets, exprs.iter().flatten());
     Some((lets, exprs, l.params))
+}
+
+/// `lets` with every binding whose value is already bound (the same type and expression, after
+/// the renaming of earlier duplicates) dropped and its uses renamed, in the later bindings and
+/// in `roots`: a plan reaches the same value under different facts about the inputs (each arm
+/// of a choice knows the sign of `x`; squareplus' `hypot_sqrt(x, b)` in both), and a reader
+/// should see it bound once. (The values are pure: binding one twice only costs reading.)
+fn dedup_lets(
+    lets: TokenStream,
+    roots: Vec<Option<TokenStream>>,
+) -> (TokenStream, Vec<Option<TokenStream>>) {
+    fn rename(t: TokenStream, map: &HashMap<String, Ident>) -> TokenStream {
+        t.into_iter()
+            .map(|tt| match tt {
+                proc_macro2::TokenTree::Ident(i) => match map.get(&i.to_string()) {
+                    Some(n) => proc_macro2::TokenTree::Ident(n.clone()),
+                    None => proc_macro2::TokenTree::Ident(i),
+                },
+                proc_macro2::TokenTree::Group(g) => {
+                    let mut n = proc_macro2::Group::new(g.delimiter(), rename(g.stream(), map));
+                    n.set_span(g.span());
+                    proc_macro2::TokenTree::Group(n)
+                }
+                other => other,
+            })
+            .collect()
+    }
+    let Ok(block) = syn::parse2::<syn::Block>(quote!({ #lets })) else {
+        return (lets, roots);
+    };
+    let mut map: HashMap<String, Ident> = HashMap::new();
+    let mut seen: HashMap<String, Ident> = HashMap::new();
+    let mut out = TokenStream::new();
+    for stmt in block.stmts {
+        let stmt = rename(quote!(#stmt), &map);
+        let Ok(syn::Stmt::Local(local)) = syn::parse2::<syn::Stmt>(stmt.clone()) else {
+            out.extend(stmt);
+            continue;
+        };
+        let (syn::Pat::Type(syn::PatType { pat, ty, .. }), Some(init)) = (&local.pat, &local.init)
+        else {
+            out.extend(stmt);
+            continue;
+        };
+        let syn::Pat::Ident(name) = &**pat else {
+            out.extend(stmt);
+            continue;
+        };
+        let e = &init.expr;
+        let key = quote!(#ty = #e).to_string();
+        match seen.get(&key) {
+            Some(first) => {
+                map.insert(name.ident.to_string(), first.clone());
+            }
+            None => {
+                seen.insert(key, name.ident.clone());
+                out.extend(stmt);
+            }
+        }
+    }
+    let roots = roots
+        .into_iter()
+        .map(|r| r.map(|r| rename(r, &map)))
+        .collect();
+    (out, roots)
 }
 
 /// The `let` statements of `lets` that the `roots` use, directly or through one another: a plan

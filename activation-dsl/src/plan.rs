@@ -376,6 +376,16 @@ pub(crate) fn lane_steps(lets: &TokenStream) -> Vec<String> {
                     .into()
             }
             "tanh_softplus" => "tanh(softplus(u)) from one exponential".into(),
+            "hypot_sqrt" => "sqrt(x^2 + p) in f32 (hypot_sqrt)".into(),
+            "hypot_dd" => "sqrt(x^2 + p) as two f32 (hypot_dd), its rest carried into sums \
+                           and quotients"
+                .into(),
+            "sum_lo" => "sums of one sign rounded once (sum_lo)".into(),
+            "div_sum" | "div_sum_product" | "div_sum_product_lo" => {
+                "quotients by sums of one sign, the sum kept as two f32 and the quotient \
+                 corrected (div_sum_product)"
+                    .into()
+            }
             "mul" => "products of m 2^k values".into(),
             other => match other.strip_suffix("_dd") {
                 Some(base) => format!("{base} of an argument computed in f64, as two f32"),

@@ -210,23 +210,31 @@ fn the_error_budget_bounds_products() {
 }
 
 #[test]
-fn sums_in_f64_and_choices_on_parameters() {
-    // squareplus: hypot(x, sqrt(b)) and the sums around it in f64 (rounded once), the sign of
-    // x known in each branch of `x < 0`; the branch for b < 0 (a sum that cancels) left out,
-    // so the plan holds where b >= 0, checked at run time
+fn square_roots_in_f32_sums_in_f64_and_choices_on_parameters() {
+    // squareplus: hypot(x, sqrt(b)) in f32 lanes as two f32 (`hypot_dd`, b exact in f32 and
+    // within [2^-100, 2^60], checked at run time), its rest carried into the sums and the
+    // corrected quotients around it, the sign of x known in each branch of `x < 0`; the branch
+    // for b < 0 (a sum that cancels) left out, so the plan holds where b >= 0
     let m = activation_dsl::standard::module();
     let k = std_kernels("squareplus");
-    assert!(
-        k.contains(&("__SquareplusForward".to_string(), false)),
-        "{k:?}"
-    );
-    let code = kernel_code(m, "squareplus", "__SquareplusForward");
-    assert!(code.contains("(b >= 0.0)"), "{code}");
-    assert!(code.contains("(x * x + y * y).sqrt()"), "{code}");
+    for kernel in ["__SquareplusForward", "__SquareplusDerivative"] {
+        assert!(k.contains(&(kernel.to_string(), false)), "{k:?}");
+        let code = kernel_code(m, "squareplus", kernel);
+        assert!(code.contains("(b >= 0.0)"), "{code}");
+        assert!(code.contains("lanes::hypot_dd(x, b)"), "{code}");
+        assert!(code.contains("lanes::div_sum_product_lo("), "{code}");
+        assert!(!code.contains(".sqrt()"), "{code}");
+    }
+    // a constant whose square is not exact in f32: the root and the sums around it in f64
+    // (rounded once)
+    let m = Module::new("pub c(x) = if x < 0 { 1 / (hypot(x, 0.1) - x) } else { x };").unwrap();
+    assert!(lane_kernels(&m, "c").contains(&("__CForward".to_string(), false)));
+    assert!(kernel_code(&m, "c", "__CForward").contains("(x * x + y * y).sqrt()"));
     // without the choice on x's sign, 0.5 * hypot(x, 1) - 0.5 * x may cancel: out
     let m = Module::new("pub a(x) = 1 / (hypot(x, 1) - x);\npub b(x) = if x < 0 { 1 / (hypot(x, 1) - x) } else { x };").unwrap();
     assert!(!lane_kernels(&m, "a").iter().any(|(s, _)| s == "__AForward"));
     assert!(lane_kernels(&m, "b").contains(&("__BForward".to_string(), false)));
+    assert!(kernel_code(&m, "b", "__BForward").contains("lanes::hypot_dd(x, 1.0)"));
 }
 
 /// Whether a kernel struct says `total` (no per-element check in the loops).

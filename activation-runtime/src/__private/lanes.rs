@@ -191,6 +191,103 @@ fn quotient(n: f32, n_lo: f32, (d, d_lo): (f32, f32), q: f32) -> f32 {
     fma(rho, q, m)
 }
 
+/// `2^62`: from here on `a^2` dwarfs any `p <= 2^60` (the exact `sqrt(a^2 + p)` rounds to
+/// `|a|`), and below it `a^2 + p` cannot overflow.
+const HYPOT_BIG: f32 = 4.611_686e18;
+
+/// The error bound of [`hypot_sqrt`] in ULP (the generator's `lanes_block` counts it): the fused
+/// sum's rounding, a relative `2^-24` at most, halved by the root, is up to half an ULP of the
+/// root (an ULP is between `2^-24` and `2^-23` of a value), and the root's own rounding half an
+/// ULP (measured 0.847 at x = -0.0122, p = 0.5).
+pub const HYPOT_ERROR: f64 = 1.0;
+
+/// `sqrt(a^2 + p)` (`hypot(a, sqrt(p))`) for `p` in `[2^-100, 2^60]` (the caller checks), from
+/// one fused multiply-add and one square root in `f32` lanes, within [`HYPOT_ERROR`]: where the
+/// `f64` square root it replaces takes a division unit twice as long for half the lanes
+/// (squareplus). `|a|` from `2^62` on, where `a^2` would overflow and the exact value rounds
+/// to `|a|`.
+#[inline(always)]
+pub fn hypot_sqrt(a: f32, p: f32) -> f32 {
+    let r = fma(a, a, p).sqrt();
+    if a.abs() >= HYPOT_BIG {
+        a.abs()
+    } else {
+        r
+    }
+}
+
+/// [`hypot_sqrt`] with the rest: `(s, s_lo)`, `s + s_lo` within about `2^-44` of `sqrt(a^2 +
+/// p)` (relative): `a^2 + p` exactly as three `f32` (two-product, two-sum), the root's residual
+/// `T - s^2` (exact in the fused step) over `2 s`. One division more than `hypot_sqrt`, for
+/// callers that carry the rest on ([`sum_lo`], [`div_sum_product_lo`]): squareplus' value and
+/// derivative in `f32` lanes within about half an ULP, where `hypot_sqrt`'s own error (up to one
+/// ULP of the root, two of a result in the binade below) would spend the bar. `(|a|, 0)` from
+/// `2^62` on.
+#[inline(always)]
+pub fn hypot_dd(a: f32, p: f32) -> (f32, f32) {
+    let ph = a * a;
+    let pl = fma(a, a, -ph);
+    let (t, te) = two_sum(ph, p);
+    let t_lo = te + pl;
+    let s = t.sqrt();
+    let r = fma(-s, s, t) + t_lo;
+    let s_lo = r / (s + s);
+    if a.abs() >= HYPOT_BIG {
+        (a.abs(), 0.0)
+    } else {
+        (s, s_lo)
+    }
+}
+
+/// `(a + a_lo) + b` rounded once, for `a` and `b` of one sign (`a_lo` the small rest of `a`: a
+/// sum that cannot cancel): within half an ULP and a small fraction.
+#[inline(always)]
+pub fn sum_lo(a: f32, a_lo: f32, b: f32) -> f32 {
+    let (s, e) = two_sum(a, b);
+    s + (e + a_lo)
+}
+
+/// `n / (a + b)` for `a` and `b` of one sign (a sum that cannot cancel): the sum kept as two
+/// `f32` (an exact two-sum) and the quotient corrected by its residual, so that it is within
+/// half an ULP (and a small fraction) of `n / (a + b)` for the rounded `a` and `b`, where `n /
+/// (a + b)` rounded twice is within one. NaN (the scalar path) where the sum or the quotient
+/// is out of `[2^-100, 2^100]` in magnitude (a reciprocal or a product on the way could turn
+/// subnormal), or where `n` is 0 (the quotient's sign is the scalar path's to give).
+#[inline(always)]
+pub fn div_sum(n: f32, a: f32, b: f32) -> f32 {
+    div_sum_product(n, a, b, 1.0)
+}
+
+/// `n / ((a + b) c)` as [`div_sum`] (`a` and `b` of one sign), the product with `c` kept as two
+/// `f32` too: within half an ULP (and a small fraction) of the quotient by the exact product
+/// of the exact sum of the rounded `a` and `b` and the rounded `c`, where `n / (a + b) / c`
+/// rounds three times (squareplus' derivative below 0, `(b / 4) / ((s / 2 + |x| / 2) s)`).
+#[inline(always)]
+pub fn div_sum_product(n: f32, a: f32, b: f32, c: f32) -> f32 {
+    div_sum_product_lo(n, a, 0.0, b, c, 0.0)
+}
+
+/// [`div_sum_product`] with the small rests of `a` and `c` (`(a + a_lo)`, `(c + c_lo)`: values
+/// from [`hypot_dd`]) carried into the sum and the product.
+#[inline(always)]
+pub fn div_sum_product_lo(n: f32, a: f32, a_lo: f32, b: f32, c: f32, c_lo: f32) -> f32 {
+    const LO: f32 = 7.888_609e-31; // 2^-100
+    const HI: f32 = 1.267_650_6e30; // 2^100
+    let (d, d_lo) = two_sum(a, b);
+    let d_lo = d_lo + a_lo;
+    let p = d * c;
+    let p_lo = fma(d, c, -p) + fma(d_lo, c, d * c_lo);
+    let q = 1.0 / p;
+    let m = n * q;
+    let ok = (LO..=HI).contains(&p.abs()) && (LO..=HI).contains(&m.abs());
+    let v = quotient(n, 0.0, (p, p_lo), q);
+    if ok {
+        v
+    } else {
+        f32::NAN
+    }
+}
+
 /// `(sigmoid(x), sigmoid(-x))`, each as `(m, k)`, from one exponential and one division: the
 /// larger is `1 / (1 + e)`, the smaller `e / (1 + e)` with `e = e^-|x|`.
 #[inline(always)]
@@ -584,6 +681,72 @@ mod tests {
         for (n, (e, x)) in names.iter().zip(w) {
             assert!(e <= ERROR, "{n}: {e} ULP at {x:e}");
         }
+    }
+
+    /// `hypot_sqrt` within [`HYPOT_ERROR`] over every 4099th `f32` (and `2^62` either side),
+    /// for `p` exact in `f32` across its range, and `div_sum` within half an ULP and a bit of the
+    /// quotient by the exact sum of its (rounded) terms, or NaN out of its range.
+    #[test]
+    fn hypot_and_the_quotient_by_a_sum() {
+        let big = HYPOT_BIG.to_bits();
+        let xs = (0..=u32::MAX)
+            .step_by(4099)
+            .chain(big - 64..big + 64)
+            .map(f32::from_bits)
+            .filter(|x| x.is_finite());
+        let mut worst = (0.0f64, 0.0f32, 0.0f32);
+        let mut worst_q = (0.0f64, 0.0f32);
+        for x in xs {
+            for p in [7.9e-31f32, 1e-8, 0.5, 4.0, 3.0e7, 1.15e18] {
+                let want = (x as f64).hypot((p as f64).sqrt());
+                let e = ulps(hypot_sqrt(x, p), want);
+                if e > worst.0 {
+                    worst = (e, x, p);
+                }
+            }
+            // the forward's denominator, half the root plus half |x|: n / (s / 2 + |x| / 2)
+            let s = hypot_sqrt(x, 4.0);
+            let (a, b) = (0.5 * s, 0.5 * x.abs());
+            for (got, want) in [
+                (div_sum(1.0, a, b), 1.0 / (a as f64 + b as f64)),
+                (
+                    div_sum_product(1.0, a, b, s),
+                    1.0 / ((a as f64 + b as f64) * s as f64),
+                ),
+            ] {
+                if got.is_nan() {
+                    assert!(!(7.9e-31..=1.26e30).contains(&want), "{x:e}: {want:e}");
+                } else {
+                    let e = ulps(got, want);
+                    if e > worst_q.0 {
+                        worst_q = (e, x);
+                    }
+                }
+            }
+        }
+        // hypot_dd: s + s_lo against the exact root, relative
+        let mut worst_dd = 0.0f64;
+        for x in (0..=u32::MAX).step_by(65537).map(f32::from_bits) {
+            if !x.is_finite() || x.abs() >= HYPOT_BIG {
+                continue;
+            }
+            for p in [7.9e-31f32, 0.5, 4.0, 1.15e18] {
+                let (s, lo) = hypot_dd(x, p);
+                let want = (x as f64).hypot((p as f64).sqrt());
+                worst_dd = worst_dd.max(((s as f64 + lo as f64) - want).abs() / want);
+            }
+        }
+        eprintln!("hypot_dd: {worst_dd:e} relative");
+        assert!(worst_dd < 2f64.powi(-44), "{worst_dd:e}");
+        eprintln!(
+            "hypot_sqrt: {:.3} ULP at {:e}, p = {:e}",
+            worst.0, worst.1, worst.2
+        );
+        eprintln!("div_sum: {:.3} ULP at {:e}", worst_q.0, worst_q.1);
+        assert!(worst.0 <= HYPOT_ERROR, "{worst:?}");
+        assert!(worst_q.0 <= 0.502, "{worst_q:?}");
+        assert!(div_sum(0.0, 1.0, 2.0).is_nan());
+        assert!(div_sum(1.0, 1e31, 1e31).is_nan());
     }
 
     /// The `_dd` functions at `x + lo`, `lo` up to half an ULP of `x` of either sign, within

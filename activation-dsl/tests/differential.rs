@@ -323,18 +323,18 @@ const KNOWN: &[Mismatch] = &[
 /// fails the test with "remove … from KNOWN_MISSES", so the list only shrinks; a new miss
 /// fails it too.
 ///
-/// - `NonFinite` e73: at x = -1e155 the interpreter's `x^-2` is subnormal where generated
-///   code's (the stable form's, and the formula as written it falls back to) is `1 / (x * x)`,
-///   0, so `ln` of it is -inf. (e68 and e117, where the simplified or stable form overflows and
-///   the formula as written does not, `x * softsign(u)` gathered into `x * u / (1 + abs(u))`,
-///   are fixed by the scalar path's fall-back to the formula as written: `compute` in
-///   codegen.rs.)
+/// - (fixed) `NonFinite` e68 and e117, where the simplified or stable form overflows and the
+///   formula as written does not (`x * softsign(u)` gathered into `x * u / (1 + abs(u))`): the
+///   scalar path falls back to the formula as written (`compute` in codegen.rs); e73, where
+///   `x^-2` at x = -1e155 was `1 / (x * x)`, 0, and `ln` of it -inf: a negative power whose
+///   positive power overflows or is subnormal is the power of `1 / x` (`math::powi`; the fast
+///   path hands such elements over).
 /// - `Codegen` and `F32` at ±inf (e40, e136, e139, e153, e161): generated code and the
 ///   interpreter evaluate different forms (stable against as written) whose direct values at
 ///   an infinite input differ, and the limit rule runs only where a value is NaN or a choice is
 ///   blind there (`ties_at_infinity` in codegen.rs: e42 and e77, a `clamp` or comparison of
 ///   `inf - inf`, were fixed by taking the limit at every infinite input there).
-/// - `Codegen` at 1e-20 .. 1e-4 and subnormals (e45, e73, e161): `sin(x^-2)`, so ill
+/// - `Codegen` at 1e-20 .. 1e-4 and subnormals (e45, e161): `sin(x^-2)`, so ill
 ///   conditioned at the input's last bit that the two ways of computing `x^-2` give different
 ///   values. (e23's `1 / (x / 1.5)` agrees since a double-double quotient by a constant is a
 ///   product by its reciprocal folded at generation time.)
@@ -342,7 +342,6 @@ const KNOWN: &[Mismatch] = &[
 const KNOWN_MISSES: &[(&str, Mismatch)] = &[
     ("e40", Mismatch::Codegen),
     ("e45", Mismatch::Codegen),
-    ("e73", Mismatch::Codegen),
     ("e136", Mismatch::Codegen),
     ("e139", Mismatch::Codegen),
     ("e153", Mismatch::Codegen),
@@ -351,7 +350,6 @@ const KNOWN_MISSES: &[(&str, Mismatch)] = &[
     ("e136", Mismatch::F32),
     ("e153", Mismatch::F32),
     ("e161", Mismatch::F32),
-    ("e73", Mismatch::NonFinite),
 ];
 
 /// `a` and `b` agree within `ulps` ULPs (of `ulp`), NaN with NaN, infinities with themselves.

@@ -124,3 +124,33 @@ fn an_overflow_of_the_gathered_form_falls_back_to_the_formula_as_written() {
     assert_eq!(Activation::<f64>::forward(&f, 2.0), 2.0 * 3.0 / 4.0);
     assert!(Activation::<f32>::forward(&f, f32::MAX).is_finite());
 }
+
+activation_runtime::activation! {
+    /// `x^-2`: its square overflows past 1.3e154 and is subnormal below 1.5e-154, where the
+    /// value itself is representable.
+    pub inverse_square(x) = x^-2;
+}
+
+/// A negative integer power whose positive power overflows or turns subnormal is taken as the
+/// power of the reciprocal (`math::powi`; the fast path hands those elements over): `x^-2` at
+/// 1e155 is 1e-310, not 0, and near 1.2e-154 keeps its digits (found by the differential
+/// test: `ln(x^-2)` was -inf at -1e155).
+#[test]
+fn a_negative_power_past_the_square_s_range() {
+    use activation_runtime::Activation;
+    let f = InverseSquare;
+    for x in [1e155, -1e155, 1e200, 1.2e-154, -1.1e-154, 3.0] {
+        let want = 1.0 / x / x; // the reciprocal first: no overflow, two roundings
+        let got = Activation::<f64>::forward(&f, x);
+        let tol = if want.abs() < f64::MIN_POSITIVE {
+            2e-323
+        } else {
+            4.0 * f64::EPSILON * want
+        };
+        assert!((got - want).abs() <= tol, "{x:e}: {got:e}, want {want:e}");
+        let mut y = [0.0];
+        f.forward_slice(&[x], &mut y);
+        assert_eq!(y[0].to_bits(), got.to_bits(), "forward_slice at {x:e}");
+    }
+    assert!(Activation::<f64>::forward(&f, 1e155) > 0.0);
+}

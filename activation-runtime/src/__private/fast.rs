@@ -282,9 +282,10 @@ pub fn powi(a: f64, n: i32) -> f64 {
         base *= base;
         k >>= 1;
     }
-    // one reciprocal at the end (taking it first would square its rounding error along)
+    // one reciprocal at the end (taking it first would square its rounding error along);
+    // where the power overflowed or turned subnormal, the scalar path (`math::powi`)
     if n < 0 {
-        1.0 / acc
+        valid(1.0 / acc, acc.is_finite() && acc.abs() >= f64::MIN_POSITIVE)
     } else {
         acc
     }

@@ -137,7 +137,16 @@ pub fn pow(a: f64, b: f64) -> f64 {
 /// `a ^ n` for an integer exponent.
 #[inline(always)]
 pub fn powi(a: f64, n: i32) -> f64 {
-    a.powi(n)
+    let r = a.powi(n);
+    if n < 0 && a.is_finite() && a != 0.0 {
+        // `1 / a^|n|` where `a^|n|` overflows (x^-2 at 1e155 would be 0, not 1e-310) or is
+        // subnormal (its lost digits would reach the reciprocal): the power of `1 / a` instead
+        let p = a.powi(-n);
+        if !(p.is_finite() && p.abs() >= f64::MIN_POSITIVE) {
+            return (1.0 / a).powi(-n);
+        }
+    }
+    r
 }
 /// `sqrt(a^2 + b^2)` without overflow or underflow.
 #[inline(always)]

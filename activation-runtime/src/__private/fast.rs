@@ -2137,12 +2137,13 @@ pub mod single {
             2.4867885993677334e-05,
         ];
         let (r, scale) = reduce(x);
-        // off 0 by 1e-30, as in `expm1_short`
-        let c = r.abs().max(1e-30).copysign(r);
-        let c2 = c * c;
-        let q0 = fma(fma(C[3], c, C[2]), c2, fma(C[1], c, C[0]));
-        let q1 = fma(C[6], c2, fma(C[5], c, C[4]));
-        let v = scale + scale * fma(r * r, fma(q1, c2 * c2, q0), r);
+        // (no guard against a subnormal `r^2`, as `expm1_short` has: `erfc_short`'s argument,
+        // `-a^2` for an `f64` `a`, is 0 or at least about `2^-65` away from every multiple of
+        // `ln 2`, the worst case of argument reduction, so `r^8` stays normal)
+        let c2 = r * r;
+        let q0 = fma(fma(C[3], r, C[2]), c2, fma(C[1], r, C[0]));
+        let q1 = fma(C[6], c2, fma(C[5], r, C[4]));
+        let v = scale + scale * fma(c2, fma(q1, c2 * c2, q0), r);
         if x < SATURATE {
             0.0
         } else {
@@ -2387,7 +2388,9 @@ pub mod single {
         let t = 1.0 / (1.0 + C * a);
         let p = p(t * A + B);
         let (hi, lo) = two_prod(a, a);
-        let e = exp_nonpos(-hi) * (1.0 - lo);
+        // e^-hi (1 - lo), one multiply-add
+        let e0 = exp_nonpos(-hi);
+        let e = fma(-e0, lo, e0);
         let v = e * t * p;
         let v = if x < 0.0 { 2.0 - v } else { v };
         let far = x.abs() >= 26.0;

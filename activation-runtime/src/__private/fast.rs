@@ -33,7 +33,12 @@ const EXP_LOW: f64 = -700.0;
 /// that range first).
 #[inline(always)]
 fn reduce(x: f64) -> (f64, f64) {
-    let x = x.clamp(EXP_LOW, EXP_RANGE);
+    reduce_in_range(x.clamp(EXP_LOW, EXP_RANGE))
+}
+
+/// [`reduce`] of an `x` already within `[EXP_LOW, EXP_RANGE]`.
+#[inline(always)]
+fn reduce_in_range(x: f64) -> (f64, f64) {
     let t = fma(x, LOG2_E, SHIFT);
     let k = t - SHIFT;
     let r = fma(k, -LN2_LO, fma(k, -LN2_HI, x));
@@ -2136,19 +2141,16 @@ pub mod single {
             0.00019899287845851963,
             2.4867885993677334e-05,
         ];
-        let (r, scale) = reduce(x);
+        // its only argument, `erfc_short`'s `-a^2` with `a <= 26`, is within [-676, 0]: no clamp
+        // and no saturation to 0
+        let (r, scale) = reduce_in_range(x);
         // (no guard against a subnormal `r^2`, as `expm1_short` has: `erfc_short`'s argument,
         // `-a^2` for an `f64` `a`, is 0 or at least about `2^-65` away from every multiple of
         // `ln 2`, the worst case of argument reduction, so `r^8` stays normal)
         let c2 = r * r;
         let q0 = fma(fma(C[3], r, C[2]), c2, fma(C[1], r, C[0]));
         let q1 = fma(C[6], c2, fma(C[5], r, C[4]));
-        let v = scale + scale * fma(c2, fma(q1, c2 * c2, q0), r);
-        if x < SATURATE {
-            0.0
-        } else {
-            v
-        }
+        scale + scale * fma(c2, fma(q1, c2 * c2, q0), r)
     }
 
     /// `e^r - 1` for `|r| <= ln 2 / 2`, as `r + r^2 q(r)` with `q` of degree 9, near-minimax

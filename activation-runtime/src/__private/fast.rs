@@ -2336,7 +2336,16 @@ pub mod single {
             4.5564125208870785e-09,
             -2.9490783978984424e-09,
         ];
-        erfc_parts(x, |s| estrin19(&P, s), exp_nonpos)
+        // `erfc_parts` takes its exponential of `-a^2`, `a <= 26`: within [-676, 0], where
+        // `exp_nonpos`'s clamp and saturation change nothing
+        erfc_parts(
+            x,
+            |s| estrin19(&P, s),
+            |x| {
+                let (r, scale) = reduce_in_range(x);
+                scale + scale * expm1_short(r)
+            },
+        )
     }
 
     /// [`erfc`] to about `2^-35` (relative) instead of `2^-45`, with `P` of degree 13

@@ -2368,9 +2368,36 @@ fn lanes_block(
                 self.factors(u, &mut fu);
                 f.sort_unstable();
                 fu.sort_unstable();
-                (f == fu).then_some(u)
+                Some((u, (f != fu).then_some(f)))
             })?;
+            let (arg, weight) = arg;
             let name = self.fresh();
+            if let Some(w) = weight {
+                // `sigmoid(u) + w sigmoid(u) sigmoid(-u)` with another weight (gelu_tanh's
+                // derivative, `w = x u'(x)`): `w` computed in f64 from its factors and split
+                let mut e = quote!(1.0);
+                for f in w {
+                    let v = self.wide_expr(f, 24)?;
+                    e = quote!((#e * #v));
+                }
+                let (a, lo) = match self.exact_arg(arg) {
+                    Some((c, x)) => (self.arg(c, x), quote!(0.0f32)),
+                    None => {
+                        let (a, lo) = self.fn_arg(arg)?;
+                        (a, lo?)
+                    }
+                };
+                let wn = self.fresh();
+                self.lets.extend(quote! {
+                    let #wn: (f32, f32) = lanes::split(#e);
+                    let #name = lanes::sigmoid_grad_dd(#a, #lo, #wn.0, #wn.1);
+                });
+                return Some((
+                    quote!(#name.0),
+                    Some(quote!(#name.1)),
+                    SILU_GRAD_ERROR + WIDE,
+                ));
+            }
             if let Some((c, x)) = self.exact_arg(arg) {
                 let a = self.arg(c, x);
                 self.lets

@@ -376,6 +376,10 @@ pub(crate) fn lane_steps(lets: &TokenStream) -> Vec<String> {
                     .into()
             }
             "tanh_softplus" => "tanh(softplus(u)) from one exponential".into(),
+            "sigmoid_grad_dd" => "sigmoid(u) + w sigmoid(u) sigmoid(-u) in one, u and w computed \
+                                  in f64 as two f32 (sigmoid_grad_dd; the scalar path near its \
+                                  zero)"
+                .into(),
             "hypot_sqrt" => "sqrt(x^2 + p) in f32 (hypot_sqrt)".into(),
             "hypot_dd" => "sqrt(x^2 + p) as two f32 (hypot_dd), its rest carried into sums \
                            and quotients"

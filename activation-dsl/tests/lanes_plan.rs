@@ -119,18 +119,38 @@ fn sums_that_may_cancel_stay_out() {
 
 #[test]
 fn cancelling_derivatives_stay_in_f64_per_root() {
-    // gelu_tanh's value in lanes, its derivative (a sum that cancels near -0.75) from the f64
-    // plan, root by root in the kernel of both
+    // a value in lanes, its derivative (a sum that cancels, of no shape a lane function takes
+    // whole) from the f64 plan, root by root in the kernel of both
+    // (x e^(-x^2): its derivative (1 - 2 x^2) e^(-x^2) cancels at x = 0.707)
+    let m = Module::new("pub bump(x) = x * exp(-x^2);").unwrap();
+    let k = lane_kernels(&m, "bump");
+    assert!(k.contains(&("__BumpForward".to_string(), false)), "{k:?}");
+    assert!(!k.iter().any(|(s, _)| s == "__BumpDerivative"), "{k:?}");
+    assert!(
+        k.contains(&("__BumpForwardDerivative".to_string(), true)),
+        "{k:?}"
+    );
+}
+
+#[test]
+fn gelu_tanh_s_derivative_is_one_lane_function() {
+    // sigmoid(t) + w sigmoid(t) sigmoid(-t) with t = c (x + 0.044715 x^3) and the weight
+    // w = c x (1 + 0.134145 x^2), both computed in f64 and split: lanes::sigmoid_grad_dd (the
+    // scalar path next to the zero near x = -0.75), in both kernels
     let k = std_kernels("gelu_tanh");
-    assert!(
-        k.contains(&("__GeluTanhForward".to_string(), false)),
-        "{k:?}"
+    for kernel in [
+        "__GeluTanhForward",
+        "__GeluTanhDerivative",
+        "__GeluTanhForwardDerivative",
+    ] {
+        assert!(k.contains(&(kernel.to_string(), false)), "{kernel}: {k:?}");
+    }
+    let code = kernel_code(
+        activation_dsl::standard::module(),
+        "gelu_tanh",
+        "__GeluTanhDerivative",
     );
-    assert!(!k.iter().any(|(s, _)| s == "__GeluTanhDerivative"), "{k:?}");
-    assert!(
-        k.contains(&("__GeluTanhForwardDerivative".to_string(), true)),
-        "{k:?}"
-    );
+    assert!(code.contains("lanes::sigmoid_grad_dd("), "{code}");
 }
 
 #[test]

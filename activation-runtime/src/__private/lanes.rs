@@ -391,13 +391,38 @@ pub fn silu_grad_dd(a: f32, a_lo: f32) -> (f32, f32) {
     silu_grad_parts(a, Some(a_lo))
 }
 
+/// `sigmoid(a) + w sigmoid(a) sigmoid(-a)` for `a + a_lo` and a weight `w + w_lo` (two `f32`,
+/// the weight within `2^20` in magnitude, else NaN: the scalar path), as [`silu_grad`] (`w =
+/// a` there): the derivative of `x sigmoid(t(x))` with `w = x t'(x)` (gelu_tanh's, `t = c (x +
+/// 0.044715 x^3)`), which cancels where `1 + w + e^a` does.
+#[inline(always)]
+pub fn sigmoid_grad_dd(a: f32, a_lo: f32, w: f32, w_lo: f32) -> (f32, f32) {
+    let (m, k) = silu_grad_parts_w(a, Some(a_lo), Some((w, w_lo)));
+    (if w.abs() <= 1_048_576.0 { m } else { f32::NAN }, k)
+}
+
 #[inline(always)]
 fn silu_grad_parts(a: f32, a_lo: Option<f32>) -> (f32, f32) {
+    silu_grad_parts_w(a, a_lo, None)
+}
+
+/// [`silu_grad_parts`] with the weight `w` (default: `a` itself).
+#[inline(always)]
+fn silu_grad_parts_w(a: f32, a_lo: Option<f32>, w: Option<(f32, f32)>) -> (f32, f32) {
     let ((u, u_lo, k), (d, d_lo), q) = one_plus_e(a, a_lo);
     // beyond, the value is 1 (above) or 0 (below, times 2^k <= 2^-288) to f32's precision;
     // within, no sum or product below overflows
     let (a, lo) = clamp_dd(a, a_lo, -256.0, 128.0);
     let lo = lo.unwrap_or(0.0);
+    // the weight: `a` itself (silu), or given (within 2^20: `e w` stays negligible where `e`
+    // is held at 2^-60 below)
+    let (w, w_lo) = match w {
+        Some((w, w_lo)) => {
+            let c = w.clamp(-1_048_576.0, 1_048_576.0);
+            (c, if c == w { w_lo } else { 0.0 })
+        }
+        None => (a, lo),
+    };
     // e = e^-|a| as one_plus_e took it (2^k not below 2^-60 in sums)
     let s = pow2(k.max(-60.0));
     let (e, e_lo) = (s * u, s * u_lo);
@@ -405,15 +430,15 @@ fn silu_grad_parts(a: f32, a_lo: Option<f32>) -> (f32, f32) {
     let d2 = d * d;
     let d2_lo = fma(d, d, -d2) + 2.0 * d * d_lo;
     let q2 = q * q;
-    // a >= 0: n = 1 + e + e a = (d + d_lo) + e a
-    let p = e * a;
-    let p_lo = fma(e, a, -p) + fma(e_lo, a, e * lo);
+    // a >= 0: n = 1 + e + e w = (d + d_lo) + e w
+    let p = e * w;
+    let p_lo = fma(e, w, -p) + fma(e_lo, w, e * w_lo);
     let (n1, r1) = two_sum(d, p);
     let n1_lo = r1 + d_lo + p_lo;
-    // a < 0: N = 1 + a + e, exact two-sums (1 + a is exact near the zero, where it matters)
-    let (s1, r2) = two_sum(1.0, a);
+    // a < 0: N = 1 + w + e, exact two-sums (1 + w is exact near the zero, where it matters)
+    let (s1, r2) = two_sum(1.0, w);
     let (big_n, r3) = two_sum(s1, e);
-    let big_n_lo = ((r2 + r3) + lo) + e_lo;
+    let big_n_lo = ((r2 + r3) + w_lo) + e_lo;
     // numerator (u + u_lo) N, times 2^k
     let n2 = u * big_n;
     let n2_lo = fma(u, big_n, -n2) + fma(u, big_n_lo, u_lo * big_n);

@@ -1595,6 +1595,10 @@ fn lanes_block(
         /// value's expression: a sum or quotient that takes them is within half an ULP of the
         /// exact value of its operands, the rest of the plan takes the value alone.
         lows: HashMap<String, TokenStream>,
+        /// Whether another mode could plan differently: a varying square root refused (for
+        /// `no_wide_roots`) or a quotient by a sum met outside `precise` (the plan is tried in
+        /// the next mode only then).
+        other_mode: bool,
     }
     fn lit(v: f64) -> Option<TokenStream> {
         if (v as f32) as f64 != v || !v.is_finite() {
@@ -1730,6 +1734,7 @@ fn lanes_block(
                         .iter()
                         .any(|n| matches!(self.g.node(*n), Node::Input(_) | Node::Output));
                     if self.no_wide_roots && varies {
+                        self.other_mode = true;
                         return None;
                     }
                     let e = if a.len() == 1 {
@@ -2216,14 +2221,15 @@ fn lanes_block(
         /// two `f32`, the quotient corrected): the terms' and the factor's errors and half an
         /// ULP, where the plain quotient adds one and a half more roundings. `None` otherwise.
         fn div_by_sum(&mut self, n: Id, s: Id, c: Option<Id>) -> Option<V> {
-            if !self.precise {
-                return None;
-            }
             let (x, y, sub) = match self.g.node(s).clone() {
                 Node::Add(x, y) => (x, y, false),
                 Node::Sub(x, y) => (x, y, true),
                 _ => return None,
             };
+            if !self.precise {
+                self.other_mode = true;
+                return None;
+            }
             if self.sign(s) == Sign::Any {
                 return None;
             }
@@ -2593,6 +2599,7 @@ fn lanes_block(
         no_wide_roots: false,
         precise: false,
         lows: HashMap::new(),
+        other_mode: false,
     };
     let mut signs: HashMap<(u64, Id), [bool; 2]> = HashMap::new();
     for n in g.reachable(roots) {
@@ -2626,18 +2633,25 @@ fn lanes_block(
         } else {
             &[(true, false), (true, true), (false, false)]
         };
-        let tried = modes.iter().copied().find_map(|(no_wide_roots, precise)| {
+        let mut tried = None;
+        for &(no_wide_roots, precise) in modes {
             let mut trial = L {
                 lets: TokenStream::new(),
                 no_wide_roots,
                 precise,
+                other_mode: false,
                 ..l.clone()
             };
             match trial.node(*r) {
-                Some((v, k, e)) if e <= LANES_BUDGET * bar => Some((trial, v, k, e)),
-                _ => None,
+                Some((v, k, e)) if e <= LANES_BUDGET * bar => {
+                    tried = Some((trial, v, k, e));
+                    break;
+                }
+                // (where nothing depended on the mode, the next plans the same)
+                _ if !trial.other_mode => break,
+                _ => {}
             }
-        });
+        }
         let root = match tried {
             Some((mut trial, v, k, e)) => {
                 let mut lets = std::mem::take(&mut l.lets);
@@ -4176,13 +4190,13 @@ fn compute(
     }
 }
 
-/// Whether `alt` is finite at a probe point (every input `±10^k`, `k = -300 … 300`;
+/// Whether `alt` is finite at a probe point (every input `±10^k`, `k = -300, -295, …, 300`;
 /// parameters at their defaults) where `stable` is not: then the scalar path falls back to
 /// `alt` where `stable` is not finite ([`compute`]). (Not at `±f64::MAX`, where `4 x` overflows
 /// in the graph's evaluation but not in the printed tail products: mish's derivative.)
 fn rescues(g: &Graph, stable: Id, alt: Id, defaults: &[f64]) -> bool {
     let mut ev = g.evaluator(&[stable, alt]);
-    let magnitudes = (-300..=300).map(|k| 10f64.powi(k));
+    let magnitudes = (-60..=60).map(|k| 10f64.powi(5 * k));
     magnitudes.flat_map(|m| [m, -m]).any(|x| {
         let inputs = vec![x; g.inputs.len()];
         let v = ev.eval(g, &inputs, defaults, f64::NAN);

@@ -2251,23 +2251,14 @@ fn lanes_block(
                 return None;
             }
             // a term or the factor with a small rest ([`Self::lows`]): carried, and nearly exact
+            // (a subtracted term keeps its sign: only the first term may carry a rest there)
             let ((vx, x_lo, ex), (vy, ey)) = match (self.low(&vx), self.low(&vy)) {
                 (Some(lo), _) => ((vx, Some(lo), TWO_F32), (vy, ey)),
+                (None, Some(_)) if sub => return None,
                 (None, Some(lo)) => ((vy, Some(lo), TWO_F32), (vx, ex)),
                 (None, None) => ((vx, None, ex), (vy, ey)),
             };
-            // (a subtracted term keeps its sign: only the first term may carry a rest)
-            let swapped = x_lo.is_some()
-                && self.low(&vx).is_some()
-                && vx.to_string() != {
-                    let (v, _, _) = self.node(x)?;
-                    v.to_string()
-                };
-            let (vx, vy) = match (sub, swapped) {
-                (false, _) => (vx, vy),
-                (true, false) => (vx, quote!((-#vy))),
-                (true, true) => return None,
-            };
+            let vy = if sub { quote!((-#vy)) } else { vy };
             let (c_lo, ec) = match c.and_then(|_| self.low(&vc)) {
                 Some(lo) => (Some(lo), TWO_F32),
                 None => (None, ec),

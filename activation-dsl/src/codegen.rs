@@ -458,6 +458,7 @@ fn expand_planned(
             roots: root_names,
             f64: f64_plan,
             f32: f32_plan,
+            one_chain: one_chain(g, roots),
         });
         let native = native_plan.map(|(exprs, exact)| {
             let exact = exact.iter().map(|i| &param_idents[*i as usize]);
@@ -555,6 +556,16 @@ fn expand_planned(
                 }
             })
         });
+        // one chain at a time where the body is a sine or cosine and a branch (see
+        // `KernelN::chains`)
+        let chains = one_chain(g, roots).then(|| {
+            quote! {
+                #[inline(always)]
+                fn chains(&self) -> usize {
+                    1
+                }
+            }
+        });
         Some(quote! {
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
@@ -568,6 +579,7 @@ fn expand_planned(
                     #body
                 }
                 #native
+                #chains
             }
         })
     };
@@ -1035,6 +1047,23 @@ fn fast_block(g: &Graph, roots: &[Id], output: bool) -> Option<FastBlock> {
         }
     };
     Some((body, steps))
+}
+
+/// Whether a kernel's loop should evaluate one element at a time instead of four side by side
+/// (`KernelN::chains`): where its body takes a sine or cosine (a range reduction and quadrant
+/// swaps, each a choice) and branches besides, four chains of it at once spill registers.
+fn one_chain(g: &Graph, roots: &[Id]) -> bool {
+    let nodes = g.reachable(roots);
+    let trig = nodes.iter().any(|n| {
+        matches!(
+            g.node(*n),
+            Node::Call(
+                Builtin::Sin | Builtin::Cos | Builtin::Sin2 | Builtin::Cos2,
+                _
+            )
+        )
+    });
+    trig && nodes.iter().any(|n| matches!(g.node(*n), Node::Select(..)))
 }
 
 /// A fast kernel's body (see [`fast_block`]) and the steps of its `f64` and `f32` plans (for

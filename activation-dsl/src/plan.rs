@@ -58,6 +58,9 @@ pub struct Kernel {
     pub f64: Double,
     /// For `f32` slices.
     pub f32: Single,
+    /// Whether the loops evaluate one element at a time instead of four side by side (a body
+    /// with a sine or cosine and a branch: four such chains at once spill registers).
+    pub one_chain: bool,
 }
 
 /// How a kernel computes for `f64` slices.
@@ -144,6 +147,12 @@ impl fmt::Display for Plan {
 impl fmt::Display for Kernel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{} [{}]", self.kernel, self.roots.join(", "))?;
+        if self.one_chain {
+            writeln!(
+                f,
+                "  one element at a time, not four side by side (a sine or cosine and a branch)"
+            )?;
+        }
         if let (Double::Native { exact: a }, Single::Native { exact: b }) = (&self.f64, &self.f32) {
             if a == b {
                 return writeln!(f, "  f64 and f32: {}", native(a));

@@ -116,6 +116,39 @@ fn the_plans_of_known_kernels() {
         .any(|k| k.kernel == "parameter gradient" && k.roots == ["d/dbeta".to_string()]));
 }
 
+/// One element at a time where a kernel takes a sine or cosine and branches (snake's derivative,
+/// stabilized into `if sin(2u) < 0 { … } else { … }`), four side by side elsewhere (snake's
+/// forward, gelu, sigmoid); the plan's text and the printed kernel say the same.
+#[test]
+fn kernels_with_trig_and_a_branch_run_one_chain() {
+    let m = standard::module();
+    let snake = standard_plan("snake");
+    let chains: Vec<(&str, bool)> = snake
+        .kernels
+        .iter()
+        .map(|k| (k.kernel.as_str(), k.one_chain))
+        .collect();
+    assert!(chains.contains(&("forward", false)), "{chains:?}");
+    assert!(chains.contains(&("derivative", true)), "{chains:?}");
+    let code = codegen::pretty(&codegen::expand_item(m, m.index_of("snake").unwrap()));
+    let ones = code.matches("fn chains(&self) -> usize").count();
+    assert_eq!(ones, snake.kernels.iter().filter(|k| k.one_chain).count());
+    assert!(snake.to_string().contains("one element at a time"));
+    for name in ["gelu", "sigmoid", "softplus", "mish"] {
+        assert!(
+            standard_plan(name).kernels.iter().all(|k| !k.one_chain),
+            "{name}"
+        );
+    }
+    // a branch without trig, and trig without a branch, keep four chains
+    let m =
+        Module::new("pub f(x) = if x < 0 { exp(x) } else { x };\npub g(x) = sin(x) * x;").unwrap();
+    for idx in 0..2 {
+        let plan = codegen::plan_item(&m, idx).unwrap();
+        assert!(plan.kernels.iter().all(|k| !k.one_chain), "{plan}");
+    }
+}
+
 /// An item with a function that has no fast version (`x^1.5`): no forward kernel, those
 /// elements on the scalar path, and the plan says so; its derivative (`1.5 x^0.5`, a square
 /// root) has one.

@@ -397,13 +397,19 @@ fn expand_planned(
         let native_plan = native_block(g, roots);
         let lanes_plan = lanes_block(g, roots, values);
         // a native plan that needs exact parameters gives way to an f32-lane one that does not
-        // (leaky_relu's default slope, 0.01, is not exact in either type)
-        let native_plan = native_plan.filter(|(_, exact)| {
-            exact.is_empty()
-                || !lanes_plan
+        // (leaky_relu's default slope, 0.01, is not exact in f32) for f32 slices; f64 slices,
+        // where every parameter is exact, keep it (`native_f64`)
+        let gives_way = |exact: &Vec<u16>| {
+            !exact.is_empty()
+                && lanes_plan
                     .as_ref()
                     .is_some_and(|(_, _, p)| p.exact.is_empty())
-        });
+        };
+        let native_f64 = native_plan
+            .as_ref()
+            .filter(|(_, exact)| gives_way(exact))
+            .map(|(exprs, _)| exprs.clone());
+        let native_plan = native_plan.filter(|(_, exact)| !gives_way(exact));
         let names = |ps: &[u16]| -> Vec<String> {
             ps.iter().map(|i| g.params[*i as usize].clone()).collect()
         };
@@ -419,6 +425,10 @@ fn expand_planned(
             (None, Some((lets, exprs, params))) => {
                 let total =
                     exprs.iter().all(Option::is_some) && !params.scaled && lanes_total(g, roots);
+                let double = match native_f64 {
+                    Some(_) => crate::plan::Double::Native { exact: Vec::new() },
+                    None => crate::plan::Double::Lanes(steps64.clone()),
+                };
                 let requires = params
                     .requires
                     .iter()
@@ -432,7 +442,7 @@ fn expand_planned(
                     })
                     .collect();
                 (
-                    crate::plan::Double::Lanes(steps64.clone()),
+                    double,
                     crate::plan::Single::Lanes {
                         bounds: params.bounds.clone(),
                         bars: (0..roots.len())
@@ -514,23 +524,48 @@ fn expand_planned(
             });
             // no per-element check where the lanes' values can only overflow as the exact
             // values do (see `lanes_total`)
-            let total = (wide.is_none() && !scaled && lanes_total(g, roots)).then(|| {
-                quote! {
+            let total = if wide.is_none() && !scaled && lanes_total(g, roots) {
+                Some(quote! {
                     #[inline(always)]
                     fn total(&self) -> bool {
                         true
                     }
-                }
-            });
+                })
+            } else {
+                native_f64.is_some().then(|| {
+                    quote! {
+                        #[inline(always)]
+                        fn total(&self) -> bool {
+                            <T as #rt::Float>::MANTISSA_DIGITS == 53
+                        }
+                    }
+                })
+            };
+            let f32_cond = quote! {
+                <T as #rt::Float>::MANTISSA_DIGITS == 24
+                    #( && #rt::__private::fast::exact_in::<f32>(#exact) )*
+                    #( && #rt::__private::fast::fits_f32(#ranged) )*
+                    #( && #requires )*
+            };
+            // f64 slices in their own type where the native plan gave way for f32 alone
+            let (native_cond, f64_first) = match &native_f64 {
+                Some(exprs) => (
+                    quote!(<T as #rt::Float>::MANTISSA_DIGITS == 53 || (#f32_cond)),
+                    quote! {
+                        if <U as #rt::Float>::MANTISSA_DIGITS == 53 {
+                            #( #[allow(unused_variables)] let #param_idents = U::from_f64(#param_idents); )*
+                            return [#(#exprs),*];
+                        }
+                    },
+                ),
+                None => (f32_cond, TokenStream::new()),
+            };
             Some(quote! {
                 #[inline(always)]
                 fn native(&self) -> bool {
                     #[allow(unused_variables)]
                     let #name(#( #param_idents, )* _) = *self;
-                    <T as #rt::Float>::MANTISSA_DIGITS == 24
-                        #( && #rt::__private::fast::exact_in::<f32>(#exact) )*
-                        #( && #rt::__private::fast::fits_f32(#ranged) )*
-                        #( && #requires )*
+                    #native_cond
                 }
                 #[inline(always)]
                 fn lanes(&self) -> bool {
@@ -541,6 +576,7 @@ fn expand_planned(
                 fn eval_native<U: #rt::Float>(&self, [#(#ins),*]: [U; #n]) -> [U; #k] {
                     #[allow(unused_variables)]
                     let #name(#( #param_idents, )* _) = *self;
+                    #f64_first
                     #wide
                     #[allow(unused_imports)]
                     use #rt::__private::lanes;

@@ -3789,6 +3789,15 @@ impl<'g> Emitter<'g> {
                     None => (q, R_MUL),
                 }
             }
+            Node::Div(a, b) if matches!(g.node(*a), Node::Div(_, b2) if b2 == b) => {
+                // c / b / b (softsign's derivative) with one division where there were two
+                // (each the slowest operation of its loop): `math::div_twice`
+                let Node::Div(c, _) = g.node(*a) else {
+                    unreachable!("checked")
+                };
+                let (c, b) = (self.expr(*c), self.expr(*b));
+                (quote!(math::div_twice(#c, #b)), R_ATOM)
+            }
             Node::Div(a, b) => {
                 let (a, b) = (refined(*a, R_MUL), self.operand(*b, R_MUL + 1));
                 (quote!(#a / #b), R_MUL)

@@ -105,6 +105,14 @@ fn the_plans_of_known_kernels() {
         other => panic!("gelu's f64 forward: {other:?}"),
     }
 
+    // leaky_relu's slope (0.01) is not exact in f32: f32 lanes there, and f64 slices in their
+    // own type, where every parameter is exact
+    let leaky = standard_plan("leaky_relu");
+    assert!(matches!(
+        (&leaky.kernels[0].f64, &leaky.kernels[0].f32),
+        (Double::Native { .. }, Single::Lanes { .. })
+    ));
+
     let swish = standard_plan("swish");
     match &swish.kernels[0].f32 {
         Single::Lanes { ranged, .. } => assert_eq!(ranged, &["beta".to_string()]),
@@ -179,4 +187,17 @@ fn the_limit_rule_in_the_plan() {
     assert_eq!(codegen::plan_item(&m, 0).unwrap().limits, Limits::WhereNan);
     let m = Module::new("pub f(x) = if x > 0 { x } else { 0.1 * x };").unwrap();
     assert_eq!(codegen::plan_item(&m, 0).unwrap().limits, Limits::Never);
+}
+
+/// A quotient by the same divisor twice (softsign's derivative, `1 / (1 + abs(x)) / (1 + abs(x))`)
+/// is printed with one division (`math::div_twice`: `r = 1 / t`, then `(c r) r`).
+#[test]
+fn a_repeated_divisor_takes_one_division() {
+    let m = standard::module();
+    let code = codegen::pretty(&codegen::expand_item(m, m.index_of("softsign").unwrap()));
+    assert!(code.contains("math::div_twice(1.0, t0)"), "{code}");
+    assert!(!code.contains("/ t0 / t0"), "{code}");
+    let m = Module::new("pub f(x) = x / (2 + x^2) / (2 + x^2);").unwrap();
+    let code = codegen::pretty(&codegen::expand_item(&m, 0));
+    assert!(code.contains("math::div_twice(x, "), "{code}");
 }

@@ -1085,6 +1085,81 @@ fn fast_block(g: &Graph, roots: &[Id], output: bool) -> Option<FastBlock> {
     Some((body, steps))
 }
 
+/// `(c, x)` for an argument `c x` exact in `f32` and `f64` alike: an input, its negation, or its
+/// product by a power of two within `[1/4, 4]` (`-2 x`).
+fn exact_arg(g: &Graph, id: Id) -> Option<(f64, Id)> {
+    match g.node(id) {
+        Node::Input(_) => Some((1.0, id)),
+        Node::Neg(a) => exact_arg(g, *a).map(|(c, x)| (-c, x)),
+        Node::Mul(a, b) => {
+            let (c, x) = match (g.as_num(*a), g.as_num(*b)) {
+                (Some(c), None) => (c, *b),
+                (None, Some(c)) => (c, *a),
+                _ => return None,
+            };
+            let ok = pow2(c) && (0.25..=4.0).contains(&c.abs());
+            let (d, x) = exact_arg(g, x).filter(|_| ok)?;
+            (d == 1.0 || d == -1.0).then_some((c * d, x))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `c` is a power of two (a product by it is exact).
+fn pow2(c: f64) -> bool {
+    c != 0.0 && c.is_finite() && c.to_bits() & ((1 << 52) - 1) == 0
+}
+
+/// The factors of a product, flattened (at most 64).
+fn factors(g: &Graph, id: Id, out: &mut Vec<Id>) {
+    match g.node(id) {
+        Node::Mul(a, b) if out.len() < 64 => {
+            factors(g, *a, out);
+            factors(g, *b, out);
+        }
+        _ => out.push(id),
+    }
+}
+
+/// `(u, w)` where `id` is `sigmoid(u) + w sigmoid(u) sigmoid(-u)` (terms and factors in any
+/// order; silu's derivative, swish's, gelu_tanh's): `w` as its factors, `None` where they are
+/// `u`'s own (silu, swish).
+fn sigmoid_grad_terms(g: &Graph, id: Id) -> Option<(Id, Option<Vec<Id>>)> {
+    let Node::Add(l, r) = g.node(id).clone() else {
+        return None;
+    };
+    let negation = |b: Id, u: Id| match (g.node(b), g.node(u)) {
+        (Node::Neg(v), _) if *v == u => true,
+        (_, Node::Neg(v)) if *v == b => true,
+        (Node::Mul(c, v), _) if *v == u && g.is_num(*c, -1.0) => true,
+        _ => false,
+    };
+    [(l, r), (r, l)].into_iter().find_map(|(s, p)| {
+        let Node::Call(Builtin::Sigmoid, sa) = g.node(s) else {
+            return None;
+        };
+        let u = sa[0];
+        let mut f = Vec::new();
+        factors(g, p, &mut f);
+        let i = f.iter().position(|&v| v == s)?;
+        f.remove(i);
+        let j = f.iter().position(|&v| match g.node(v) {
+            Node::Call(Builtin::Sigmoid, b) => {
+                negation(b[0], u)
+                    || matches!((exact_arg(g, b[0]), exact_arg(g, u)),
+                        (Some((c, x)), Some((d, y))) if x == y && c == -d)
+            }
+            _ => false,
+        })?;
+        f.remove(j);
+        let mut fu = Vec::new();
+        factors(g, u, &mut fu);
+        f.sort_unstable();
+        fu.sort_unstable();
+        Some((u, (f != fu).then_some(f)))
+    })
+}
+
 /// Whether a kernel's loop should evaluate one element at a time instead of four side by side
 /// (`KernelN::chains`): where its body takes a sine or cosine (a range reduction and quadrant
 /// swaps, each a choice) and branches besides, four chains of it at once spill registers.
@@ -1671,9 +1746,6 @@ fn lanes_block(
         }
         float_text(v).parse().ok()
     }
-    fn pow2(c: f64) -> bool {
-        c != 0.0 && c.is_finite() && c.to_bits() & ((1 << 52) - 1) == 0
-    }
     /// The extra error in ULP of a product by a factor split into two `f32` (the low part's
     /// own rounding and the split's: below `2^-47` relative, `2^-23` ULP).
     const SPLIT: f64 = 1e-6;
@@ -1725,21 +1797,7 @@ fn lanes_block(
         }
         /// `c * x` with `c = ±2^j`, `|j| <= 2`, and `x` an input: `(c, x)`.
         fn exact_arg(&self, id: Id) -> Option<(f64, Id)> {
-            match self.g.node(id) {
-                Node::Input(_) => Some((1.0, id)),
-                Node::Neg(a) => self.exact_arg(*a).map(|(c, x)| (-c, x)),
-                Node::Mul(a, b) => {
-                    let (c, x) = match (self.g.as_num(*a), self.g.as_num(*b)) {
-                        (Some(c), None) => (c, *b),
-                        (None, Some(c)) => (c, *a),
-                        _ => return None,
-                    };
-                    let ok = pow2(c) && (0.25..=4.0).contains(&c.abs());
-                    let (d, x) = self.exact_arg(x).filter(|_| ok)?;
-                    (d == 1.0 || d == -1.0).then_some((c * d, x))
-                }
-                _ => None,
-            }
+            exact_arg(self.g, id)
         }
         /// An argument computed in `f64` from exact leaves, parameters (in `f64`, as given)
         /// and constants, with products, quotients, integer powers and sums that cannot
@@ -1884,13 +1942,7 @@ fn lanes_block(
         }
         /// The factors of a product, through nested products, in order.
         fn factors(&self, id: Id, out: &mut Vec<Id>) {
-            match self.g.node(id) {
-                Node::Mul(a, b) if out.len() < 64 => {
-                    self.factors(*a, out);
-                    self.factors(*b, out);
-                }
-                _ => out.push(id),
-            }
+            factors(self.g, id, out)
         }
         /// `(|c|, x, c < 0)` for `sigmoid(c x)` of an exact argument.
         fn sigmoid_key(&self, id: Id) -> Option<(u64, Id, bool)> {
@@ -2399,39 +2451,7 @@ fn lanes_block(
         /// (`lanes::silu_grad`, of an exact argument, or `silu_grad_dd` of one computed in
         /// `f64` or split: swish's `beta x`). `None` for any other node.
         fn silu_grad(&mut self, id: Id) -> Option<V> {
-            let Node::Add(l, r) = self.g.node(id).clone() else {
-                return None;
-            };
-            let negation = |g: &Graph, b: Id, u: Id| match (g.node(b), g.node(u)) {
-                (Node::Neg(v), _) if *v == u => true,
-                (_, Node::Neg(v)) if *v == b => true,
-                (Node::Mul(c, v), _) if *v == u && g.is_num(*c, -1.0) => true,
-                _ => false,
-            };
-            let arg = [(l, r), (r, l)].into_iter().find_map(|(s, p)| {
-                let Node::Call(Builtin::Sigmoid, sa) = self.g.node(s) else {
-                    return None;
-                };
-                let u = sa[0];
-                let mut f = Vec::new();
-                self.factors(p, &mut f);
-                let i = f.iter().position(|&v| v == s)?;
-                f.remove(i);
-                let j = f.iter().position(|&v| match self.g.node(v) {
-                    Node::Call(Builtin::Sigmoid, b) => {
-                        negation(self.g, b[0], u)
-                            || matches!((self.exact_arg(b[0]), self.exact_arg(u)),
-                                (Some((c, x)), Some((d, y))) if x == y && c == -d)
-                    }
-                    _ => false,
-                })?;
-                f.remove(j);
-                let mut fu = Vec::new();
-                self.factors(u, &mut fu);
-                f.sort_unstable();
-                fu.sort_unstable();
-                Some((u, (f != fu).then_some(f)))
-            })?;
+            let arg = sigmoid_grad_terms(self.g, id)?;
             let (arg, weight) = arg;
             let name = self.fresh();
             if let Some(w) = weight {
@@ -3029,6 +3049,13 @@ impl<'g> Emitter<'g> {
             }
             _ => return self.prec_expr(id),
         };
+        if self.fast && !self.single {
+            if let Some((u, None)) = sigmoid_grad_terms(self.g, id) {
+                // silu's derivative as one quotient that cancels only next to its zero
+                let u = self.dd(u);
+                return (quote!(math::silu_grad_dd(#u)), R_ATOM);
+            }
+        }
         let exact = match self.ddd_shared(id) {
             // the fast path hands a cancelling sum to the scalar path (which re-evaluates it)
             _ if self.fast && self.has_transcendental(id) => quote!(math::dd(f64::NAN)),
@@ -3480,18 +3507,30 @@ impl<'g> Emitter<'g> {
             self.short_erfc = self.short_erfcs(roots);
         }
         let paired: Vec<Id> = pairs.values().flat_map(|&(p, q, _)| [p, q]).collect();
+        // in the f64 plan, a root that is silu's derivative is a function of its argument
+        // alone (`math::silu_grad_dd`, see `refined_prec`)
+        let silu_grads: HashMap<Id, Id> = roots
+            .iter()
+            .filter(|_| self.fast && !self.single)
+            .filter_map(|&r| match sigmoid_grad_terms(self.g, r) {
+                Some((u, None)) => Some((r, u)),
+                _ => None,
+            })
+            .collect();
         let mut uses: HashMap<Id, usize> = HashMap::new();
         let mut stack: Vec<Id> = roots.to_vec();
         while let Some(n) = stack.pop() {
             let seen = uses.contains_key(&n);
             *uses.entry(n).or_default() += 1;
             if !seen {
-                match self.single_fused(n, &paired) {
-                    Some(w) => stack.push(w),
-                    None => stack.extend(self.g.node(n).children()),
+                match (silu_grads.get(&n), self.single_fused(n, &paired)) {
+                    (Some(&u), _) | (None, Some(u)) => stack.push(u),
+                    (None, None) => stack.extend(self.g.node(n).children()),
                 }
             }
         }
+        // a pair neither of whose members is still taken is not computed
+        pairs.retain(|_, (p, q, _)| uses.contains_key(p) || uses.contains_key(q));
         let mut lets = TokenStream::new();
         let mut k = 0usize;
         for n in order {

@@ -341,6 +341,11 @@ pub(crate) fn steps(calls: &[String]) -> Vec<String> {
                 push("tanh(softplus(u)) from one exponential (tanh_softplus)".into())
             }
             "softplus_neg" => push("softplus(-u) (softplus_neg)".into()),
+            "silu_grad_dd" => push(
+                "sigmoid(u) + u sigmoid(u) sigmoid(-u) as one quotient of a double-double u \
+                 (silu_grad_dd; the scalar path next to its zero)"
+                    .into(),
+            ),
             // `limit` is the scalar path's; `Tail::…` names a tail product's kind
             "limit" | "Tail" => {}
             _ => {

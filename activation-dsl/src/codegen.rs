@@ -1160,6 +1160,54 @@ fn sigmoid_grad_terms(g: &Graph, id: Id) -> Option<(Id, Option<Vec<Id>>)> {
     })
 }
 
+/// `(c, u)` where `id` is silu's derivative at `u` times the factors `c` (none for silu and
+/// swish; swiglu's `a` in `a sigmoid(b) + a b sigmoid(b) sigmoid(-b)`): the terms and factors in
+/// any order. For the `f64` plan's `math::silu_grad_dd`.
+fn scaled_silu_grad(g: &Graph, id: Id) -> Option<(Vec<Id>, Id)> {
+    if let Some((u, None)) = sigmoid_grad_terms(g, id) {
+        return Some((Vec::new(), u));
+    }
+    let Node::Add(l, r) = g.node(id).clone() else {
+        return None;
+    };
+    let take = |f: &mut Vec<Id>, v: Id| -> Option<()> {
+        let i = f.iter().position(|&w| w == v)?;
+        f.remove(i);
+        Some(())
+    };
+    [(l, r), (r, l)].into_iter().find_map(|(s, p)| {
+        let mut c = Vec::new();
+        factors(g, s, &mut c);
+        let i = c
+            .iter()
+            .position(|&v| matches!(g.node(v), Node::Call(Builtin::Sigmoid, _)))?;
+        let sig = c.remove(i);
+        if c.is_empty() {
+            return None;
+        }
+        let Node::Call(Builtin::Sigmoid, a) = g.node(sig) else {
+            return None;
+        };
+        let u = a[0];
+        let mut f = Vec::new();
+        factors(g, p, &mut f);
+        take(&mut f, sig)?;
+        for &v in &c {
+            take(&mut f, v)?;
+        }
+        let j = f.iter().position(|&v| {
+            matches!(g.node(v), Node::Call(Builtin::Sigmoid, b)
+                if matches!(g.node(b[0]), Node::Neg(w) if *w == u))
+        })?;
+        f.remove(j);
+        let mut fu = Vec::new();
+        factors(g, u, &mut fu);
+        f.sort_unstable();
+        fu.sort_unstable();
+        (f == fu).then_some((c, u))
+    })
+}
+
 /// Whether a kernel's loop should evaluate one element at a time instead of four side by side
 /// (`KernelN::chains`): where its body takes a sine or cosine (a range reduction and quadrant
 /// swaps, each a choice) and branches besides, four chains of it at once spill registers.
@@ -3050,10 +3098,11 @@ impl<'g> Emitter<'g> {
             _ => return self.prec_expr(id),
         };
         if self.fast && !self.single {
-            if let Some((u, None)) = sigmoid_grad_terms(self.g, id) {
+            if let Some((c, u)) = scaled_silu_grad(self.g, id) {
                 // silu's derivative as one quotient that cancels only next to its zero
                 let u = self.dd(u);
-                return (quote!(math::silu_grad_dd(#u)), R_ATOM);
+                let c = c.iter().map(|&f| self.operand(f, R_MUL));
+                return (quote!(#(#c *)* math::silu_grad_dd(#u)), R_MUL);
             }
         }
         let exact = match self.ddd_shared(id) {
@@ -3509,13 +3558,10 @@ impl<'g> Emitter<'g> {
         let paired: Vec<Id> = pairs.values().flat_map(|&(p, q, _)| [p, q]).collect();
         // in the f64 plan, a root that is silu's derivative is a function of its argument
         // alone (`math::silu_grad_dd`, see `refined_prec`)
-        let silu_grads: HashMap<Id, Id> = roots
+        let silu_grads: HashMap<Id, (Vec<Id>, Id)> = roots
             .iter()
             .filter(|_| self.fast && !self.single)
-            .filter_map(|&r| match sigmoid_grad_terms(self.g, r) {
-                Some((u, None)) => Some((r, u)),
-                _ => None,
-            })
+            .filter_map(|&r| Some((r, scaled_silu_grad(self.g, r)?)))
             .collect();
         let mut uses: HashMap<Id, usize> = HashMap::new();
         let mut stack: Vec<Id> = roots.to_vec();
@@ -3524,7 +3570,11 @@ impl<'g> Emitter<'g> {
             *uses.entry(n).or_default() += 1;
             if !seen {
                 match (silu_grads.get(&n), self.single_fused(n, &paired)) {
-                    (Some(&u), _) | (None, Some(u)) => stack.push(u),
+                    (Some((c, u)), _) => {
+                        stack.extend(c);
+                        stack.push(*u);
+                    }
+                    (None, Some(w)) => stack.push(w),
                     (None, None) => stack.extend(self.g.node(n).children()),
                 }
             }

@@ -201,3 +201,19 @@ fn a_repeated_divisor_takes_one_division() {
     let code = codegen::pretty(&codegen::expand_item(&m, 0));
     assert!(code.contains("math::div_twice(x, "), "{code}");
 }
+
+/// Silu's derivative in the `f64` plan as one quotient (`math::silu_grad_dd`), alone (silu,
+/// swish) or times other factors (swiglu's `a sigmoid(b) + a b sigmoid(b) sigmoid(-b)`); the
+/// `f32` plans keep their own forms, and a sum that is not silu's derivative keeps its test.
+#[test]
+fn silu_s_derivative_is_one_quotient_in_the_f64_plan() {
+    let m = standard::module();
+    let code = |name: &str| codegen::pretty(&codegen::expand_item(m, m.index_of(name).unwrap()));
+    assert!(code("silu").contains("[math::silu_grad_dd(math::dd(x))]"));
+    assert!(code("swiglu").contains("a * math::silu_grad_dd(math::dd(b))"));
+    assert!(code("swish").contains("math::silu_grad_dd(__dd"));
+    // sigmoid(x) + 2 x sigmoid(x) sigmoid(-x) is not silu's derivative
+    let other = Module::new("pub f(x) = sigmoid(x) + 2 * x * sigmoid(x) * sigmoid(-x);").unwrap();
+    let text = codegen::pretty(&codegen::expand_item(&other, 0));
+    assert!(!text.contains("silu_grad_dd"), "{text}");
+}

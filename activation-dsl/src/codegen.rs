@@ -1121,6 +1121,15 @@ fn factors(g: &Graph, id: Id, out: &mut Vec<Id>) {
     }
 }
 
+/// Whether the factors `f` (sorted in place) are those of `u`'s product, in any order.
+fn factors_of(g: &Graph, f: &mut [Id], u: Id) -> bool {
+    let mut fu = Vec::new();
+    factors(g, u, &mut fu);
+    f.sort_unstable();
+    fu.sort_unstable();
+    *f == fu[..]
+}
+
 /// `(u, w)` where `id` is `sigmoid(u) + w sigmoid(u) sigmoid(-u)` (terms and factors in any
 /// order; silu's derivative, swish's, gelu_tanh's): `w` as its factors, `None` where they are
 /// `u`'s own (silu, swish).
@@ -1152,11 +1161,7 @@ fn sigmoid_grad_terms(g: &Graph, id: Id) -> Option<(Id, Option<Vec<Id>>)> {
             _ => false,
         })?;
         f.remove(j);
-        let mut fu = Vec::new();
-        factors(g, u, &mut fu);
-        f.sort_unstable();
-        fu.sort_unstable();
-        Some((u, (f != fu).then_some(f)))
+        Some((u, (!factors_of(g, &mut f, u)).then_some(f)))
     })
 }
 
@@ -1200,11 +1205,7 @@ fn scaled_silu_grad(g: &Graph, id: Id) -> Option<(Vec<Id>, Id)> {
                 if matches!(g.node(b[0]), Node::Neg(w) if *w == u))
         })?;
         f.remove(j);
-        let mut fu = Vec::new();
-        factors(g, u, &mut fu);
-        f.sort_unstable();
-        fu.sort_unstable();
-        (f == fu).then_some((c, u))
+        factors_of(g, &mut f, u).then_some((c, u))
     })
 }
 

@@ -16,7 +16,8 @@ The places (see `CASES`): where an affine piece `a * x + b` has its root (hardsi
 derivative of hardswish at -1.5), where the derivative of gelu_tanh is zero (x0 = -0.75246...,
 found here with mpmath), and softplus with non-default `beta` near the top of the range (where
 `beta * x` overflows) and in both tails; and every standard item with parameters at values
-away from its defaults (`PARAM_SWEEPS`: small, large, negative where the formula allows) over a
+away from its defaults (`PARAM_SWEEPS`: small, large, negative where the formula allows, and
+extremes such as 1e-30 and 1e30) over a
 grid from 0 and 1e-30 to the largest finite value (`param_points`). Around a center c the points are: c itself (rounded to
 the type), its nearest neighbours (every value of the type within `NEIGHBOURS[ty]` ULPs of c), and
 a geometric sweep c +- 2^-j (j = 1 .. the type's precision). A case may also give a plain list
@@ -131,19 +132,25 @@ def param_points():
 # Items with parameters at values away from their defaults (small, large, negative where the
 # formula allows; issue 11 item 3), each over `param_points()`.
 PARAM_SWEEPS = [
-    ("leaky_relu", [[("alpha", "1e-6")], [("alpha", "100")], [("alpha", "-0.5")]]),
+    ("leaky_relu", [[("alpha", "1e-6")], [("alpha", "100")], [("alpha", "-0.5")],
+                    [("alpha", "1e30")]]),
     ("prelu", [[("alpha", "1e-6")], [("alpha", "100")], [("alpha", "-0.5")]]),
-    ("elu", [[("alpha", "0.001")], [("alpha", "50")], [("alpha", "-1")]]),
-    ("celu", [[("alpha", "0.1")], [("alpha", "10")]]),
-    ("swish", [[("beta", "0.1")], [("beta", "10")], [("beta", "-1")]]),
-    ("softplus", [[("beta", "0.001")], [("beta", "1000")]]),
+    ("elu", [[("alpha", "0.001")], [("alpha", "50")], [("alpha", "-1")], [("alpha", "1e-30")],
+             [("alpha", "1e30")]]),
+    ("celu", [[("alpha", "0.1")], [("alpha", "10")], [("alpha", "0.001")], [("alpha", "1000")]]),
+    ("swish", [[("beta", "0.1")], [("beta", "10")], [("beta", "-1")], [("beta", "1e-30")],
+               [("beta", "1e30")]]),
+    ("softplus", [[("beta", "0.001")], [("beta", "1000")], [("beta", "1e-30")],
+                  [("beta", "1e30")]]),
     ("hardtanh", [[("min_val", "-2"), ("max_val", "3")], [("min_val", "0"), ("max_val", "6")],
                   [("min_val", "-0.5"), ("max_val", "0.5")]]),
     ("hardshrink", [[("lambd", "0.01")], [("lambd", "3")]]),
-    ("softshrink", [[("lambd", "0.01")], [("lambd", "3")]]),
+    ("softshrink", [[("lambd", "0.01")], [("lambd", "3")], [("lambd", "1e30")]]),
     ("threshold", [[("threshold", "1"), ("value", "-2")], [("threshold", "-3"), ("value", "0.5")]]),
-    ("squareplus", [[("b", "0")], [("b", "0.0001")], [("b", "100")]]),
-    ("snake", [[("alpha", "0.1")], [("alpha", "10")], [("alpha", "-1")]]),
+    ("squareplus", [[("b", "0")], [("b", "0.0001")], [("b", "100")], [("b", "1e-30")],
+                    [("b", "1e30")]]),
+    ("snake", [[("alpha", "0.1")], [("alpha", "10")], [("alpha", "-1")], [("alpha", "0.001")],
+               [("alpha", "1000")]]),
 ]
 
 

@@ -3879,9 +3879,11 @@ impl<'g> Emitter<'g> {
                     None => (q, R_MUL),
                 }
             }
-            Node::Div(a, b) if matches!(g.node(*a), Node::Div(_, b2) if b2 == b) => {
+            Node::Div(a, b) if self.fast && matches!(g.node(*a), Node::Div(_, b2) if b2 == b) => {
                 // c / b / b (softsign's derivative) with one division where there were two
-                // (each the slowest operation of its loop): `math::div_twice`
+                // (each the slowest operation of its loop): `math::div_twice`, in the fast
+                // paths only (where `1 / b` overflows, at a subnormal `b`, its infinity sends
+                // the element to the scalar path, which divides twice)
                 let Node::Div(c, _) = g.node(*a) else {
                     unreachable!("checked")
                 };

@@ -212,7 +212,7 @@ pub fn sigmoid_pair(u: f64) -> (f64, f64) {
 /// `(1 + e + u e) / (1 + e)^2` for `u >= 0`, every term positive, and `e (1 + u + e) / (1 +
 /// e)^2` below, where `1 + u` is taken exactly (a two-sum, the low part added), so that the one
 /// error the sum can amplify is `e`'s (an `f64` ULP or so). NaN (the scalar path, which refines
-/// in double-double) where `|1 + u + e| < e / 4`, within about 0.05 of u0, a sixtieth of the
+/// in double-double) where `|1 + u + e| < e / 4`, within about 0.05 of u0, a tenth of the
 /// inputs the sum's own test (`refine_sum`) sent there, and where `e < 2^-960` (`u < -665`: the
 /// scalar path's tail products).
 #[inline(always)]

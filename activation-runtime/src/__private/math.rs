@@ -35,8 +35,10 @@ pub fn sqrt(x: f64) -> f64 {
 pub fn abs(x: f64) -> f64 {
     x.abs()
 }
-/// `c / b / b` with one division: `(c r) r` for `r = 1 / b` (softsign's derivative). The same
-/// overflow and underflow as the two quotients; at most two ULPs where they keep one.
+/// `c / b / b` with one division: `(c r) r` for `r = 1 / b` (softsign's derivative), for the
+/// fast paths: at most two ULPs where the two quotients keep one, and the same overflow and
+/// underflow but where `b` is subnormal (`1 / b` infinite: the element goes to the scalar
+/// path, which divides twice).
 #[inline(always)]
 pub fn div_twice(c: f64, b: f64) -> f64 {
     let r = 1.0 / b;

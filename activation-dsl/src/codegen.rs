@@ -396,6 +396,7 @@ fn expand_planned(
         // the loops run in the slice's own type: see `native_block`
         let native_plan = native_block(g, roots);
         let lanes_plan = lanes_block(g, roots, values);
+        let chains_one = one_chain(g, roots);
         // a native plan that needs exact parameters gives way to an f32-lane one that does not
         // (leaky_relu's default slope, 0.01, is not exact in f32) for f32 slices; f64 slices,
         // where every parameter is exact, keep it (`native_f64`)
@@ -468,7 +469,7 @@ fn expand_planned(
             roots: root_names,
             f64: f64_plan,
             f32: f32_plan,
-            one_chain: one_chain(g, roots),
+            one_chain: chains_one,
         });
         let native = native_plan.map(|(exprs, exact)| {
             let exact = exact.iter().map(|i| &param_idents[*i as usize]);
@@ -594,7 +595,7 @@ fn expand_planned(
         });
         // one chain at a time where the body is a sine or cosine and a branch (see
         // `KernelN::chains`)
-        let chains = one_chain(g, roots).then(|| {
+        let chains = chains_one.then(|| {
             quote! {
                 #[inline(always)]
                 fn chains(&self) -> usize {

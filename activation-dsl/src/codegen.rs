@@ -3228,6 +3228,10 @@ impl<'g> Emitter<'g> {
                 let c = dd_literal(c);
                 quote!(math::dd_mul(#e, #c))
             }
+            Node::Mul(a, b) if self.trig_only_product(id) => {
+                let (a, b) = (self.ddd(*a)?, self.ddd(*b)?);
+                quote!(math::dd_mul_wide(#a, #b))
+            }
             Node::Mul(a, b) => {
                 let (a, b) = (self.ddd(*a)?, self.ddd(*b)?);
                 quote!(math::dd_mul(#a, #b))
@@ -3865,6 +3869,14 @@ impl<'g> Emitter<'g> {
                 let d = self.expr(*b);
                 (quote!(math::div_tail([#(#fs),*], [#(#ts),*], #d)), R_ATOM)
             }
+            Node::Mul(..) if self.scaled_expm1(id).is_some() => {
+                // k * expm1(u / k) (celu): where u / k is subnormal (u = -2.2e-308 at k =
+                // 1000) its lost digits would be scaled back by k; `math::scaled_expm1` takes
+                // u (1 + t / 2) for t = u / k below 1e-20
+                let (k, t, u) = self.scaled_expm1(id).expect("checked");
+                let (k, t, u) = (self.expr(k), self.dd(t), self.expr(u));
+                (quote!(math::scaled_expm1(#k, #t, #u)), R_ATOM)
+            }
             Node::Mul(a, b) => bin(a, b, R_MUL, quote!(*)),
             Node::Div(a, b) if self.square_numerator(*a).is_some() => {
                 // c * u^2 / b as c * u * (u / b): u^2 overflows (or underflows) long before the
@@ -4146,6 +4158,54 @@ impl<'g> Emitter<'g> {
         }
     }
 
+    /// Whether `id` is a product of two values used only as the argument of a sine or cosine
+    /// (`alpha * x` in snake): printed `math::dd_mul_wide`, which keeps the exponent of a
+    /// product beyond `f64`'s range so that the scalar path's sine reduces it exactly (the
+    /// fast plans' `dd_mul_wide` is `dd_mul`). A conservative test: every node of the graph
+    /// that uses `id` is such a call.
+    fn trig_only_product(&self, id: Id) -> bool {
+        let g = self.g;
+        if !matches!(g.node(id), Node::Mul(..)) || self.const_factors(id).is_some() {
+            return false;
+        }
+        let mut used = false;
+        for n in (0..g.len()).map(|i| Id(i as u32)) {
+            let node = g.node(n);
+            if !node.children().contains(&id) {
+                continue;
+            }
+            used = true;
+            if !matches!(
+                node,
+                Node::Call(
+                    Builtin::Sin | Builtin::Cos | Builtin::Sin2 | Builtin::Cos2,
+                    _
+                )
+            ) {
+                return false;
+            }
+        }
+        used
+    }
+
+    /// `(k, u / k, u)` when `id` is `k * expm1(u / k)` with its argument in double-double (the
+    /// `f64` plans).
+    fn scaled_expm1(&self, id: Id) -> Option<(Id, Id, Id)> {
+        let g = self.g;
+        let Node::Mul(a, b) = g.node(id) else {
+            return None;
+        };
+        [(*a, *b), (*b, *a)].into_iter().find_map(|(k, e)| {
+            let Node::Call(Builtin::Expm1, args) = g.node(e) else {
+                return None;
+            };
+            match g.node(args[0]) {
+                Node::Div(u, k2) if *k2 == k && self.needs_dd(args[0]) => Some((k, args[0], *u)),
+                _ => None,
+            }
+        })
+    }
+
     /// `id` as a double-double expression (see `activation_runtime::__private::math::Dd`).
     fn dd(&self, id: Id) -> TokenStream {
         if let Some(c) = self.dd_folded(id) {
@@ -4199,6 +4259,10 @@ impl<'g> Emitter<'g> {
                 }
                 let c = dd_literal(c);
                 quote!(math::dd_mul(#e, #c))
+            }
+            Node::Mul(a, b) if self.trig_only_product(id) => {
+                let (a, b) = (self.dd(*a), self.dd(*b));
+                quote!(math::dd_mul_wide(#a, #b))
             }
             Node::Mul(a, b) => {
                 let (a, b) = (self.dd(*a), self.dd(*b));

@@ -318,7 +318,7 @@ pub(crate) fn steps(calls: &[String]) -> Vec<String> {
         let c = c.as_str();
         match c {
             "dd" | "dd_mul" | "dd_add" | "dd_sub" | "dd_neg" | "dd_div" | "dd_abs" | "dd_max"
-            | "dd_min" | "dd_sqrt" => push("double-double arguments".into()),
+            | "dd_min" | "dd_sqrt" | "dd_mul_wide" => push("double-double arguments".into()),
             "mul_tail" | "div_tail" => push(
                 "tail products (factors as m 2^k, rounded once: no underflow on the way)".into(),
             ),
@@ -341,6 +341,15 @@ pub(crate) fn steps(calls: &[String]) -> Vec<String> {
                 push("tanh(softplus(u)) from one exponential (tanh_softplus)".into())
             }
             "softplus_neg" => push("softplus(-u) (softplus_neg)".into()),
+            "scaled_expm1" => {
+                dd.push("expm1");
+                push("double-double arguments".into());
+                push(
+                "k expm1(u / k) as u (1 + t / 2) where t = u / k is below 1e-20 (scaled_expm1; \
+                 no subnormal t scaled back)"
+                    .into(),
+                )
+            }
             "silu_grad_dd" => push(
                 "sigmoid(u) + u sigmoid(u) sigmoid(-u) as one quotient of a double-double u \
                  (silu_grad_dd; the scalar path next to its zero)"

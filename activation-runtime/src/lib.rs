@@ -77,6 +77,7 @@ pub mod __private {
     pub mod fast;
     pub mod lanes;
     pub mod math;
+    pub mod reduce;
 }
 
 pub use float::{sigmoid64, softplus64, Float};

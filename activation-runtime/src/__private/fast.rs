@@ -429,6 +429,13 @@ macro_rules! trig_from_sin_cos {
 }
 trig_from_sin_cos!();
 
+/// `a * b` as a double-double: in the fast plans a product that overflows sends its element to
+/// the scalar path, whose [`math::dd_mul_wide`](super::math::dd_mul_wide) keeps its exponent.
+#[inline(always)]
+pub fn dd_mul_wide(a: Dd, b: Dd) -> Dd {
+    dd_mul(a, b)
+}
+
 /// `sin(hi + lo)` to first order in `lo` (`|lo| <= 1e5 * 2^-53` in the fast range: the second
 /// order term is below `2^-80`).
 #[inline(always)]
@@ -687,6 +694,19 @@ pub fn exp_dd(a: Dd) -> f64 {
 #[inline(always)]
 pub fn expm1_dd(a: Dd) -> f64 {
     expm1(a.0) + exp(a.0) * lo(a)
+}
+
+/// `k expm1(t)` for `t = u / k` (see [`math::scaled_expm1`](super::math::scaled_expm1)),
+/// chosen per lane.
+#[inline(always)]
+pub fn scaled_expm1(k: f64, t: Dd, u: f64) -> f64 {
+    let small = u + u * (0.5 * t.0);
+    let v = k * expm1_dd(t);
+    if t.0.abs() < 1e-20 {
+        small
+    } else {
+        v
+    }
 }
 
 /// `sigmoid(hi + lo)`.

@@ -213,6 +213,8 @@ pub fn tanhshrink(u: f64) -> f64 {
 /// An unevaluated sum `hi + lo` with `|lo| <= ulp(hi) / 2`.
 pub type Dd = (f64, f64);
 
+pub use super::reduce::Wide;
+
 /// `x` as a double-double.
 #[inline(always)]
 pub fn dd(x: f64) -> Dd {
@@ -347,47 +349,101 @@ fn corrected(v: f64, c: f64) -> f64 {
     }
 }
 
-/// `sin(hi + lo)` = `sin(hi) cos(lo) + cos(hi) sin(lo)`: the argument's low part counts at
-/// any size (`sin(0.1 * x)` at `x = 1e17`, where `lo` is up to 0.5).
+/// `a * b` as a double-double with an exponent of its own ([`Wide`]): the product itself where
+/// it is finite, and where it overflows (`alpha * x` in snake at `|x| > MAX / alpha`) the
+/// product of the larger factor scaled by `2^-1024` (exact: that factor is at least `2^512`),
+/// so that a sine or cosine of it can still be reduced exactly. The fast plans' version is
+/// [`dd_mul`] (an overflow there sends the element to the scalar path).
 #[inline(always)]
-pub fn sin_dd(a: Dd) -> f64 {
-    if a.1 == 0.0 || !a.1.is_finite() {
+pub fn dd_mul_wide(a: Dd, b: Dd) -> Wide {
+    let p = dd_mul(a, b);
+    if p.0.is_finite() || !(a.0.is_finite() && b.0.is_finite()) || a.0 == 0.0 || b.0 == 0.0 {
+        return Wide(p, 0);
+    }
+    const S: f64 = 7.458_340_731_200_207e-155; // 2^-512
+    let scale = |v: Dd| (v.0 * S * S, v.1 * S * S);
+    let p = if a.0.abs() >= b.0.abs() {
+        dd_mul(scale(a), b)
+    } else {
+        dd_mul(a, scale(b))
+    };
+    Wide(p, 1024)
+}
+
+/// `(sin(w), cos(w))` as double-doubles from the exact reduction of `w` ([`reduce::reduce`]);
+/// NaN for an infinite or NaN `w`.
+#[cold]
+fn sin_cos_wide(w: Wide) -> (Dd, Dd) {
+    if !(w.0 .0.is_finite() && w.0 .1.is_finite()) {
+        return ((f64::NAN, 0.0), (f64::NAN, 0.0));
+    }
+    let (k, r) = super::reduce::reduce(w);
+    let (s, c) = sin_cos_ddd(r);
+    match k {
+        0 => (s, c),
+        1 => (c, dd_neg(s)),
+        2 => (dd_neg(s), dd_neg(c)),
+        _ => (dd_neg(c), s),
+    }
+}
+
+/// `sin(hi + lo)` = `sin(hi) cos(lo) + cos(hi) sin(lo)`: the argument's low part counts at
+/// any size (`sin(0.1 * x)` at `x = 1e17`, where `lo` is up to 0.5); reduced exactly where
+/// `lo` may reach the period (`|hi| >= 1e15`) and beyond `f64`'s range ([`dd_mul_wide`]).
+#[inline(always)]
+pub fn sin_dd(a: impl Into<Wide>) -> f64 {
+    let Wide(a, shift) = a.into();
+    let plain = a.1 == 0.0 || !a.1.is_finite();
+    if plain && shift == 0 {
         return a.0.sin();
+    }
+    if shift != 0 || a.0.abs() >= 1e15 {
+        // beyond f64's range, or `lo` as large as the period: the two-term sum would cancel
+        // next to a zero (snake's `1 + sin(2 alpha x)` at 1e307)
+        return sin_cos_wide(Wide(a, shift)).0 .0;
     }
     let (sh, ch) = a.0.sin_cos();
     let (sl, cl) = a.1.sin_cos();
     sh * cl + ch * sl
 }
 
-/// `cos(hi + lo)` = `cos(hi) cos(lo) - sin(hi) sin(lo)`.
+/// `cos(hi + lo)` = `cos(hi) cos(lo) - sin(hi) sin(lo)`; as [`sin_dd`].
 #[inline(always)]
-pub fn cos_dd(a: Dd) -> f64 {
-    if a.1 == 0.0 || !a.1.is_finite() {
+pub fn cos_dd(a: impl Into<Wide>) -> f64 {
+    let Wide(a, shift) = a.into();
+    let plain = a.1 == 0.0 || !a.1.is_finite();
+    if plain && shift == 0 {
         return a.0.cos();
+    }
+    if shift != 0 || a.0.abs() >= 1e15 {
+        // beyond f64's range, or `lo` as large as the period: the two-term sum would cancel
+        // next to a zero (snake's `1 + sin(2 alpha x)` at 1e307)
+        return sin_cos_wide(Wide(a, shift)).1 .0;
     }
     let (sh, ch) = a.0.sin_cos();
     let (sl, cl) = a.1.sin_cos();
     ch * cl - sh * sl
 }
 
-/// `sin(2 (hi + lo))`, also where `2 hi` overflows.
+/// `sin(2 (hi + lo))`, also where `2 hi` overflows (then reduced exactly).
 #[inline(always)]
-pub fn sin2_dd(a: Dd) -> f64 {
-    if (2.0 * a.0).is_finite() {
+pub fn sin2_dd(a: impl Into<Wide>) -> f64 {
+    let Wide(a, shift) = a.into();
+    if shift == 0 && (2.0 * a.0).is_finite() {
         sin_dd((2.0 * a.0, 2.0 * a.1))
     } else {
-        2.0 * sin_dd(a) * cos_dd(a)
+        sin_dd(Wide(a, shift + 1))
     }
 }
 
-/// `cos(2 (hi + lo))`, also where `2 hi` overflows.
+/// `cos(2 (hi + lo))`, also where `2 hi` overflows (then reduced exactly).
 #[inline(always)]
-pub fn cos2_dd(a: Dd) -> f64 {
-    if (2.0 * a.0).is_finite() {
+pub fn cos2_dd(a: impl Into<Wide>) -> f64 {
+    let Wide(a, shift) = a.into();
+    if shift == 0 && (2.0 * a.0).is_finite() {
         cos_dd((2.0 * a.0, 2.0 * a.1))
     } else {
-        let (s, c) = (sin_dd(a), cos_dd(a));
-        (c - s) * (c + s)
+        cos_dd(Wide(a, shift + 1))
     }
 }
 
@@ -402,6 +458,18 @@ pub fn exp_dd(a: Dd) -> f64 {
 #[inline(always)]
 pub fn expm1_dd(a: Dd) -> f64 {
     corrected(a.0.exp_m1(), a.0.exp() * lo(a))
+}
+
+/// `k expm1(t)` for `t = u / k` given as a double-double (celu's `alpha * expm1(x / alpha)`):
+/// `u (1 + t / 2)` where `|t| < 1e-20` (the rest of the series is below `1e-40` of it), so
+/// that a subnormal `t`, whose digits are lost, is never scaled back by `k`.
+#[inline(always)]
+pub fn scaled_expm1(k: f64, t: Dd, u: f64) -> f64 {
+    if t.0.abs() < 1e-20 {
+        u + u * (0.5 * t.0)
+    } else {
+        k * expm1_dd(t)
+    }
 }
 
 /// `sigmoid(hi + lo)`.
@@ -889,22 +957,13 @@ fn erfc_ddd_impl(a: Dd) -> Dd {
 /// `pi / 2` as a double-double.
 const FRAC_PI_2_DD: Dd = (core::f64::consts::FRAC_PI_2, 6.123_233_995_736_766e-17);
 
-/// `(sin(a), cos(a))` as double-doubles: `a = k pi/2 + r` (the reduction in double-double, good
-/// for `|a|` up to about 1e15), then the Taylor series of `sin r` and `cos r` to `r^27`. Above
-/// 1e15, `sin(hi + lo) = sin(hi) cos(lo) + cos(hi) sin(lo)` with the library's sine and cosine
-/// (reduced exactly for any `hi`): good to the `f64` digits (not to double-double), where the
-/// high part alone is off by up to `|lo|` (`sin(0.1 * x)` at `x = 1e17`: `lo` up to 0.5).
+/// `(sin(a), cos(a))` as double-doubles: `a = k pi/2 + r` (the reduction in double-double for
+/// `|a| < 2^20`, exact above: [`reduce::reduce`]), then the Taylor series of `sin r` and `cos r`
+/// to `r^27`.
 #[inline(always)]
 fn sin_cos_ddd_impl(a: Dd) -> (Dd, Dd) {
-    if a.0.is_nan() || a.0.abs() >= 1e15 {
-        let (sh, ch) = (a.0.sin(), a.0.cos());
-        if a.1 == 0.0 || !a.1.is_finite() {
-            return ((sh, 0.0), (ch, 0.0));
-        }
-        let (sl, cl) = (a.1.sin(), a.1.cos());
-        let s = dd_add(dd_mul((sh, 0.0), (cl, 0.0)), dd_mul((ch, 0.0), (sl, 0.0)));
-        let c = dd_sub(dd_mul((ch, 0.0), (cl, 0.0)), dd_mul((sh, 0.0), (sl, 0.0)));
-        return (s, c);
+    if a.0.is_nan() || a.0.abs() >= 1_048_576.0 {
+        return sin_cos_wide(Wide(a, 0));
     }
     let k = (a.0 / core::f64::consts::FRAC_PI_2).round();
     let r = dd_sub(a, dd_mul((k, 0.0), FRAC_PI_2_DD));
@@ -927,16 +986,22 @@ fn sin_cos_ddd_impl(a: Dd) -> (Dd, Dd) {
     }
 }
 
-/// `sin(a)` as a double-double.
+/// `sin(a)` as a double-double (also of an argument beyond `f64`'s range: [`dd_mul_wide`]).
 #[cold]
-pub fn sin_ddd(a: Dd) -> Dd {
-    sin_cos_ddd(a).0
+pub fn sin_ddd(a: impl Into<Wide>) -> Dd {
+    match a.into() {
+        Wide(a, 0) => sin_cos_ddd(a).0,
+        w => sin_cos_wide(w).0,
+    }
 }
 
-/// `cos(a)` as a double-double.
+/// `cos(a)` as a double-double (also of an argument beyond `f64`'s range).
 #[cold]
-pub fn cos_ddd(a: Dd) -> Dd {
-    sin_cos_ddd(a).1
+pub fn cos_ddd(a: impl Into<Wide>) -> Dd {
+    match a.into() {
+        Wide(a, 0) => sin_cos_ddd(a).1,
+        w => sin_cos_wide(w).1,
+    }
 }
 
 /// The double-double functions of the scalar path, each compiled with FMA where the CPU has

@@ -3877,6 +3877,21 @@ impl<'g> Emitter<'g> {
                 let (k, t, u) = (self.expr(k), self.dd(t), self.expr(u));
                 (quote!(math::scaled_expm1(#k, #t, #u)), R_ATOM)
             }
+            Node::Mul(..) if !self.fast && self.scale_last(id).is_some() => {
+                // in the scalar path, a power of two of at least 2 taken last where taken first
+                // it overflows (snake's d/dalpha, `2 * x * cos(u) * sin(u)`: `2 x` overflows at
+                // |x| > MAX / 2 where the product does not); the fast paths hand such an
+                // element here, so both give the same bits
+                let (c, rest) = self.scale_last(id).expect("checked");
+                let c = self.operand(c, R_MUL);
+                let fs: Vec<TokenStream> =
+                    rest.iter().map(|f| self.operand(*f, R_MUL + 1)).collect();
+                let (f0, fs) = (&fs[0], &fs[1..]);
+                (
+                    quote!(math::scale_last(#c * #f0 #(* #fs)*, #f0 #(* #fs)*, #c)),
+                    R_ATOM,
+                )
+            }
             Node::Mul(a, b) => bin(a, b, R_MUL, quote!(*)),
             Node::Div(a, b) if self.square_numerator(*a).is_some() => {
                 // c * u^2 / b as c * u * (u / b): u^2 overflows (or underflows) long before the
@@ -4186,6 +4201,31 @@ impl<'g> Emitter<'g> {
             }
         }
         used
+    }
+
+    /// `(c, [f1, f2, …])` when `id` is the product `c * f1 * f2 * …` (nested to the left, none
+    /// of its inner products named) of at least two factors besides a constant `c = ±2^k`,
+    /// `k >= 1`, one of them an input or a parameter (a factor that can be large; see
+    /// `math::scale_last`).
+    fn scale_last(&self, id: Id) -> Option<(Id, Vec<Id>)> {
+        let g = self.g;
+        let mut rest = Vec::new();
+        let mut n = id;
+        while let Node::Mul(l, r) = g.node(n) {
+            if n != id && self.names.contains_key(&n) {
+                break;
+            }
+            rest.push(*r);
+            n = *l;
+        }
+        let c = g.as_num(n)?;
+        let (m, e) = (c.abs().log2(), c.abs().log2().round());
+        let unbounded = |f: &Id| matches!(g.node(*f), Node::Input(_) | Node::Param(_));
+        if rest.len() < 2 || m != e || e < 1.0 || !c.is_finite() || !rest.iter().any(unbounded) {
+            return None;
+        }
+        rest.reverse();
+        Some((n, rest))
     }
 
     /// `(k, u / k, u)` when `id` is `k * expm1(u / k)` with its argument in double-double (the

@@ -44,6 +44,17 @@ pub fn div_twice(c: f64, b: f64) -> f64 {
     let r = 1.0 / b;
     c * r * r
 }
+/// A product `c f1 f2 …` (`c` a power of two of at least 2) computed in order (`first`), or,
+/// where that overflows, as `(f1 f2 …) c` (`rest` times `c`): the same bits wherever the first
+/// is finite (snake's d/dalpha `2 x cos(u) sin(u)` at |x| > MAX / 2).
+#[inline(always)]
+pub fn scale_last(first: f64, rest: f64, c: f64) -> f64 {
+    if first.is_finite() {
+        first
+    } else {
+        rest * c
+    }
+}
 /// `-1`, `0` or `1`; NaN for NaN.
 #[inline(always)]
 pub fn sign(x: f64) -> f64 {

@@ -144,26 +144,38 @@ fn pow(a: &Series, p: f64) -> Option<Series> {
 /// The Taylor series at 0 of `id`, a function of input 0 only; `None` where some part is not
 /// analytic there (a branch, `abs`, `max`, a parameter, a pole).
 pub fn taylor(g: &Graph, id: Id) -> Option<Series> {
-    let mut memo = std::collections::HashMap::new();
-    series(g, id, &mut memo)
+    series(g, id, None, &mut std::collections::HashMap::new())
+}
+
+/// The Taylor series at 0 in `t` of `id` with the input `x = v t` and parameter `k` equal to
+/// `v` (`scale = Some((k, v))`): for a formula that depends on `x` only through `x / p_k`
+/// (celu's d/dalpha, `expm1(x / alpha) - x exp(x / alpha) / alpha`), the same series for
+/// every `v` (see [`patch_at_zero`]).
+fn taylor_scaled(g: &Graph, id: Id, k: u16, v: f64) -> Option<Series> {
+    series(g, id, Some((k, v)), &mut std::collections::HashMap::new())
 }
 
 fn series(
     g: &Graph,
     id: Id,
+    sc: Option<(u16, f64)>,
     memo: &mut std::collections::HashMap<Id, Option<Series>>,
 ) -> Option<Series> {
     if let Some(s) = memo.get(&id) {
         return s.clone();
     }
-    let mut rec = |n: Id| series(g, n, memo);
+    let mut rec = |n: Id| series(g, n, sc, memo);
     let s = match g.node(id).clone() {
         Node::Num(_) => Some(constant(g.as_num(id)?)),
         Node::Input(0) => {
             let mut s = vec![0.0; N];
-            s[1] = 1.0;
+            s[1] = sc.map_or(1.0, |(_, v)| v);
             Some(s)
         }
+        Node::Param(k) => match sc {
+            Some((p, v)) if p == k => Some(constant(v)),
+            _ => None,
+        },
         Node::Neg(a) => rec(a).map(|a| scale(&a, -1.0)),
         Node::Add(a, b) => Some(add(&rec(a)?, &rec(b)?)),
         Node::Sub(a, b) => Some(sub(&rec(a)?, &rec(b)?)),
@@ -243,27 +255,63 @@ fn horner(c: &[f64], x: f64) -> f64 {
 
 /// `root` with a Taylor patch at 0 where it cancels there: `if abs(x) < r { polynomial } else
 /// { root }`; a branch (`if x == 0 { 1 } else { sin(x) / x }`) is patched branch by branch.
+///
+/// A formula with one parameter `p` is patched too where it depends on `x` only through `t =
+/// x / p` (its series in `t`, with `x = v t` and `p = v`, the same for two values of `v`):
+/// `if abs(x / p) < r { polynomial in x / p } else { root }`. celu's d/dalpha, `expm1(t) - t
+/// exp(t)`, cancels to `-t^2 / 2`: in double-double it keeps nothing below `|t| ~ 1e-18`.
 pub fn patch_at_zero(g: &mut Graph, root: Id) -> Id {
-    if g.inputs.len() != 1
-        || g.reachable(&[root])
-            .iter()
-            .any(|n| matches!(g.node(*n), Node::Param(_) | Node::Output))
-    {
+    let reach = g.reachable(&[root]);
+    if g.inputs.len() != 1 || reach.iter().any(|n| matches!(g.node(*n), Node::Output)) {
         return root;
     }
-    patch(g, root)
+    let mut params: Vec<u16> = reach
+        .iter()
+        .filter_map(|n| match g.node(*n) {
+            Node::Param(k) => Some(*k),
+            _ => None,
+        })
+        .collect();
+    params.sort_unstable();
+    params.dedup();
+    match params[..] {
+        [] => patch(g, root, None),
+        [k] => patch(g, root, Some(k)),
+        _ => root,
+    }
 }
 
-fn patch(g: &mut Graph, id: Id) -> Id {
+/// The series of `id` at 0: in `x` (`scaled` is `None`), or in `x / p_k`, where `id` depends on
+/// `x` through it alone (checked at two values of `p_k`).
+fn series_in(g: &Graph, id: Id, scaled: Option<u16>) -> Option<Series> {
+    let Some(k) = scaled else {
+        return taylor(g, id);
+    };
+    let (a, b) = (
+        taylor_scaled(g, id, k, 0.75)?,
+        taylor_scaled(g, id, k, 3.0)?,
+    );
+    let size = a
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    let same = a
+        .iter()
+        .zip(&b)
+        .all(|(u, v)| (u.is_nan() && v.is_nan()) || (u - v).abs() <= 1e-12 * size);
+    same.then_some(a)
+}
+
+fn patch(g: &mut Graph, id: Id, scaled: Option<u16>) -> Id {
     if let Node::Select(k, a, b) = g.node(id).clone() {
-        let (pa, pb) = (patch(g, a), patch(g, b));
+        let (pa, pb) = (patch(g, a, scaled), patch(g, b, scaled));
         return if (pa, pb) == (a, b) {
             id
         } else {
             g.select(k, pa, pb)
         };
     }
-    let Some(c) = taylor(g, id) else {
+    let Some(c) = series_in(g, id, scaled) else {
         return id;
     };
     // Keep the finite prefix (a removable 0/0 leaves the last terms unknown).
@@ -271,10 +319,24 @@ fn patch(g: &mut Graph, id: Id) -> Id {
     if c.len() < 8 || c.iter().all(|v| *v == 0.0) {
         return id;
     }
-    let cancels = [1e-3, -1e-3, 1e-5, -1e-5, 1e-7, -1e-7].iter().any(|x| {
-        let direct = g.eval(&[id], &[*x], &[], f64::NAN)[0];
-        let p = horner(&c, *x);
-        !direct.is_finite() || (direct - p).abs() > 2f64.powi(-45) * p.abs()
+    // the direct value at t (x = t, or x = v t with p_k = v)
+    let direct = |g: &Graph, t: f64| match scaled {
+        None => g.eval(&[id], &[t], &[], f64::NAN)[0],
+        Some(k) => {
+            let mut ps = vec![f64::NAN; usize::from(k) + 1];
+            ps[usize::from(k)] = 0.75;
+            g.eval(&[id], &[0.75 * t], &ps, f64::NAN)[0]
+        }
+    };
+    let probes: &[f64] = match scaled {
+        None => &[1e-3, -1e-3, 1e-5, -1e-5, 1e-7, -1e-7],
+        // in double-double (a parameter's sums are refined) the cancellation shows further in
+        Some(_) => &[1e-3, -1e-3, 1e-7, -1e-7, 1e-12, -1e-12, 1e-20, -1e-20],
+    };
+    let cancels = probes.iter().any(|t| {
+        let d = direct(g, *t);
+        let p = horner(&c, *t);
+        !d.is_finite() || (d - p).abs() > 2f64.powi(-45) * p.abs()
     });
     if !cancels {
         return id;
@@ -301,24 +363,35 @@ fn patch(g: &mut Graph, id: Id) -> Id {
     };
     // Horner in the graph, from the highest nonzero coefficient.
     let x = g.add(Node::Input(0));
+    let t = match scaled {
+        None => x,
+        Some(k) => {
+            let p = g.add(Node::Param(k));
+            g.add(Node::Div(x, p))
+        }
+    };
     let last = c
         .iter()
         .rposition(|v| *v != 0.0)
         .expect("a nonzero coefficient");
     let mut acc = g.num(c[last]);
     for ck in c[..last].iter().rev() {
-        let t = g.times(acc, x);
+        let m = g.times(acc, t);
         acc = if *ck == 0.0 {
-            t
+            m
         } else {
             let k = g.num(*ck);
-            g.plus(k, t)
+            g.plus(k, m)
         };
     }
-    let a = g.call1(Builtin::Abs, x);
+    let a = g.call1(Builtin::Abs, t);
     let rn = g.num(r);
     let near = g.add(Node::Cmp(CmpOp::Lt, a, rn));
-    g.fire("taylor-at-zero");
+    g.fire(if scaled.is_some() {
+        "taylor-at-zero-scaled"
+    } else {
+        "taylor-at-zero"
+    });
     g.select(near, acc, id)
 }
 

@@ -274,7 +274,11 @@ mod tests {
     fn the_exponent_of_its_own_is_exact() {
         for &x in &[4.5, 1e10, -3.3e100, 1.7e308, 123_456.789] {
             let s = 2f64.powi(-512);
-            assert_eq!(reduce(Wide((x * s * s, 0.0), 1024)), reduce(Wide((x, 0.0), 0)), "{x}");
+            assert_eq!(
+                reduce(Wide((x * s * s, 0.0), 1024)),
+                reduce(Wide((x, 0.0), 0)),
+                "{x}"
+            );
         }
     }
 }

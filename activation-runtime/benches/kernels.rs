@@ -6,7 +6,9 @@
 //! Group ids are `{activation}/{type}/{n}/r{range}` with functions `forward_slice`,
 //! `backward_slice`, `forward_backward_slice`, `plain_loop` and `plain_backward_loop`, and
 //! `memcpy/{type}/{n}/r{range}` with `memcpy` and `read2_write1`: the ids
-//! `scripts/peers.py` reads to print XLA's and ONNX Runtime's figures beside ours.
+//! `scripts/peers.py` reads to print XLA's and ONNX Runtime's figures beside ours; and
+//! `param/{activation}/{type}/4096/r{range}` with `accumulate_param_gradient` and
+//! `plain_param_loop` for the activations with a learnable parameter.
 //!
 //! ```text
 //! cargo bench -p activation-runtime --bench kernels                      # everything (~15 min)
@@ -164,6 +166,45 @@ macro_rules! memory_floor {
                 });
                 g.finish();
             }
+        }
+    }};
+}
+
+/// The parameter gradient of a one-parameter activation over a batch, in both types, at 4096
+/// elements (what a layer with a learnable parameter computes in every backward pass):
+/// group `param/{activation}/{type}/4096/r{range}`, functions `accumulate_param_gradient` and
+/// `plain_param_loop` (the textbook d/dparam `$dp` in `$x`, summed with `dy`).
+macro_rules! param {
+    ($c:expr, $name:literal, $act:expr, |$x:ident| $dp:expr) => {{
+        param!(@one $c, $name, f32, $act, |$x| $dp);
+        param!(@one $c, $name, f64, $act, |$x| $dp);
+    }};
+    (@one $c:expr, $name:literal, $t:ident, $act:expr, |$x:ident| $dp:expr) => {{
+        use activation_runtime::ParamGradient;
+        let f = $act;
+        let n = 4096;
+        for r in RANGES {
+            let x: Vec<$t> = uniform(n, r, 1);
+            let dy: Vec<$t> = uniform(n, 1.0, 2);
+            let mut g = $c.benchmark_group(format!("param/{}", id($name, stringify!($t), n, r)));
+            g.throughput(Throughput::Elements(n as u64));
+            g.bench_function("accumulate_param_gradient", |b| {
+                b.iter(|| {
+                    let mut acc: [$t; 1] = [0.0];
+                    f.accumulate_param_gradient(black_box(&x), &dy, &mut acc);
+                    acc
+                })
+            });
+            g.bench_function("plain_param_loop", |b| {
+                b.iter(|| {
+                    let mut acc: $t = 0.0;
+                    for (&$x, &d) in black_box(&x).iter().zip(&dy) {
+                        acc += d * $dp;
+                    }
+                    acc
+                })
+            });
+            g.finish();
         }
     }};
 }
@@ -404,6 +445,30 @@ fn bench(c: &mut Criterion) {
         let _ = x;
         1.0
     });
+    // d/dparam at the default parameter value (1 for celu's alpha, swish's beta, softplus'
+    // beta and snake's alpha; 4 for squareplus' b; 0.01 leaky_relu's slope is d-free: x)
+    param!(c, "celu", Celu::default(), |x| if x > 0.0 {
+        0.0
+    } else {
+        x.exp_m1() - x * x.exp()
+    });
+    param!(c, "leaky_relu", LeakyRelu::default(), |x| if x > 0.0 {
+        0.0
+    } else {
+        x
+    });
+    param!(c, "swish", Swish::default(), |x| {
+        let s = 1.0 / (1.0 + (-x).exp());
+        x * x * s * (1.0 - s)
+    });
+    param!(c, "softplus", Softplus::default(), |x| {
+        let s = 1.0 / (1.0 + (-x).exp());
+        x * s - x.exp().ln_1p()
+    });
+    param!(c, "snake", Snake::default(), |x| x * (2.0 * x).sin()
+        - x.sin() * x.sin());
+    param!(c, "squareplus", Squareplus::default(), |x| 0.25
+        / (x * x + 4.0).sqrt());
     binary!(c, "glu", Glu, |a, b| a / (1.0 + (-b).exp()), {
         let s = 1.0 / (1.0 + (-b).exp());
         (s, a * s * (1.0 - s))

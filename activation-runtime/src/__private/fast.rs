@@ -1695,33 +1695,41 @@ fn sum_blocks<T: crate::Float, const K: usize>(
             acc[k][lane] += d.to_f64() * r[k];
         }
     };
-    let mut xc = x.chunks_exact(LANES);
-    let mut dc = dy.chunks_exact(LANES);
-    for (xg, dg) in (&mut xc).zip(&mut dc) {
-        let mut r = [[0.0f64; LANES]; K];
-        let mut finite = true;
-        for lane in 0..LANES {
-            let v = xg[lane].to_f64();
-            let e = fast.eval([v]);
-            finite &= v.is_finite();
-            for k in 0..K {
-                finite &= e[k].is_finite();
-                r[k][lane] = e[k];
-            }
+    // the fast values a block at a time, in one loop that vectorizes (evaluating them inside
+    // the loop over groups of LANES left it scalar: squareplus' f32 d/db 6.5 ns per element);
+    // each lane's partial sum then takes its elements in the same order as before
+    let whole = x.len() / LANES * LANES;
+    let (xw, xr) = x.split_at(whole);
+    let (dw, dr) = dy.split_at(whole);
+    let mut r = [[0.0f64; K]; BLOCK];
+    for (xb, db) in xw.chunks(BLOCK).zip(dw.chunks(BLOCK)) {
+        let rb = &mut r[..xb.len()];
+        for (o, v) in rb.iter_mut().zip(xb) {
+            *o = fast.eval([v.to_f64()]);
         }
-        if finite {
-            for k in 0..K {
-                for lane in 0..LANES {
-                    acc[k][lane] += dg[lane].to_f64() * r[k][lane];
+        for ((rg, xg), dg) in rb
+            .chunks_exact(LANES)
+            .zip(xb.chunks_exact(LANES))
+            .zip(db.chunks_exact(LANES))
+        {
+            let finite = xg.iter().fold(true, |a, v| a & v.to_f64().is_finite())
+                && rg
+                    .iter()
+                    .fold(true, |a, e| a & e.iter().all(|v| v.is_finite()));
+            if finite {
+                for k in 0..K {
+                    for lane in 0..LANES {
+                        acc[k][lane] += dg[lane].to_f64() * rg[lane][k];
+                    }
                 }
-            }
-        } else {
-            for lane in 0..LANES {
-                one(&mut acc, lane, &xg[lane], &dg[lane]);
+            } else {
+                for lane in 0..LANES {
+                    one(&mut acc, lane, &xg[lane], &dg[lane]);
+                }
             }
         }
     }
-    for (lane, (x, d)) in xc.remainder().iter().zip(dc.remainder()).enumerate() {
+    for (lane, (x, d)) in xr.iter().zip(dr).enumerate() {
         one(&mut acc, lane, x, d);
     }
     core::array::from_fn(|k| acc[k].iter().sum())

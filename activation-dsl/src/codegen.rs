@@ -384,7 +384,7 @@ fn expand_planned(
                   values: usize|
      -> Option<TokenStream> {
         let (label, root_names) = kernel_label(g, &name.to_string()[2 + ty.to_string().len()..]);
-        let Some((body, (steps64, steps32))) = fast_block(g, roots, output) else {
+        let Some((body, (steps64, steps32))) = fast_block(g, roots, output, values) else {
             unplanned.borrow_mut().push(label.to_string());
             return None;
         };
@@ -1042,8 +1042,9 @@ fn expand_planned(
 /// `f64` fast functions (`fast`); for `f32` results, plain arguments and products and the
 /// saturating functions of `fast::single` (an `f32` result needs far less, and its deep tails
 /// then stay on the vector unit). The type is a constant of the monomorphized kernel, so only
-/// one of the two bodies is compiled into each loop.
-fn fast_block(g: &Graph, roots: &[Id], output: bool) -> Option<FastBlock> {
+/// one of the two bodies is compiled into each loop. The first `values` roots are values, the
+/// rest derivatives (see `Emitter::root`).
+fn fast_block(g: &Graph, roots: &[Id], output: bool, values: usize) -> Option<FastBlock> {
     if roots
         .iter()
         .any(|r| fast_expr_supported(g, *r, output).is_none())
@@ -1052,7 +1053,9 @@ fn fast_block(g: &Graph, roots: &[Id], output: bool) -> Option<FastBlock> {
     }
     let rt = quote!(::activation_runtime);
     let plan = |single: bool| {
-        let (lets, outs) = Emitter::fast(g, single).block(roots);
+        let mut emitter = Emitter::fast(g, single);
+        emitter.values = Some(values);
+        let (lets, outs) = emitter.block(roots);
         quote! { #lets [#(#outs),*] }
     };
     let (wide, narrow) = (plan(false), plan(true));
@@ -3018,6 +3021,11 @@ struct Emitter<'g> {
     /// quotients, negations and the arms of choices alone (no sum that may cancel, no function
     /// that may amplify its error): emitted as `math::erfc_short`, see [`Emitter::block`].
     short_erfc: HashSet<Id>,
+    /// How many of a kernel's roots are values (the first ones); the rest are derivatives.
+    /// Each group is written as the kernel of that group alone writes it (a value beside
+    /// its derivatives as the forward kernel does, see [`Emitter::root`]); `None`: every root
+    /// on its own.
+    values: Option<usize>,
     /// Set by [`Emitter::refined`] for the node it emits next: that node's arms (`if`), its
     /// numerator (`/`) or operand (`-`) are refined in turn, so a sum that cancels under a
     /// branch or over a divisor (`(x cos(x) - sin(x)) / x^2`) is refined as a root sum is.
@@ -3066,6 +3074,7 @@ impl<'g> Emitter<'g> {
             single: false,
             dd_names: Default::default(),
             short_erfc: HashSet::new(),
+            values: None,
             refining: Default::default(),
             dd_share: DdShare::default(),
         }
@@ -3646,21 +3655,32 @@ impl<'g> Emitter<'g> {
                 self.names.insert(n, name);
             }
         }
-        let outs = roots.iter().map(|r| self.root(*r)).collect();
+        let outs = (0..roots.len())
+            .map(|i| {
+                let group = match self.values {
+                    Some(v) if i < v => &roots[..v],
+                    Some(v) => &roots[v..],
+                    None => &roots[i..=i],
+                };
+                self.root(roots[i], group)
+            })
+            .collect();
         lets.extend(self.dd_share.pending.take());
         (lets, outs, self.dd_share.requests.take())
     }
 
     /// A root's expression. In the `f32` plan, a root through which an `erfc` would be short
-    /// on its own (a value beside its derivative: gelu's forward-and-derivative kernel) is
-    /// written as its own kernel writes it, with `erfc_short` and every node above it inline,
-    /// so that the value has the bits of the forward kernel's (`forward_derivative` and
-    /// `forward_backward_slice` give `forward`'s bits).
-    fn root(&mut self, r: Id) -> TokenStream {
+    /// in its own `group` (a value beside its derivative: gelu's forward-and-derivative
+    /// kernel) is written as that group's kernel writes it, with `erfc_short` and every node
+    /// above it inline, so that the value has the bits of the forward kernel's
+    /// (`forward_derivative` and `forward_backward_slice` give `forward`'s bits). Roots of one
+    /// group share a full `erfc` that one of them needs (geglu's `d/da` takes the `erfc` of
+    /// `d/db`'s `erfc_exp` rather than one of its own).
+    fn root(&mut self, r: Id, group: &[Id]) -> TokenStream {
         if !self.single {
             return self.refined(r);
         }
-        let own = self.short_erfcs(&[r]);
+        let own = self.short_erfcs(group);
         let extra: Vec<Id> = own.difference(&self.short_erfc).copied().collect();
         if extra.is_empty() {
             return self.refined(r);

@@ -2504,8 +2504,30 @@ fn lanes_block(
         /// (`lanes::silu_grad`, of an exact argument, or `silu_grad_dd` of one computed in
         /// `f64` or split: swish's `beta x`). `None` for any other node.
         fn silu_grad(&mut self, id: Id) -> Option<V> {
-            let arg = sigmoid_grad_terms(self.g, id)?;
-            let (arg, weight) = arg;
+            let Some((arg, weight)) = sigmoid_grad_terms(self.g, id) else {
+                // times factors (swiglu's `a sigmoid(b) + a b sigmoid(b) sigmoid(-b)`): the
+                // function's `m` times each factor's exact `f32` value, `k` unchanged, half an
+                // ULP per product (where `m a` leaves f32's range the element takes the
+                // scalar path, as any non-finite lane value does)
+                let (c, u) = scaled_silu_grad(self.g, id).filter(|(c, _)| !c.is_empty())?;
+                let (mut m, k, mut e) = self.silu_grad_at(u, None)?;
+                for f in c {
+                    let (v, kf, ef) = self.node(f)?;
+                    if kf.is_some() {
+                        return None;
+                    }
+                    let name = self.fresh();
+                    self.lets.extend(quote! { let #name: f32 = #m * #v; });
+                    m = quote!(#name);
+                    e += ef + 0.5;
+                }
+                return Some((m, k, e));
+            };
+            self.silu_grad_at(arg, weight)
+        }
+        /// [`Self::silu_grad`] of `sigmoid(u) + w sigmoid(u) sigmoid(-u)` (`w`: the factors
+        /// of a weight other than `u`).
+        fn silu_grad_at(&mut self, arg: Id, weight: Option<Vec<Id>>) -> Option<V> {
             let name = self.fresh();
             if let Some(w) = weight {
                 // `sigmoid(u) + w sigmoid(u) sigmoid(-u)` with another weight (gelu_tanh's

@@ -347,3 +347,43 @@ fn erfc_short_and_erfc_exp() {
         "{c}"
     );
 }
+
+/// The roots of a kernel come in two groups, values and derivatives, each written as its own
+/// group's kernel writes it: geglu's two partials share the full `erfc` that `d/db` needs
+/// (`d/da = 0.5 b erfc(-b / sqrt 2)` would be short on its own, one `erfc` more per element),
+/// in the gradient kernel and in the value-and-gradient one alike (the same bits), while the
+/// value beside them keeps the forward kernel's `erfc_short`.
+#[test]
+fn derivative_roots_share_their_erfc() {
+    let m = activation_dsl::standard::module();
+    let single = |kernel: &str| {
+        let code = kernel_code(m, "geglu", kernel);
+        code.split("} else {").next().unwrap().to_string()
+    };
+    let grad = single("__GegluGradient");
+    assert_eq!(grad.matches("math::erfc_exp(").count(), 1, "{grad}");
+    assert!(!grad.contains("erfc_short"), "{grad}");
+    let both = single("__GegluForwardGradient");
+    assert_eq!(both.matches("math::erfc_exp(").count(), 1, "{both}");
+    // the value only: `t0 * b * erfc_short(..)` (t0 = 0.5 a)
+    assert_eq!(both.matches("math::erfc_short(").count(), 1, "{both}");
+    let fwd = single("__GegluForward");
+    assert!(fwd.contains("math::erfc_short("), "{fwd}");
+}
+
+/// silu's derivative times factors (swiglu's `d/db = a sigmoid(b) + a b sigmoid(b)
+/// sigmoid(-b)`) in `f32` lanes: `lanes::silu_grad(b)` times `a`, no `f64` evaluation of the
+/// kernel beside it (it took d/db from one before).
+#[test]
+fn scaled_silu_grad_in_lanes() {
+    let m = activation_dsl::standard::module();
+    for kernel in ["__SwigluGradient", "__SwigluForwardGradient"] {
+        let code = kernel_code(m, "swiglu", kernel);
+        let native = &code[code.find("fn eval_native").expect("a native kernel")..];
+        assert!(native.contains("lanes::silu_grad(b)"), "{native}");
+        assert!(native.contains(".0 * a;"), "{native}");
+    }
+    let grad = kernel_code(m, "swiglu", "__SwigluGradient");
+    let native = &grad[grad.find("fn eval_native").unwrap()..];
+    assert!(!native.contains("__wide"), "{native}");
+}

@@ -188,18 +188,22 @@ pub fn log1p(u: f64) -> f64 {
     )
 }
 
-/// `1 / (1 + e^-x)`, for `|x| <= 708`.
+/// `1 / (1 + e^-x)`, for `|x| <= 700`; 1 above, 0 from -746 down (see [`sigmoid_pair`]).
 #[inline(always)]
 pub fn sigmoid(x: f64) -> f64 {
     sigmoid_pair(x).0
 }
 
-/// `(sigmoid(u), sigmoid(-u))` from one exponential, for `|u| <= 708`.
+/// `(sigmoid(u), sigmoid(-u))` from one exponential, for `|u| <= 700` (the fast `exp`'s
+/// range); beyond, the larger is 1 (the exact value rounded) and the smaller NaN (the scalar
+/// path), or 0 from `|u| = 746` on (below half the smallest subnormal): gelu_tanh on U[-100,
+/// 100] took the scalar path for its whole saturated right tail before.
 #[inline(always)]
 pub fn sigmoid_pair(u: f64) -> (f64, f64) {
-    let e = exp(-u.abs());
-    let r = 1.0 / (1.0 + e);
-    let er = e * r;
+    let a = u.abs();
+    let e = exp(-a);
+    let r = if a > 700.0 { 1.0 } else { 1.0 / (1.0 + e) };
+    let er = if a >= 746.0 { 0.0 } else { e * r };
     if u >= 0.0 {
         (r, er)
     } else {
@@ -613,7 +617,10 @@ pub fn erf(x: f64) -> f64 {
     valid(v.copysign(x), x.is_finite())
 }
 
-/// `1 - erf(x)`, for `x < 26` (where the result stays in the normal range).
+/// `1 - erf(x)`, for `x < 26` (where the result stays in the normal range), and 0 from 27.3
+/// on, where the exact value is below half the smallest subnormal (`erfc(27.25) < e^-746`):
+/// the rounded value (gelu's derivative on U[-100, 100] took the scalar path for it below
+/// x = -37).
 #[inline(always)]
 pub fn erfc(x: f64) -> f64 {
     let a = x.abs();
@@ -636,7 +643,11 @@ pub fn erfc(x: f64) -> f64 {
     } else {
         2.0 - tail
     };
-    valid(v, x < 26.0)
+    if x >= 27.3 {
+        0.0
+    } else {
+        valid(v, x < 26.0)
+    }
 }
 
 /// `exp(-x^2)`, 0 beyond `|x| = 26` (where it underflows anyway; the fast exp is out of range
@@ -750,11 +761,86 @@ fn tail_product<const N: usize, const M: usize>(
     (p, ok)
 }
 
+/// `ln 2`, rounded up: the bounds of [`vanished`] stay bounds.
+const LN2_UP: f64 = 0.693_147_180_559_945_4;
+
+/// An upper bound of `ln |v|` for a finite non-zero `v` from its exponent field alone (`|v| <
+/// 2^(e + 1)`; a subnormal counts as below `2^-1022`).
+#[inline(always)]
+fn ln_abs_up(v: f64) -> f64 {
+    let e = ((v.to_bits() >> 52) & 0x7ff) as i64 - 1022;
+    e as f64 * LN2_UP
+}
+
+/// Where a tail factor is below the normal range (or NaN at a finite argument: out of this
+/// plan's range) and the whole product (over `d`) is certainly below `e^-750` (under half the
+/// smallest subnormal: it rounds to zero), the zero that the scalar path (`math::mul_tail`,
+/// `math::div_tail`) gives there, bit for bit: `0` with the sign of the product (the tails
+/// are positive), without its logarithms. The bound: each plain and normal factor by its exponent, each
+/// factor below the normal range by its tail (`ln t = u` for [`Tail::Exp`], `u + ln c` for
+/// [`Tail::Scaled`], below `-u^2` for [`Tail::Erfc`] from `u = 26` on), plus one for the low
+/// parts. `None` elsewhere (the scalar path decides), also for a NaN or infinite factor and a
+/// divisor that is not normal. gelu, gelu_tanh and geglu in `f64` on U[-100, 100] sent a third
+/// of their elements (those below about -38 and -25) to the scalar path for these zeros.
+#[inline(always)]
+fn vanished<const N: usize, const M: usize>(
+    f: [f64; N],
+    t: [(f64, Dd, Tail); M],
+    d: f64,
+) -> Option<f64> {
+    let mut sign = d.signum();
+    let mut bound = if d == 1.0 {
+        0.0
+    } else {
+        -ln_abs_up(d) + LN2_UP
+    };
+    let mut zero = false;
+    let mut usable = d.is_normal();
+    let mut below = false;
+    for v in f {
+        usable &= v.is_finite();
+        zero |= v == 0.0;
+        sign *= v.signum();
+        bound += ln_abs_up(v);
+    }
+    for (v, u, kind) in t {
+        // (a NaN value at a finite argument: this plan's function left its range, as `exp`
+        // below -700 does; the bound takes the argument alone)
+        usable &= !v.is_infinite() && u.0.is_finite();
+        if v.abs() >= f64::MIN_POSITIVE {
+            sign *= v.signum();
+            bound += ln_abs_up(v);
+        } else {
+            below = true;
+            bound += match kind {
+                Tail::Exp => u.0,
+                Tail::Scaled(ln_c) => u.0 + ln_c,
+                Tail::Erfc if u.0 >= 26.0 => -(u.0 * u.0),
+                Tail::Erfc => 0.0,
+            } + 1.0;
+        }
+    }
+    // (with a zero factor the scalar path may give either zero: it decides)
+    if !(usable && below) || zero {
+        None
+    } else if bound < -750.0 {
+        Some(0.0 * sign)
+    } else {
+        None
+    }
+}
+
 /// The product, NaN where a tail factor is below the normal range or the product is not finite
-/// (the scalar path rescales through logarithms there).
+/// (the scalar path rescales through logarithms there), unless the product certainly rounds to
+/// zero ([`vanished`]).
 #[inline(always)]
 pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M]) -> f64 {
     let (p, ok) = tail_product(f, t);
+    if !ok {
+        if let Some(z) = vanished(f, t, 1.0) {
+            return z;
+        }
+    }
     valid(p, ok && p.is_finite())
 }
 
@@ -770,6 +856,11 @@ pub fn div_tail<const N: usize, const M: usize>(
 ) -> f64 {
     let (p, ok) = tail_product(f, t);
     let q = p / d;
+    if !ok {
+        if let Some(z) = vanished(f, t, d) {
+            return z;
+        }
+    }
     valid(q, ok && q.is_finite())
 }
 
@@ -2691,7 +2782,21 @@ mod tests {
         ] {
             assert!(super::exp(x).is_nan(), "exp({x})");
             assert!(super::expm1(x).is_nan() || x < 0.0, "expm1({x})");
+        }
+        // sigmoid: the side near 1 is 1 beyond 700, the side near 0 the scalar path's up to
+        // 746 and 0 (the exact value rounded) beyond
+        for x in [-709.0, -745.0, f64::NAN] {
             assert!(super::sigmoid(x).is_nan(), "sigmoid({x})");
+        }
+        for (x, s) in [(709.0, 1.0), (1e300, 1.0), (-746.0, 0.0), (-1e300, 0.0)] {
+            assert_eq!(super::sigmoid(x), s, "sigmoid({x})");
+            assert_eq!(super::sigmoid(x), math::sigmoid(x), "sigmoid({x})");
+        }
+        // erfc: 0 from 27.3 on (below half the smallest subnormal), NaN between 26 and there
+        assert!(super::erfc(26.5).is_nan());
+        for x in [27.3, 40.0, 1e300] {
+            assert_eq!(super::erfc(x).to_bits(), 0.0f64.to_bits(), "erfc({x})");
+            assert_eq!(math::erfc(x), 0.0, "erfc({x})");
         }
         // below -700 the scalar path for exp (no subnormal intermediates), -1 for expm1
         assert!(super::exp(-700.5).is_nan());
@@ -2708,6 +2813,36 @@ mod tests {
         assert!(super::refine_sum::<f32>(1.0, -0.95, || (0.0, 0.0)).is_finite());
         let t = (1e-310, (-713.0, 0.0), math::Tail::Exp);
         assert!(super::mul_tail([-713.0], [t]).is_nan());
+        // a product certainly below e^-750: the scalar path's signed zero, also where the tail
+        // factor is NaN (out of the fast range) at a finite argument; a zero factor, an
+        // infinite one or a NaN argument: the scalar path
+        for (v, u, kind) in [
+            (0.0, -800.0, math::Tail::Exp),
+            (f64::NAN, -800.0, math::Tail::Exp),
+            (0.0, -760.0, math::Tail::Scaled(-2.0)),
+            (0.0, 30.0, math::Tail::Erfc),
+        ] {
+            let t = (v, (u, 1e-14), kind);
+            let scalar = (v, (u, 1e-14), kind);
+            let (fast, exact) = (
+                super::mul_tail([-3.0, 0.5], [t]),
+                math::mul_tail([-3.0, 0.5], [(0.0, scalar.1, kind)]),
+            );
+            assert_eq!(fast.to_bits(), (-0.0f64).to_bits(), "{u}");
+            assert_eq!(fast.to_bits(), exact.to_bits(), "{u}");
+            let (fast, exact) = (
+                super::div_tail([-3.0], [t], -1e10),
+                math::div_tail([-3.0], [(0.0, scalar.1, kind)], -1e10),
+            );
+            assert_eq!(fast.to_bits(), 0.0f64.to_bits(), "{u}");
+            assert_eq!(fast.to_bits(), exact.to_bits(), "{u}");
+            assert!(super::mul_tail([0.0], [t]).is_nan());
+            assert!(super::mul_tail([f64::INFINITY], [t]).is_nan());
+            assert!(super::mul_tail([1.0], [(v, (f64::NAN, 0.0), kind)]).is_nan());
+        }
+        // not certainly below (e^-740 times 2^20): the scalar path
+        let t = (0.0, (-740.0, 0.0), math::Tail::Exp);
+        assert!(super::mul_tail([1048576.0], [t]).is_nan());
         // the quotient: the scalar function's bits where the factors are normal, else NaN
         assert!(super::div_tail([-713.0], [t], 3.0).is_nan());
         let t = (0.125, (-2.0, 1e-17), math::Tail::Exp);

@@ -832,7 +832,7 @@ fn vanished<const N: usize, const M: usize>(
 
 /// The product, NaN where a tail factor is below the normal range or the product is not finite
 /// (the scalar path rescales through logarithms there), unless the product certainly rounds to
-/// zero ([`vanished`]).
+/// zero (`vanished`).
 #[inline(always)]
 pub fn mul_tail<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M]) -> f64 {
     let (p, ok) = tail_product(f, t);

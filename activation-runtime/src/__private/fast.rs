@@ -789,11 +789,8 @@ fn vanished<const N: usize, const M: usize>(
     d: f64,
 ) -> Option<f64> {
     let mut sign = d.signum();
-    let mut bound = if d == 1.0 {
-        0.0
-    } else {
-        -ln_abs_up(d) + LN2_UP
-    };
+    // -ln|d| <= -(e_d) ln 2 for |d| >= 2^e_d (0 for d = 1)
+    let mut bound = LN2_UP - ln_abs_up(d);
     let mut zero = false;
     let mut usable = d.is_normal();
     let mut below = false;
@@ -2822,17 +2819,17 @@ mod tests {
             (0.0, -760.0, math::Tail::Scaled(-2.0)),
             (0.0, 30.0, math::Tail::Erfc),
         ] {
-            let t = (v, (u, 1e-14), kind);
-            let scalar = (v, (u, 1e-14), kind);
+            // (the scalar path's own factor: below the normal range, 0)
+            let (t, below) = ((v, (u, 1e-14), kind), (0.0, (u, 1e-14), kind));
             let (fast, exact) = (
                 super::mul_tail([-3.0, 0.5], [t]),
-                math::mul_tail([-3.0, 0.5], [(0.0, scalar.1, kind)]),
+                math::mul_tail([-3.0, 0.5], [below]),
             );
             assert_eq!(fast.to_bits(), (-0.0f64).to_bits(), "{u}");
             assert_eq!(fast.to_bits(), exact.to_bits(), "{u}");
             let (fast, exact) = (
                 super::div_tail([-3.0], [t], -1e10),
-                math::div_tail([-3.0], [(0.0, scalar.1, kind)], -1e10),
+                math::div_tail([-3.0], [below], -1e10),
             );
             assert_eq!(fast.to_bits(), 0.0f64.to_bits(), "{u}");
             assert_eq!(fast.to_bits(), exact.to_bits(), "{u}");

@@ -239,13 +239,16 @@ fn scalar_and_slice_methods_give_the_same_bits() {
     let x64 = inputs::<f64>();
     assert!(x32.len() > 250_000 && x64.len() > 250_000);
     // the vector units and the portable loops: the same operations in the same order (no fused
-    // multiply-add), so the same bits
-    for portable in [false, true] {
+    // multiply-add), so the same bits; and the f32-lane derivatives scaled by dy with and
+    // without the path that keeps subnormal f32 operands out of multiplies (taken by vendor)
+    for (portable, assists) in [(false, Some(true)), (false, Some(false)), (true, None)] {
         activation_runtime::__private::fast::force_portable(portable);
+        activation_runtime::__private::fast::force_subnormal_assists(assists);
         each_standard!(&x32, f32);
         each_standard!(&x64, f64);
     }
     activation_runtime::__private::fast::force_portable(false);
+    activation_runtime::__private::fast::force_subnormal_assists(None);
 }
 
 /// The kernels whose values are exact in the slice's type skip the per-element checks once

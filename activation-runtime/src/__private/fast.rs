@@ -1151,7 +1151,7 @@ fn scale_block<T: crate::Float>(d: &mut [T], dy: &[T]) {
 /// Set by [`force_subnormal_assists`]: `Some(choice)` overrides the CPU's vendor.
 static ASSISTS: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(0);
 
-/// Makes [`scale_block`] take the wide path (`Some(true)`), the native one (`Some(false)`) on
+/// Makes `scale_block` take the wide path (`Some(true)`), the native one (`Some(false)`) on
 /// blocks with subnormal derivatives, or decide by the CPU again (`None`): for tests that
 /// both give the same bits.
 pub fn force_subnormal_assists(choice: Option<bool>) {

@@ -726,7 +726,7 @@ fn erfc_gauss(x: f64) -> (f64, f64) {
 /// `1 - erf(x)`, for `x < 26` (where the result stays in the normal range), and 0 from 27.3
 /// on, where the exact value is below half the smallest subnormal (`erfc(27.25) < e^-746`):
 /// the rounded value (gelu's derivative on U[-100, 100] took the scalar path for it below
-/// x = -37). See [`erfc_gauss`].
+/// x = -37). See `erfc_gauss`.
 #[inline(always)]
 pub fn erfc(x: f64) -> f64 {
     erfc_gauss(x).0

@@ -971,7 +971,10 @@ fn erf_ddd_impl(a: Dd) -> Dd {
     }
     let mut p: Dd = (q, 0.0);
     for k in (0..split).rev() {
-        // c_k + y p: |y p| may exceed c_k (|y| up to 6.25), so Knuth's two-sum
+        // c_k + y p: |y p| may exceed c_k (|y| up to 6.25), so Knuth's two-sum, not
+        // `horner_step`'s fast one; written out, as `dd_add(dd_mul(p, y), c[k])` without its
+        // guards for non-finite parts (all finite here) and one two-sum fewer: gelu's f64
+        // backward on U[-8, 8] 17.3 ns/elem through `dd_add`, 16.0 this way
         let (m, m_lo) = two_prod(p.0, y.0);
         let m_lo = m_lo + (p.0 * y.1 + p.1 * y.0);
         let (s, e) = two_sum(c[k].0, m);
@@ -1038,16 +1041,15 @@ fn sin_cos_ddd_impl(a: Dd) -> (Dd, Dd) {
     // (r^18 / 18! <= 2.1e-18) in f64 alone, rounded to below 3e-34, the last nine steps in
     // double-double with the constants 1/k! (26 double-double divisions before)
     let y = dd_neg(dd_mul(r, r));
-    let inv = |k: usize| -> f64 {
-        match k {
-            0..=24 => INV_FACT[k].0,
-            _ => (25..=k).fold(INV_FACT[24].0, |v, j| v / j as f64),
-        }
-    };
-    let (mut qc, mut qs) = (inv(26), inv(27));
-    for n in (9..13).rev() {
-        qc = qc * y.0 + inv(2 * n);
-        qs = qs * y.0 + inv(2 * n + 1);
+    // 1/25!, 1/26! and 1/27! (beyond `INV_FACT`), folded at compile time
+    const INV_25: f64 = INV_FACT[24].0 / 25.0;
+    const INV_26: f64 = INV_25 / 26.0;
+    const INV_27: f64 = INV_26 / 27.0;
+    let mut qc = INV_26 * y.0 + INV_FACT[24].0;
+    let mut qs = INV_27 * y.0 + INV_25;
+    for n in (9..12).rev() {
+        qc = qc * y.0 + INV_FACT[2 * n].0;
+        qs = qs * y.0 + INV_FACT[2 * n + 1].0;
     }
     let (mut c, mut s): (Dd, Dd) = ((qc, 0.0), (qs, 0.0));
     for n in (0..9).rev() {

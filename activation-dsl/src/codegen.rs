@@ -3039,9 +3039,10 @@ struct Emitter<'g> {
     single: bool,
     /// Within [`Emitter::ddd_shared`]: the double-double values already bound by a `let`.
     dd_names: std::cell::RefCell<HashMap<Id, Ident>>,
-    /// In the `f32` plan, the `erfc` nodes whose value reaches every root through products,
-    /// quotients, negations and the arms of choices alone (no sum that may cancel, no function
-    /// that may amplify its error): emitted as `math::erfc_short`, see [`Emitter::block`].
+    /// In the `f32` plan, the `erfc` and `sigmoid` nodes whose value reaches every root through
+    /// products, quotients, negations and the arms of choices alone (no sum that may cancel, no
+    /// function that may amplify its error): emitted as `math::erfc_short` and
+    /// `math::sigmoid_short`, see [`Emitter::block`].
     short_erfc: HashSet<Id>,
     /// How many of a kernel's roots are values (the first ones); the rest are derivatives.
     /// Each group is written as the kernel of that group alone writes it (a value beside
@@ -3719,10 +3720,11 @@ impl<'g> Emitter<'g> {
         e
     }
 
-    /// The `erfc` nodes whose value reaches every one of `roots` through products, quotients,
-    /// negations and the arms of choices alone (no sum that may cancel, no function that may
-    /// amplify its error): their relative error reaches the results unamplified, so the `f32`
-    /// plan takes them to the `f32` result's accuracy (`math::erfc_short`, `2^-35`).
+    /// The `erfc` and `sigmoid` nodes whose value reaches every one of `roots` through
+    /// products, quotients, negations and the arms of choices alone (no sum that may cancel,
+    /// no function that may amplify its error): their relative error reaches the results
+    /// unamplified, so the `f32` plan takes them to the `f32` result's accuracy
+    /// (`math::erfc_short`, `2^-30`; `math::sigmoid_short`, `2^-32`).
     fn short_erfcs(&self, roots: &[Id]) -> HashSet<Id> {
         let order = self.g.reachable(roots);
         let mut dirty: HashSet<Id> = HashSet::new();
@@ -3743,7 +3745,12 @@ impl<'g> Emitter<'g> {
         }
         order
             .into_iter()
-            .filter(|n| matches!(self.g.node(*n), Node::Call(Builtin::Erfc, _)))
+            .filter(|n| {
+                matches!(
+                    self.g.node(*n),
+                    Node::Call(Builtin::Erfc | Builtin::Sigmoid, _)
+                )
+            })
             .filter(|n| !dirty.contains(n))
             .collect()
     }
@@ -3850,6 +3857,25 @@ impl<'g> Emitter<'g> {
         if !matches!(g.node(id), Node::Num(_)) {
             if let Some(v) = self.folded(id) {
                 return Self::literal(v);
+            }
+        }
+        // a product's constant factors as one literal in the `f32` plan (gelu's derivative:
+        // `0.5641895835477563 * x * t1 * 0.7071067811865475`, three multiplications, is
+        // `0.3989422804014327 * x * t1`), its rounding far below an `f32` ULP; not where a
+        // factor is a sum, a choice or a negation (one over a divisor is refined as a root sum
+        // is, see `refined`)
+        if let (Node::Mul(..) | Node::Div(..), true) = (g.node(id), self.single) {
+            if let Some((c, rest)) = self.const_factors(id).filter(|(_, rest)| {
+                rest.iter().all(|f| {
+                    !matches!(
+                        g.node(*f),
+                        Node::Add(..) | Node::Sub(..) | Node::Select(..) | Node::Neg(_)
+                    )
+                })
+            }) {
+                let (c, _) = Self::literal(c.0);
+                let fs = rest.iter().map(|f| self.operand(*f, R_MUL + 1));
+                return (quote!(#c #(* #fs)*), R_MUL);
             }
         }
         // `u / c` as `u * (1 / c)` in the `f32` plan: a multiplication instead of a division
@@ -4007,6 +4033,10 @@ impl<'g> Emitter<'g> {
             Node::Call(Builtin::Erfc, args) if self.short_erfc.contains(&id) => {
                 let u = self.expr(args[0]);
                 (quote!(math::erfc_short(#u)), R_ATOM)
+            }
+            Node::Call(Builtin::Sigmoid, args) if self.short_erfc.contains(&id) => {
+                let u = self.expr(args[0]);
+                (quote!(math::sigmoid_short(#u)), R_ATOM)
             }
             Node::Call(f, args) => {
                 let m = format_ident!("{}", f.name());

@@ -329,7 +329,11 @@ pub(crate) fn steps(calls: &[String]) -> Vec<String> {
             "poison" => push("choices on function values poisoned by their NaN".into()),
             "erfc_exp" => push("erfc and exp(-u^2) from one exponential (erfc_exp)".into()),
             "erfc_short" => push(
-                "erfc to 2^-35, its error reaching f through products alone (erfc_short)".into(),
+                "erfc to 2^-30, its error reaching the results through products alone (erfc_short)".into(),
+            ),
+            "sigmoid_short" => push(
+                "sigmoid to 2^-32, its error reaching the results through products alone (sigmoid_short)"
+                    .into(),
             ),
             "sigmoid_pair" | "sigmoid_pair_ddd" => {
                 push("sigmoid(u) and sigmoid(-u) from one exponential (sigmoid_pair)".into())

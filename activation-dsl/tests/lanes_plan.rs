@@ -294,7 +294,7 @@ fn piecewise_lane_kernels_are_total_where_only_the_last_operation_can_overflow()
     assert!(is_total(&m, "closed", "__ClosedForward"));
 }
 
-/// The `f32` plan's `erfc` choices: the short `erfc` (`2^-35`) only where its error reaches the
+/// The `f32` plan's `erfc` choices: the short `erfc` (`2^-30`) only where its error reaches the
 /// results through products, quotients and negations (gelu's forward), the full one where a
 /// sum may cancel; `exp(-u^2)` beside `erfc(u)` from the one exponential (`erfc_exp`) when the
 /// two arguments match, and not when they do not; and the value of a forward-and-derivative

@@ -553,26 +553,6 @@ fn poly(c: &[f64], t: f64) -> f64 {
     c.iter().rev().fold(0.0, |acc, ck| fma(acc, t, *ck))
 }
 
-/// `c[0] + c[1] s + … + c[18] s^18` by Estrin's scheme: pairs, pairs of pairs, … are
-/// independent, so the chain of dependent operations is 5 multiply-adds deep instead of
-/// Horner's 18 (the loops are latency-bound: Horner here made `gelu` 1.5x slower).
-#[inline(always)]
-fn estrin19(c: &[f64; 19], s: f64) -> f64 {
-    let s2 = s * s;
-    let s4 = s2 * s2;
-    let s8 = s4 * s4;
-    let s16 = s8 * s8;
-    let p: [f64; 9] = core::array::from_fn(|i| fma(c[2 * i + 1], s, c[2 * i]));
-    let q0 = fma(p[1], s2, p[0]);
-    let q1 = fma(p[3], s2, p[2]);
-    let q2 = fma(p[5], s2, p[4]);
-    let q3 = fma(p[7], s2, p[6]);
-    let q4 = fma(c[18], s2, p[8]);
-    let r0 = fma(q1, s4, q0);
-    let r1 = fma(q3, s4, q2);
-    fma(q4, s16, fma(r1, s8, r0))
-}
-
 /// `1 + c[0] t + c[1] t^2 + …`
 #[inline(always)]
 fn poly1(c: &[f64], t: f64) -> f64 {
@@ -2419,31 +2399,60 @@ pub mod single {
         }
     }
 
-    /// [`exp_nonpos`] to about `2^-37.7` (relative) instead of `2^-55`, for [`erfc_short`]:
-    /// `e^r - 1 = r + r^2 q(r)` with `q` of degree 6 (a Chebyshev fit on `[-0.3466, 0.3466]`
-    /// with mpmath, `scripts/fit_exp_short.py`; the error measured over 4001 points), three
-    /// multiply-adds fewer.
+    /// [`exp_nonpos`] to about `2^-32` (relative) instead of `2^-55`, for [`erfc_short`]:
+    /// `e^r - 1 = r + r^2 q(r)` with `q` of degree 5 (a Chebyshev fit on `[-0.3466, 0.3466]`
+    /// with mpmath, `scripts/fit_exp_short.py 5`; `2^-32.05` measured over 4001 points), by
+    /// Horner's rule: 8 multiply-adds where the full exponential's series takes 17.
     #[inline(always)]
     fn exp_nonpos_short(x: f64) -> f64 {
-        const C: [f64; 7] = [
-            0.499999999999551,
-            0.16666666719039178,
-            0.04166666678635557,
-            0.008333298466391139,
-            0.0013888839086329142,
-            0.00019899287845851963,
-            2.4867885993677334e-05,
+        const C: [f64; 6] = [
+            0.5000000013470308,
+            0.1666666671903913,
+            0.041666464895351994,
+            0.00833329846639877,
+            0.0013933652488139984,
+            0.000198992878433232,
         ];
-        // its only argument, `erfc_short`'s `-a^2` with `a <= 26`, is within [-676, 0]: no clamp
-        // and no saturation to 0
-        let (r, scale) = reduce_in_range(x);
+        // its arguments, `erfc_short`'s `-a^2` with `a <= 26` and `sigmoid_short`'s clamped
+        // `-|u|`, are within [-700, 0]: no clamp and no saturation to 0
+        // `reduce_in_range` with `ln 2` in one part: `k <= 976` times `ln 2`'s rounding error
+        // (`2^-54.5`) is `2^-44.5` in `r`, a relative error of `e^r` far below `2^-32`
+        let t = fma(x, LOG2_E, SHIFT);
+        let k = t - SHIFT;
+        let r = fma(k, -core::f64::consts::LN_2, x);
+        let scale = f64::from_bits((t.to_bits() << 52).wrapping_add(1023 << 52));
         // (no guard against a subnormal `r^2`, as `expm1_short` has: `erfc_short`'s argument,
         // `-a^2` for an `f64` `a`, is 0 or at least about `2^-65` away from every multiple of
-        // `ln 2`, the worst case of argument reduction, so `r^8` stays normal)
-        let c2 = r * r;
-        let q0 = fma(fma(C[3], r, C[2]), c2, fma(C[1], r, C[0]));
-        let q1 = fma(C[6], c2, fma(C[5], r, C[4]));
-        scale + scale * fma(c2, fma(q1, c2 * c2, q0), r)
+        // `ln 2`, the worst case of argument reduction, so `r^2` stays normal; `sigmoid_short`'s
+        // is subnormal only for a subnormal `u`, which no `f32`-sized input gives)
+        let q = fma(
+            fma(fma(fma(fma(C[5], r, C[4]), r, C[3]), r, C[2]), r, C[1]),
+            r,
+            C[0],
+        );
+        fma(scale, fma(r * r, q, r), scale)
+    }
+
+    /// `sigmoid(u)` to about `2^-32` (relative) instead of `2^-53`, with the exponential of
+    /// `exp_nonpos_short`: where the value reaches every result through products alone
+    /// (gelu_tanh's forward, `x sigmoid(2 u)`), so that its error moves an `f32` result by
+    /// `2^-8` ULP at most (rounded once). As [`sigmoid`] elsewhere: `e = e^-|u|`, `1 / (1 + e)`
+    /// or `e / (1 + e)`, 0 below `u = -700`.
+    #[inline(always)]
+    pub fn sigmoid_short(u: f64) -> f64 {
+        // within [-700, 0] (NaN stays NaN through the clamp), as `exp_nonpos_short` needs
+        let x = (-u.abs()).clamp(EXP_LOW, 0.0);
+        let e = if -u.abs() < SATURATE {
+            0.0
+        } else {
+            exp_nonpos_short(x)
+        };
+        let r = 1.0 / (1.0 + e);
+        if u >= 0.0 {
+            r
+        } else {
+            e * r
+        }
     }
 
     /// `e^r - 1` for `|r| <= ln 2 / 2`, as `r + r^2 q(r)` with `q` of degree 9, near-minimax
@@ -2591,10 +2600,11 @@ pub mod single {
 
     /// `1 - erf(x)`; 0 from 26 on (below `1e-295`). One polynomial and one exponential instead
     /// of the `f64` plan's three rational approximations and two exponentials: for `a = |x|`,
-    /// `erfc(a) = exp(-a^2) t P(t A + B)` with `t = 1 / (1 + C a)`, `P` of degree 18 fitted to
-    /// `erfcx(a) / t` on `[0, 26.5]` (`scripts/fit_erfc_single.py`), and `a^2` split exactly so
-    /// the exponential's argument carries no rounding; within `2^-45` of the exact value
-    /// (measured against the `f64` plan's, see the tests), and `2 - erfc(a)` for `x < 0`.
+    /// `erfc(a) = exp(-a^2) t P(t A + B)` with `t = 1 / (1 + C a)`, `P` of degree 16 fitted to
+    /// `erfcx(a) / t` on `[0, 26.5]` (`scripts/fit_erfc_single.py 16`, `2^-41.1`); within
+    /// `2^-40` of the exact value (measured against the `f64` plan's, see the tests), and `2 -
+    /// erfc(a)` for `x < 0`: this plan's [`refine_sum`] lets a sum through where its error is
+    /// within `2^-30` of it on that premise.
     #[inline(always)]
     pub fn erfc(x: f64) -> f64 {
         erfc_exp(x).0
@@ -2603,98 +2613,46 @@ pub mod single {
     /// `(erfc(x), e^-x^2)`, the second the exponential [`erfc`] takes anyway (the same bits of
     /// `erfc`): what gelu's derivative needs beside `erfc(-x / sqrt(2))`, with its
     /// `e^-x^2/2` written as `e^-u^2` of that argument (the generator pairs them: an
-    /// exponential less). `e^-x^2` is `exp(-hi) (1 - lo)` for `x^2 = hi + lo` exactly, within
-    /// `2^-54` or so of the exact value; 0 from `|x| = 26` on (below `1e-293`, where this plan's
-    /// products with `f32`-sized factors round to 0, as for [`exp`]'s saturation).
+    /// exponential less). `e^-x^2` is `exp(-a^2)` of the rounded square, within `2^-42.5` of
+    /// the exact value (`a^2`'s rounding, `2^-53 a^2 <= 2^-43.6`, and the exponential's
+    /// `2^-43.6`); 0 from `|x| = 26` on (below `1e-293`, where this plan's products with
+    /// `f32`-sized factors round to 0, as for [`exp`]'s saturation).
     #[inline(always)]
     pub fn erfc_exp(x: f64) -> (f64, f64) {
-        const P: [f64; 19] = [
-            0.40556947709702446,
-            0.3096036369431627,
-            0.18238990013404746,
-            0.07935823878378247,
-            0.02245264089403408,
-            0.0020929278263202102,
-            -0.0011646220428356891,
-            -0.00039587649043826875,
-            5.702099043191358e-05,
-            4.523323267010842e-05,
-            -4.477185774365849e-06,
-            -5.279750581504226e-06,
-            7.460896330453563e-07,
-            6.295029421196207e-07,
-            -1.592930982787503e-07,
-            -6.695036378927648e-08,
-            2.8611708395326494e-08,
-            4.5564125208870785e-09,
-            -2.9490783978984424e-09,
+        const P: [f64; 17] = [
+            0.40556947709700186,
+            0.3096036369419798,
+            0.18238990013770479,
+            0.0793582388405402,
+            0.022452640796594196,
+            0.0020929270319117272,
+            -0.0011646210431684408,
+            -0.00039587149754970755,
+            5.7015851838917006e-05,
+            4.521659055114852e-05,
+            -4.462346200034917e-06,
+            -5.248282588073952e-06,
+            7.209141907823523e-07,
+            5.95614650651744e-07,
+            -1.344000383424406e-07,
+            -4.758565846132647e-08,
+            1.533819083431896e-08,
         ];
-        // `erfc_parts` takes its exponential of `-a^2`, `a <= 26`: within [-676, 0], where
-        // `exp_nonpos`'s clamp and saturation change nothing
-        erfc_parts(
-            x,
-            |s| estrin19(&P, s),
-            |x| {
-                let (r, scale) = reduce_in_range(x);
-                scale + scale * expm1_short(r)
-            },
-        )
-    }
-
-    /// [`erfc`] to about `2^-35` (relative) instead of `2^-45`, with `P` of degree 13
-    /// (`scripts/fit_erfc_single.py 13`, measured `2^-35.0` at `a = 7.47`): where the value
-    /// reaches every result through products alone (gelu's and geglu's forward, `0.5 x
-    /// erfc(-x / sqrt(2))`), so that its error moves an `f32` result by `2^-11` ULP at most.
-    /// Where a sum may cancel (gelu's derivative), the generator keeps [`erfc`]: `refine_sum`
-    /// counts on `2^-44`.
-    #[inline(always)]
-    pub fn erfc_short(x: f64) -> f64 {
-        const P: [f64; 14] = [
-            0.40556947708761704,
-            0.3096036368984146,
-            0.18238990107146566,
-            0.0793582404670011,
-            0.022452625556798774,
-            0.0020929094660703026,
-            -0.00116452708776384,
-            -0.00039578785065535696,
-            5.6736622690861886e-05,
-            4.501212045131079e-05,
-            -4.026447035128709e-06,
-            -4.980612820420801e-06,
-            3.6555079023780624e-07,
-            4.1716827969372515e-07,
-        ];
-        erfc_parts(
-            x,
-            |s| {
-                let s2 = s * s;
-                let s4 = s2 * s2;
-                let p: [f64; 7] = core::array::from_fn(|i| fma(P[2 * i + 1], s, P[2 * i]));
-                let q0 = fma(p[1], s2, p[0]);
-                let q1 = fma(p[3], s2, p[2]);
-                let q2 = fma(p[5], s2, p[4]);
-                // Estrin's scheme, as `estrin19`: 4 multiply-adds deep
-                fma(fma(p[6], s4, q2), s4 * s4, fma(q1, s4, q0))
-            },
-            exp_nonpos_short,
-        )
-        .0
-    }
-
-    /// `(erfc(x), e^-x^2)` with `p(s)` the polynomial of [`erfc_exp`] or [`erfc_short`].
-    #[inline(always)]
-    fn erfc_parts(x: f64, p: impl Fn(f64) -> f64, exp_nonpos: impl Fn(f64) -> f64) -> (f64, f64) {
         const C: f64 = 0.35;
         const A: f64 = 2.2156334231805928;
         const B: f64 = -1.2156334231805932;
         let a = x.abs().min(26.0);
         let t = 1.0 / (1.0 + C * a);
-        let p = p(t * A + B);
-        let (hi, lo) = two_prod(a, a);
-        // e^-hi (1 - lo), one multiply-add
-        let e0 = exp_nonpos(-hi);
-        let e = fma(-e0, lo, e0);
+        let s = t * A + B;
+        // even and odd terms as two Horner chains in `s^2` (18 operations and a chain of 9;
+        // Horner's rule alone takes 16 and a chain of 16, Estrin's scheme 20 and 5: the
+        // unrolled loop's iteration outgrows the reorder buffer, so the chain's length shows)
+        let z = s * s;
+        let even = (0..8).rev().fold(P[16], |e, k| fma(e, z, P[2 * k]));
+        let odd = (0..7).rev().fold(P[15], |o, k| fma(o, z, P[2 * k + 1]));
+        let p = fma(odd, s, even);
+        // `-a^2` within [-676, 0]: `exp_nonpos_mid` needs no clamp
+        let e = exp_nonpos_mid(-(a * a));
         let v = e * t * p;
         let v = if x < 0.0 { 2.0 - v } else { v };
         let far = x.abs() >= 26.0;
@@ -2702,6 +2660,68 @@ pub mod single {
             valid(if x >= 26.0 { 0.0 } else { v }, !x.is_nan()),
             valid(if far { 0.0 } else { e }, !x.is_nan()),
         )
+    }
+
+    /// [`exp_nonpos`] to about `2^-43.6` (relative), for [`erfc_exp`]: `e^r - 1 = r + r^2
+    /// q(r)` with `q` of degree 7 (a Chebyshev fit on `[-0.3466, 0.3466]`,
+    /// `scripts/fit_exp_short.py 7`), its even and odd terms as two Horner chains.
+    #[inline(always)]
+    fn exp_nonpos_mid(x: f64) -> f64 {
+        const C: [f64; 8] = [
+            0.4999999999995509,
+            0.16666666666648203,
+            0.04166666678635435,
+            0.008333333353783912,
+            0.0013888839086707973,
+            0.00019841208640004903,
+            2.4867885769743856e-05,
+            2.76251610594832e-06,
+        ];
+        // its only argument, `erfc_exp`'s `-a^2` with `a <= 26`: no clamp, no saturation
+        let (r, scale) = reduce_in_range(x);
+        // (`r^2` normal: see `exp_nonpos_short`)
+        let z = r * r;
+        let even = (0..3).rev().fold(C[6], |e, k| fma(e, z, C[2 * k]));
+        let odd = (0..3).rev().fold(C[7], |o, k| fma(o, z, C[2 * k + 1]));
+        fma(scale, fma(z, fma(odd, r, even), r), scale)
+    }
+
+    /// [`erfc`] to about `2^-30` (relative) instead of `2^-40`, with `P` of degree 11
+    /// (`scripts/fit_erfc_single.py 11`, measured `2^-30.7` at `a = 5.44`) and the exponential
+    /// of `exp_nonpos_short` (`2^-32`): where the value reaches every result through products
+    /// alone (gelu's and geglu's forward, `0.5 x erfc(-x / sqrt(2))`), so that its error moves
+    /// an `f32` result by `2^-6` ULP at most (rounded once: within `0.5 + 2^-6` ULP).
+    /// Where a sum may cancel (gelu's derivative), the generator keeps [`erfc`]: `refine_sum`
+    /// counts on `2^-40`.
+    #[inline(always)]
+    pub fn erfc_short(x: f64) -> f64 {
+        const P: [f64; 12] = [
+            0.4055694769091251,
+            0.3096036355743932,
+            0.1823899139228697,
+            0.07935827753958032,
+            0.022452475623794304,
+            0.0020926128854733763,
+            -0.0011638873737035722,
+            -0.00039477100293643444,
+            5.550288856026059e-05,
+            4.331737428349167e-05,
+            -2.9297945731535387e-06,
+            -3.62481590059791e-06,
+        ];
+        const C: f64 = 0.35;
+        const A: f64 = 2.2156334231805928;
+        const B: f64 = -1.2156334231805932;
+        let a = x.abs().min(26.0);
+        let t = 1.0 / (1.0 + C * a);
+        let s = t * A + B;
+        // Horner's rule: 11 multiply-adds (Estrin's scheme takes 13, for a shorter chain that
+        // the unrolled loop does not need)
+        let p = P[..11].iter().rev().fold(P[11], |p, &c| fma(p, s, c));
+        // `a^2` rounded: `2^-53 a^2 <= 2^-43.6`, relative, far below this function's `2^-30`
+        let v = exp_nonpos_short(-(a * a)) * t * p;
+        let v = if x < 0.0 { 2.0 - v } else { v };
+        valid(if x >= 26.0 { 0.0 } else { v }, !x.is_nan())
     }
 
     /// `(sin x, cos x)` for `|x| <= 1e5`, as the `f64` plan's [`super::sin_cos`] with six terms
@@ -2737,14 +2757,14 @@ pub mod single {
     }
 
     /// `a + b`, NaN (the scalar path) where it cancels: as [`super::refine_sum`], with the
-    /// threshold for terms that carry up to `2^-44` of relative error (this plan's `erfc`),
-    /// `|a + b| < 2^-14 (|a| + |b|)`, so a sum it lets through is within `2^-30` of its exact
+    /// threshold for terms that carry up to `2^-40` of relative error (this plan's `erfc`),
+    /// `|a + b| < 2^-10 (|a| + |b|)`, so a sum it lets through is within `2^-30` of its exact
     /// value (a 64th of an `f32` ULP).
     #[inline(always)]
     pub fn refine_sum<T: crate::Float>(a: f64, b: f64, _exact: impl FnOnce() -> Dd) -> f64 {
         let s = a + b;
         let size = a.abs() + b.abs();
-        valid(s, s.abs() >= (1.0 / 16384.0) * size)
+        valid(s, s.abs() >= (1.0 / 1024.0) * size)
     }
 }
 
@@ -3290,14 +3310,17 @@ mod tests {
         assert!(worst.0 <= 2.5, "{} ULP at {}", worst.0, worst.1);
     }
 
+    /// The `f32` plan's `erfc` within `2^-40` of the `f64` plan's (its polynomial `2^-41.1`
+    /// at `a = 24.39`, its exponential `2^-43.6`, `a^2` rounded `2^-43.6`): the premise of
+    /// that plan's `refine_sum`.
     #[test]
-    fn single_erfc_is_within_2_pow_minus_45() {
+    fn single_erfc_is_within_2_pow_minus_40() {
         let worst = worst_relative(
-            sweep(-26.0, 26.0).chain([0.0, -0.0, 1e-300, 0.5, 0.84375, 1.25, 10.5, 25.99]),
+            sweep(-26.0, 26.0).chain([0.0, -0.0, 1e-300, 0.5, 0.84375, 1.25, 10.5, 24.3935, 25.99]),
             super::single::erfc,
             super::erfc,
         );
-        assert!(worst.0 <= 2f64.powi(-45), "{:e} at {}", worst.0, worst.1);
+        assert!(worst.0 <= 2f64.powi(-40), "{:e} at {}", worst.0, worst.1);
         assert_eq!(super::single::erfc(26.0), 0.0);
         assert_eq!(super::single::erfc(1e300), 0.0);
         assert_eq!(super::single::erfc(f64::INFINITY), 0.0);
@@ -3305,23 +3328,20 @@ mod tests {
         assert!(super::single::erfc(f64::NAN).is_nan());
     }
 
-    /// `erfc_short` (gelu's forward) within `2^-34.5` of the `f64` plan's `erfc` (its
-    /// polynomial `2^-35.0`, its exponential `2^-37.7`), with `erfc`'s special values; and
-    /// `erfc_exp`'s exponential within `2^-50` of `exp(-x^2)` (taken with mpmath's care: the
-    /// square split exactly) where it is not 0, the same bits of `erfc` as `erfc` itself.
+    /// `erfc_short` (gelu's forward) within `2^-30` of the `f64` plan's `erfc` (its
+    /// polynomial `2^-30.7`, its exponential `2^-32`, `a^2` rounded `2^-43.6`), with `erfc`'s
+    /// special values; and `erfc_exp`'s exponential within `2^-42.5` of `exp(-x^2)` (taken
+    /// with mpmath's care: the square split exactly) where it is not 0, the same bits of `erfc`
+    /// as `erfc` itself.
     #[test]
     fn single_erfc_short_and_erfc_exp_agree() {
         use super::single::{erfc, erfc_exp, erfc_short};
-        let xs = || sweep(-26.0, 26.0).chain([0.0, -0.0, 1e-300, 0.5, 0.75, 7.4725, 10.5, 25.99]);
+        let xs =
+            || sweep(-26.0, 26.0).chain([0.0, -0.0, 1e-300, 0.5, 0.75, 5.441, 7.4725, 10.5, 25.99]);
         let worst = worst_relative(xs(), erfc_short, super::erfc);
-        assert!(
-            worst.0 <= 2f64.powi(-34) / 1.41,
-            "{:e} at {}",
-            worst.0,
-            worst.1
-        );
+        assert!(worst.0 <= 2f64.powi(-30), "{:e} at {}", worst.0, worst.1);
         // no better than it must be: a check that the short one is the one measured
-        assert!(worst.0 >= 2f64.powi(-40), "{:e}", worst.0);
+        assert!(worst.0 >= 2f64.powi(-34), "{:e}", worst.0);
         for x in [
             26.0,
             1e300,
@@ -3342,7 +3362,7 @@ mod tests {
             |x| erfc_exp(x).1,
             exact_exp,
         );
-        assert!(worst.0 <= 2f64.powi(-50), "{:e} at {}", worst.0, worst.1);
+        assert!(worst.0 <= 2f64.powf(-42.5), "{:e} at {}", worst.0, worst.1);
         for x in xs().chain([f64::NAN, 30.0, -1e300]) {
             let (a, b) = (erfc_exp(x).0, erfc(x));
             assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));

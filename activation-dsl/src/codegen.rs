@@ -4217,6 +4217,8 @@ impl<'g> Emitter<'g> {
             return false;
         }
         match self.g.node(id) {
+            // `2 x` is exact (see `exact_scaling`)
+            Node::Mul(a, b) if self.exact_scaling(*a, *b).is_some() => false,
             Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) | Node::Div(a, b) => {
                 self.dd_able(*a) && self.dd_able(*b)
             }
@@ -4341,6 +4343,21 @@ impl<'g> Emitter<'g> {
         quote!(#name)
     }
 
+    /// `(c, v)` for a product of a constant `c = ±2^k`, `0 <= k <= 64`, and an input or a
+    /// parameter `v`, in either order: `c v` is exact in `f64` wherever it is finite.
+    fn exact_scaling(&self, a: Id, b: Id) -> Option<(f64, Id)> {
+        let g = self.g;
+        let leaf = |v: Id| matches!(g.node(v), Node::Input(_) | Node::Param(_));
+        let power = |c: f64| {
+            let m = c.abs();
+            (1.0..=18_446_744_073_709_551_616.0).contains(&m) && m.to_bits() & ((1 << 52) - 1) == 0
+        };
+        [(a, b), (b, a)].into_iter().find_map(|(c, v)| {
+            let c = g.as_num(c)?;
+            (power(c) && leaf(v)).then_some((c, v))
+        })
+    }
+
     /// Whether [`Emitter::dd`] of `id` is more than a leaf or a negation (what is worth a name).
     fn dd_compound(&self, id: Id) -> bool {
         match self.g.node(id) {
@@ -4375,6 +4392,15 @@ impl<'g> Emitter<'g> {
             Node::Mul(a, b) if self.trig_only_product(id) => {
                 let (a, b) = (self.dd(*a), self.dd(*b));
                 quote!(math::dd_mul_wide(#a, #b))
+            }
+            Node::Mul(a, b) if self.exact_scaling(*a, *b).is_some() => {
+                // `2 x` (tanh's `sigmoid(2 x)`): a power of two of at least 1 times an input or
+                // a parameter is exact (or infinite, where `dd_mul`'s low part is NaN or
+                // infinite anyway): no two-product, and a low part the compiler sees is 0
+                let (c, v) = self.exact_scaling(*a, *b).expect("checked");
+                let (c, _) = Self::literal(c);
+                let v = self.expr(v);
+                quote!(math::dd(#c * #v))
             }
             Node::Mul(a, b) => {
                 let (a, b) = (self.dd(*a), self.dd(*b));

@@ -3421,10 +3421,11 @@ impl<'g> Emitter<'g> {
         (c.abs() == 2.0 && paired.iter().any(user)).then_some((c, w[0]))
     }
 
-    /// In the `f32` plan, `w` for a node `tanh(softplus(w))` (`math::tanh_softplus(w)`).
+    /// In the fast paths (the `f32` and the `f64` plan), `w` for a node `tanh(softplus(w))`
+    /// (`math::tanh_softplus(w)`: one exponential and one division).
     fn tanh_softplus_arg(&self, n: Id) -> Option<Id> {
         match self.g.node(n) {
-            Node::Call(Builtin::Tanh, a) if self.single => match self.g.node(a[0]) {
+            Node::Call(Builtin::Tanh, a) if self.fast => match self.g.node(a[0]) {
                 Node::Call(Builtin::Softplus, w) => Some(w[0]),
                 _ => None,
             },

@@ -261,9 +261,10 @@ pub fn tanh(x: f64) -> f64 {
 pub fn tanh_softplus(w: f64) -> f64 {
     let a = if w >= 0.0 { w.min(700.0) } else { -w };
     let p = exp(-a);
+    // p^2 kept normal (no microcode assist): below 1e-150 it is far below an ULP of 1
+    let pc = p.max(1e-150);
     let (n, c) = if w >= 0.0 {
-        // p^2 kept normal (no microcode assist): below 1e-150 it is far below an ULP of 1
-        (fma(2.0, p, 1.0), 2.0 * (p.max(1e-150) * p.max(1e-150)))
+        (fma(2.0, p, 1.0), 2.0 * (pc * pc))
     } else {
         (p * (p + 2.0), 2.0)
     };
@@ -2657,12 +2658,7 @@ pub mod single {
             -4.758565846132647e-08,
             1.533819083431896e-08,
         ];
-        const C: f64 = 0.35;
-        const A: f64 = 2.2156334231805928;
-        const B: f64 = -1.2156334231805932;
-        let a = x.abs().min(26.0);
-        let t = 1.0 / (1.0 + C * a);
-        let s = t * A + B;
+        let (a, t, s) = erfc_variable(x);
         // even and odd terms as two Horner chains in `s^2` (18 operations and a chain of 9;
         // Horner's rule alone takes 16 and a chain of 16, Estrin's scheme 20 and 5: the
         // unrolled loop's iteration outgrows the reorder buffer, so the chain's length shows)
@@ -2679,6 +2675,19 @@ pub mod single {
             valid(if x >= 26.0 { 0.0 } else { v }, !x.is_nan()),
             valid(if far { 0.0 } else { e }, !x.is_nan()),
         )
+    }
+
+    /// `(a, t, s)` for this plan's `erfc(x) = e^-a^2 t P(s)`: `a = |x|` capped at 26, `t = 1 /
+    /// (1 + C a)` and `s = t A + B`, which maps `t`'s range onto `[-1, 1]` (the constants of
+    /// `scripts/fit_erfc_single.py`, shared by [`erfc_exp`] and [`erfc_short`]).
+    #[inline(always)]
+    fn erfc_variable(x: f64) -> (f64, f64, f64) {
+        const C: f64 = 0.35;
+        const A: f64 = 2.2156334231805928;
+        const B: f64 = -1.2156334231805932;
+        let a = x.abs().min(26.0);
+        let t = 1.0 / (1.0 + C * a);
+        (a, t, t * A + B)
     }
 
     /// [`exp_nonpos`] to about `2^-43.6` (relative), for [`erfc_exp`]: `e^r - 1 = r + r^2
@@ -2728,12 +2737,7 @@ pub mod single {
             -2.9297945731535387e-06,
             -3.62481590059791e-06,
         ];
-        const C: f64 = 0.35;
-        const A: f64 = 2.2156334231805928;
-        const B: f64 = -1.2156334231805932;
-        let a = x.abs().min(26.0);
-        let t = 1.0 / (1.0 + C * a);
-        let s = t * A + B;
+        let (a, t, s) = erfc_variable(x);
         // Horner's rule: 11 multiply-adds (Estrin's scheme takes 13, for a shorter chain that
         // the unrolled loop does not need)
         let p = P[..11].iter().rev().fold(P[11], |p, &c| fma(p, s, c));
@@ -3300,8 +3304,6 @@ mod tests {
         worst
     }
 
-    /// The `f32` plan's `erfc` within `2^-45` of the `f64` plan's (itself within 3 ULPs of
-    /// `f64`, see above) from -26 to 26, 0 beyond, NaN for NaN.
     /// The `f64` plan's `erfc` against the scalar path's (libm's, fdlibm's, itself up to 1.4
     /// ULP off: at 4.2325 and 9.8175, checked with mpmath) on a grid over [-6, 27.5], denser
     /// where the branches meet (`|x| = 0.84375`): within 2.5 ULP of it (measured 1.99, at

@@ -1125,6 +1125,124 @@ fn factors(g: &Graph, id: Id, out: &mut Vec<Id>) {
     }
 }
 
+/// The factors of `id`'s product, through the numerators of quotients too (`a b / c`: `a`, `b`).
+fn numerator_factors(g: &Graph, id: Id, out: &mut Vec<Id>) {
+    match g.node(id) {
+        Node::Mul(a, b) if out.len() < 64 => {
+            numerator_factors(g, *a, out);
+            numerator_factors(g, *b, out);
+        }
+        Node::Div(a, _) if out.len() < 64 => numerator_factors(g, *a, out),
+        _ => out.push(id),
+    }
+}
+
+/// gelu's derivative, `Phi(x) + x phi(x)` (`Phi` the standard normal distribution, `phi` its
+/// density), in `f64`.
+fn gelu_grad_f64(x: f64) -> f64 {
+    let phi = (-0.5 * x * x).exp() * 0.398_942_280_401_432_7;
+    0.5 * crate::builtins::Builtin::Erfc.eval(&[-x * std::f64::consts::FRAC_1_SQRT_2]) + x * phi
+}
+
+/// mish's derivative, `tanh(softplus(x)) + x sech^2(softplus(x)) sigmoid(x)`, in `f64`.
+fn mish_grad_f64(x: f64) -> f64 {
+    let t = x.exp().ln_1p().tanh();
+    t + x * (1.0 - t * t) / (1.0 + (-x).exp())
+}
+
+/// silu's derivative, `sigmoid(x) (1 + x sigmoid(-x))`, in `f64`.
+fn silu_grad_f64(x: f64) -> f64 {
+    let s = 1.0 / (1.0 + (-x).exp());
+    s * (1.0 + x * (1.0 - s))
+}
+
+/// gelu_tanh's derivative, `sigmoid(u) (1 + w sigmoid(-u))` with `u = 2 sqrt(2 / pi) (x +
+/// 0.044715 x^3)` and `w = x u'(x)`, in `f64`.
+fn gelu_tanh_grad_f64(x: f64) -> f64 {
+    let c = 1.595_769_121_605_730_8;
+    let u = c * (x + 0.044715 * x * x * x);
+    let w = c * x * (1.0 + 0.134145 * x * x);
+    let s = 1.0 / (1.0 + (-u).exp());
+    s * (1.0 + w * (1.0 - s))
+}
+
+/// A derivative with a fitted polynomial next to its zero: the runtime function's name and the
+/// derivative in `f64` (what recognizes it).
+type NearZero = (&'static str, fn(f64) -> f64);
+
+/// The derivatives whose zero the `f64` plan takes from a fitted polynomial (`math::*_or`, see
+/// [`near_zero_terms`]): the runtime function and the derivative in `f64`.
+const NEAR_ZERO: [NearZero; 4] = [
+    ("gelu_grad_or", gelu_grad_f64),
+    ("mish_grad_or", mish_grad_f64),
+    ("silu_grad_or", silu_grad_f64),
+    ("gelu_tanh_grad_or", gelu_tanh_grad_f64),
+];
+
+/// `(f, c, x)` where the sum `id` is `c g(x)` for one of the derivatives `g` of [`NEAR_ZERO`]
+/// (`f` its runtime function): `c` the factors its two terms share (none for gelu and mish;
+/// geglu's `a` in `d/db`), `x` an input, recognized by value (at eight points away from the
+/// zeros, with the other inputs at two sets of values; no parameter).
+fn near_zero_terms(g: &Graph, id: Id) -> Option<(&'static str, Vec<Id>, Id)> {
+    let Node::Add(l, r) = g.node(id).clone() else {
+        return None;
+    };
+    let reach = g.reachable(&[id]);
+    if reach
+        .iter()
+        .any(|&n| matches!(g.node(n), Node::Param(_) | Node::Output))
+    {
+        return None;
+    }
+    let inputs: Vec<(Id, usize)> = reach
+        .iter()
+        .filter_map(|&n| match g.node(n) {
+            Node::Input(i) => Some((n, usize::from(*i))),
+            _ => None,
+        })
+        .collect();
+    let (mut fl, mut fr) = (Vec::new(), Vec::new());
+    numerator_factors(g, l, &mut fl);
+    numerator_factors(g, r, &mut fr);
+    let shared: Vec<Id> = fl
+        .iter()
+        .copied()
+        .filter(|f| fr.contains(f) && g.as_num(*f).is_none())
+        .collect();
+    let width = inputs.iter().map(|&(_, i)| i + 1).max()?;
+    for &(x, i) in &inputs {
+        // the shared factors that do not depend on `x`
+        let leaf = g.node(x).clone();
+        let c: Vec<Id> = shared
+            .iter()
+            .copied()
+            .filter(|&f| !g.depends_on(f, &leaf))
+            .collect();
+        let mut roots = vec![id];
+        roots.extend(&c);
+        let mut eval = g.evaluator(&roots);
+        for &(name, grad) in &NEAR_ZERO {
+            let ok = [(1.3, -0.7), (-2.1, 0.45)].iter().all(|&(o1, o2)| {
+                [-6.3, -3.1, -1.7, -0.4, -0.2, 0.7, 2.3, 5.5]
+                    .iter()
+                    .all(|&v| {
+                        let mut ins: Vec<f64> = (0..width)
+                            .map(|k| if k % 2 == 0 { o1 } else { o2 })
+                            .collect();
+                        ins[i] = v;
+                        let vals = eval.eval(g, &ins, &[], f64::NAN);
+                        let want = vals[1..].iter().product::<f64>() * grad(v);
+                        (vals[0] - want).abs() <= 1e-11 * want.abs()
+                    })
+            });
+            if ok {
+                return Some((name, c, x));
+            }
+        }
+    }
+    None
+}
+
 /// Whether the factors `f` (sorted in place) are those of `u`'s product, in any order.
 fn factors_of(g: &Graph, f: &mut [Id], u: Id) -> bool {
     let mut fu = Vec::new();
@@ -1169,12 +1287,65 @@ fn sigmoid_grad_terms(g: &Graph, id: Id) -> Option<(Id, Option<Vec<Id>>)> {
     })
 }
 
+/// `math::dd_mul(a, b)` of two double-double expressions, or where one has no low part
+/// (`math::dd(v)`, see [`plain_dd`]) the product without it (`dd_mul_f`, `dd_mul_ff`).
+fn dd_times(a: TokenStream, b: TokenStream) -> TokenStream {
+    // a power of two from 1 to 2^64 (a literal) times a value is exact wherever it is finite
+    let power = |v: &TokenStream| {
+        let c: f64 = v.to_string().replace(' ', "").parse().ok()?;
+        let m = c.abs();
+        ((1.0..=18_446_744_073_709_551_616.0).contains(&m) && m.to_bits() & ((1 << 52) - 1) == 0)
+            .then_some(())
+    };
+    match (plain_dd(&a), plain_dd(&b)) {
+        (Some(a), Some(b)) if power(&a).is_some() || power(&b).is_some() => {
+            quote!(math::dd(#a * #b))
+        }
+        (Some(a), Some(b)) => quote!(math::dd_mul_ff(#a, #b)),
+        (None, Some(b)) => quote!(math::dd_mul_f(#a, #b)),
+        (Some(a), None) => quote!(math::dd_mul_f(#b, #a)),
+        (None, None) => quote!(math::dd_mul(#a, #b)),
+    }
+}
+
+/// `v` where a double-double expression is `math::dd(v)` (an `f64` value with no low part).
+fn plain_dd(e: &TokenStream) -> Option<TokenStream> {
+    use proc_macro2::{Delimiter, TokenTree};
+    let t: Vec<TokenTree> = e.clone().into_iter().collect();
+    match &t[..] {
+        [TokenTree::Ident(m), TokenTree::Punct(c1), TokenTree::Punct(c2), TokenTree::Ident(f), TokenTree::Group(g)]
+            if m == "math"
+                && c1.as_char() == ':'
+                && c2.as_char() == ':'
+                && f == "dd"
+                && g.delimiter() == Delimiter::Parenthesis =>
+        {
+            Some(g.stream())
+        }
+        _ => None,
+    }
+}
+
 /// `(c, u)` where `id` is silu's derivative at `u` times the factors `c` (none for silu and
 /// swish; swiglu's `a` in `a sigmoid(b) + a b sigmoid(b) sigmoid(-b)`): the terms and factors in
-/// any order. For the `f64` plan's `math::silu_grad_dd`.
+/// any order.
 fn scaled_silu_grad(g: &Graph, id: Id) -> Option<(Vec<Id>, Id)> {
-    if let Some((u, None)) = sigmoid_grad_terms(g, id) {
-        return Some((Vec::new(), u));
+    match scaled_sigmoid_grad(g, id)? {
+        (c, u, None) => Some((c, u)),
+        _ => None,
+    }
+}
+
+/// `c (sigmoid(u) + w sigmoid(u) sigmoid(-u))` as `(c, u, w)` (see [`scaled_sigmoid_grad`]).
+type SigmoidGrad = (Vec<Id>, Id, Option<Vec<Id>>);
+
+/// `(c, u, w)` where `id` is `c (sigmoid(u) + w sigmoid(u) sigmoid(-u))`: [`scaled_silu_grad`]
+/// (`w` is `None`: `u` itself), or [`sigmoid_grad_terms`] with another weight (gelu_tanh's
+/// derivative, `c` empty, `w` as its factors). For the `f64` plan's `math::silu_grad_dd` and
+/// `math::sigmoid_grad_dd`.
+fn scaled_sigmoid_grad(g: &Graph, id: Id) -> Option<SigmoidGrad> {
+    if let Some((u, w)) = sigmoid_grad_terms(g, id) {
+        return Some((Vec::new(), u, w));
     }
     let Node::Add(l, r) = g.node(id).clone() else {
         return None;
@@ -1209,7 +1380,7 @@ fn scaled_silu_grad(g: &Graph, id: Id) -> Option<(Vec<Id>, Id)> {
                 if matches!(g.node(b[0]), Node::Neg(w) if *w == u))
         })?;
         f.remove(j);
-        factors_of(g, &mut f, u).then_some((c, u))
+        factors_of(g, &mut f, u).then_some((c, u, None))
     })
 }
 
@@ -3122,6 +3293,26 @@ impl<'g> Emitter<'g> {
 
     /// [`Emitter::refined`] with its precedence.
     fn refined_prec(&self, id: Id) -> (TokenStream, u8) {
+        if self.fast && !self.single {
+            if let Some((f, c, x)) = near_zero_terms(self.g, id) {
+                // gelu's or mish's derivative (times `c`): next to its zero, where the sum
+                // cancels, from a fitted polynomial instead of the scalar path
+                let (sum, _) = self.refined_sum_prec(id);
+                let x = self.expr(x);
+                let f = format_ident!("{f}");
+                let c = c
+                    .iter()
+                    .map(|&f| self.operand(f, R_MUL))
+                    .reduce(|a, b| quote!(#a * #b))
+                    .unwrap_or_else(|| quote!(1.0));
+                return (quote!(math::#f(#x, #c, #sum)), R_ATOM);
+            }
+        }
+        self.refined_sum_prec(id)
+    }
+
+    /// [`Emitter::refined_prec`] of any sum.
+    fn refined_sum_prec(&self, id: Id) -> (TokenStream, u8) {
         let (a, b, sub) = match self.g.node(id) {
             Node::Add(a, b) => (*a, *b, false),
             Node::Sub(a, b) => (*a, *b, true),
@@ -3132,11 +3323,19 @@ impl<'g> Emitter<'g> {
             _ => return self.prec_expr(id),
         };
         if self.fast && !self.single {
-            if let Some((c, u)) = scaled_silu_grad(self.g, id) {
-                // silu's derivative as one quotient that cancels only next to its zero
+            if let Some((c, u, w)) = scaled_sigmoid_grad(self.g, id) {
+                // silu's derivative (or gelu_tanh's, with its own weight `w`) as one quotient
+                // that cancels only next to its zero
                 let u = self.dd(u);
                 let c = c.iter().map(|&f| self.operand(f, R_MUL));
-                return (quote!(#(#c *)* math::silu_grad_dd(#u)), R_MUL);
+                let call = match w {
+                    None => quote!(math::silu_grad_dd(#u)),
+                    Some(w) => {
+                        let w = self.dd_product(&w);
+                        quote!(math::sigmoid_grad_dd(#u, #w))
+                    }
+                };
+                return (quote!(#(#c *)* #call), R_MUL);
             }
         }
         let exact = match self.ddd_shared(id) {
@@ -3382,10 +3581,7 @@ impl<'g> Emitter<'g> {
                 r.0.is_finite() && r.1.is_finite() && r.0.abs() >= 1e-290 && r.0.abs() <= 1e290
             });
         Some(match recip {
-            Some(r) => {
-                let r = dd_literal(r);
-                quote!(math::dd_mul(#a, #r))
-            }
+            Some(r) => dd_times(a, dd_literal(r)),
             None => {
                 let b = dd_b()?;
                 quote!(math::dd_div(#a, #b))
@@ -3597,10 +3793,10 @@ impl<'g> Emitter<'g> {
         let paired: Vec<Id> = pairs.values().flat_map(|&(p, q, _)| [p, q]).collect();
         // in the f64 plan, a root that is silu's derivative is a function of its argument
         // alone (`math::silu_grad_dd`, see `refined_prec`)
-        let silu_grads: HashMap<Id, (Vec<Id>, Id)> = roots
+        let silu_grads: HashMap<Id, SigmoidGrad> = roots
             .iter()
             .filter(|_| self.fast && !self.single)
-            .filter_map(|&r| Some((r, scaled_silu_grad(self.g, r)?)))
+            .filter_map(|&r| Some((r, scaled_sigmoid_grad(self.g, r)?)))
             .collect();
         let mut uses: HashMap<Id, usize> = HashMap::new();
         let mut stack: Vec<Id> = roots.to_vec();
@@ -3609,9 +3805,10 @@ impl<'g> Emitter<'g> {
             *uses.entry(n).or_default() += 1;
             if !seen {
                 match (silu_grads.get(&n), self.single_fused(n, &paired)) {
-                    (Some((c, u)), _) => {
+                    (Some((c, u, w)), _) => {
                         stack.extend(c);
                         stack.push(*u);
+                        stack.extend(w.iter().flatten());
                     }
                     (None, Some(w)) => stack.push(w),
                     (None, None) => stack.extend(self.g.node(n).children()),
@@ -4321,6 +4518,13 @@ impl<'g> Emitter<'g> {
         })
     }
 
+    /// The product of `factors` as a double-double expression, in their order.
+    fn dd_product(&self, factors: &[Id]) -> TokenStream {
+        let mut it = factors.iter().map(|&f| self.dd(f));
+        let first = it.next().unwrap_or_else(|| quote!(math::dd(1.0)));
+        it.fold(first, dd_times)
+    }
+
     /// `id` as a double-double expression (see `activation_runtime::__private::math::Dd`).
     fn dd(&self, id: Id) -> TokenStream {
         if let Some(c) = self.dd_folded(id) {
@@ -4385,10 +4589,10 @@ impl<'g> Emitter<'g> {
                 let mut e = self.dd(rest[0]);
                 for f in &rest[1..] {
                     let f = self.dd(*f);
-                    e = quote!(math::dd_mul(#e, #f));
+                    e = dd_times(e, f);
                 }
                 let c = dd_literal(c);
-                quote!(math::dd_mul(#e, #c))
+                dd_times(e, c)
             }
             Node::Mul(a, b) if self.trig_only_product(id) => {
                 let (a, b) = (self.dd(*a), self.dd(*b));
@@ -4403,10 +4607,7 @@ impl<'g> Emitter<'g> {
                 let v = self.expr(v);
                 quote!(math::dd(#c * #v))
             }
-            Node::Mul(a, b) => {
-                let (a, b) = (self.dd(*a), self.dd(*b));
-                quote!(math::dd_mul(#a, #b))
-            }
+            Node::Mul(a, b) => dd_times(self.dd(*a), self.dd(*b)),
             Node::Div(a, b) => {
                 let a = self.dd(*a);
                 self.dd_quotient(a, *b, || Some(self.dd(*b)))
@@ -4418,11 +4619,17 @@ impl<'g> Emitter<'g> {
             }
             Node::Pow(a, n) if g.is_num(*n, 2.0) => {
                 let a = self.dd(*a);
-                quote!({ let p = #a; math::dd_mul(p, p) })
+                match plain_dd(&a) {
+                    Some(v) => quote!({ let p = #v; math::dd_mul_ff(p, p) }),
+                    None => quote!({ let p = #a; math::dd_mul(p, p) }),
+                }
             }
             Node::Pow(a, _) => {
                 let a = self.dd(*a);
-                quote!({ let p = #a; math::dd_mul(math::dd_mul(p, p), p) })
+                match plain_dd(&a) {
+                    Some(v) => quote!({ let p = #v; math::dd_mul_f(math::dd_mul_ff(p, p), p) }),
+                    None => quote!({ let p = #a; math::dd_mul(math::dd_mul(p, p), p) }),
+                }
             }
             Node::Call(Builtin::Sqrt, a) if g.as_num(a[0]).is_some() => {
                 let c = self.expr(a[0]);

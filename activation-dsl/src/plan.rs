@@ -318,7 +318,9 @@ pub(crate) fn steps(calls: &[String]) -> Vec<String> {
         let c = c.as_str();
         match c {
             "dd" | "dd_mul" | "dd_add" | "dd_sub" | "dd_neg" | "dd_div" | "dd_abs" | "dd_max"
-            | "dd_min" | "dd_sqrt" | "dd_mul_wide" => push("double-double arguments".into()),
+            | "dd_min" | "dd_sqrt" | "dd_mul_wide" | "dd_mul_f" | "dd_mul_ff" => {
+                push("double-double arguments".into())
+            }
             "mul_tail" | "div_tail" => push(
                 "tail products (factors as m 2^k, rounded once: no underflow on the way)".into(),
             ),
@@ -357,6 +359,16 @@ pub(crate) fn steps(calls: &[String]) -> Vec<String> {
             "silu_grad_dd" => push(
                 "sigmoid(u) + u sigmoid(u) sigmoid(-u) as one quotient of a double-double u \
                  (silu_grad_dd; the scalar path next to its zero)"
+                    .into(),
+            ),
+            "gelu_grad_or" | "mish_grad_or" | "silu_grad_or" | "gelu_tanh_grad_or" => push(
+                "next to the derivative's zero, t Q(t) with t = x - x0 and Q a fitted polynomial \
+                 (where the sum cancels most)"
+                    .into(),
+            ),
+            "sigmoid_grad_dd" => push(
+                "sigmoid(u) + w sigmoid(u) sigmoid(-u) as one quotient of a double-double u and w \
+                 (sigmoid_grad_dd; the scalar path next to its zero)"
                     .into(),
             ),
             // `limit` is the scalar path's; `Tail::…` names a tail product's kind

@@ -214,11 +214,47 @@ fn a_repeated_divisor_takes_one_division() {
 fn silu_s_derivative_is_one_quotient_in_the_f64_plan() {
     let m = standard::module();
     let code = |name: &str| codegen::pretty(&codegen::expand_item(m, m.index_of(name).unwrap()));
-    assert!(code("silu").contains("[math::silu_grad_dd(math::dd(x))]"));
+    assert!(code("silu").contains("math::silu_grad_dd(math::dd(x))"));
     assert!(code("swiglu").contains("a * math::silu_grad_dd(math::dd(b))"));
     assert!(code("swish").contains("math::silu_grad_dd(__dd"));
-    // sigmoid(x) + 2 x sigmoid(x) sigmoid(-x) is not silu's derivative
+    // sigmoid(x) + 2 x sigmoid(x) sigmoid(-x) is not silu's derivative: the general form, with
+    // its own weight (gelu_tanh's derivative is of that form too)
     let other = Module::new("pub f(x) = sigmoid(x) + 2 * x * sigmoid(x) * sigmoid(-x);").unwrap();
     let text = codegen::pretty(&codegen::expand_item(&other, 0));
     assert!(!text.contains("silu_grad_dd"), "{text}");
+    assert!(text.contains("math::sigmoid_grad_dd("), "{text}");
+    assert!(code("gelu_tanh").contains("math::sigmoid_grad_dd("));
+}
+
+/// The derivatives with a fitted polynomial next to their zero in the `f64` plan (gelu's,
+/// mish's, silu's, gelu_tanh's, and times a factor that does not depend on their input:
+/// geglu's `d/db`, swiglu's), recognized by value whatever their form; a derivative that only
+/// looks like one (another constant) keeps the sum.
+#[test]
+fn derivatives_next_to_their_zero_take_the_fitted_polynomial_in_the_f64_plan() {
+    // the code without white space (the calls are split over lines)
+    let flat = |m: &Module, i: usize| -> String {
+        let code = codegen::pretty(&codegen::expand_item(m, i));
+        code.split_whitespace().collect()
+    };
+    let m = standard::module();
+    let code = |name: &str| flat(m, m.index_of(name).unwrap());
+    for (name, f) in [
+        ("gelu", "math::gelu_grad_or(x,1.0,"),
+        ("mish", "math::mish_grad_or(x,1.0,"),
+        ("silu", "math::silu_grad_or(x,1.0,"),
+        ("gelu_tanh", "math::gelu_tanh_grad_or(x,1.0,"),
+        ("swiglu", "math::silu_grad_or(b,a,"),
+    ] {
+        assert!(code(name).contains(f), "{name}: {f}");
+    }
+    assert!(code("geglu").contains("math::gelu_grad_or("));
+    // written another way: the same derivative, found by value
+    let gelu = Module::new("pub g(x) = x * (1 + erf(x / sqrt(2))) / 2;").unwrap();
+    let text = flat(&gelu, 0);
+    assert!(text.contains("math::gelu_grad_or(x,1.0,"), "{text}");
+    // not gelu: 0.6 where gelu has 0.5
+    let other = Module::new("pub g(x) = 0.6 * x * (1 + erf(x / sqrt(2)));").unwrap();
+    let text = flat(&other, 0);
+    assert!(!text.contains("_grad_or"), "{text}");
 }

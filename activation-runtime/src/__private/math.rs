@@ -320,6 +320,26 @@ pub fn dd_mul(a: Dd, b: Dd) -> Dd {
     two_sum(p, e)
 }
 
+/// `a * b` for a double-double `a` and an `f64` `b`: [`dd_mul`] of `(b, 0)` without the
+/// products by the zero low part, which the compiler may not drop (`a.0 * 0.0` is NaN for an
+/// infinite `a.0`). The same value wherever the product is finite.
+#[inline(always)]
+pub fn dd_mul_f(a: Dd, b: f64) -> Dd {
+    let (p, e) = two_prod(a.0, b);
+    let e = err(err(e) + a.1 * b);
+    two_sum(p, e)
+}
+
+/// `a * b` for two `f64` as a double-double: the exact two-product, its error term 0 where it
+/// is not finite. [`dd_mul`] of `(a, 0)` and `(b, 0)` wherever the product is finite (the
+/// error term of a two-product is within half an ULP of the product: the final two-sum of
+/// `dd_mul` leaves it as it is); `(±inf, 0)` where it overflows.
+#[inline(always)]
+pub fn dd_mul_ff(a: f64, b: f64) -> Dd {
+    let (p, e) = two_prod(a, b);
+    (p, err(e))
+}
+
 /// Double-double quotient.
 #[inline(always)]
 pub fn dd_div(a: Dd, b: Dd) -> Dd {

@@ -1290,22 +1290,26 @@ fn sigmoid_grad_terms(g: &Graph, id: Id) -> Option<(Id, Option<Vec<Id>>)> {
 /// `math::dd_mul(a, b)` of two double-double expressions, or where one has no low part
 /// (`math::dd(v)`, see [`plain_dd`]) the product without it (`dd_mul_f`, `dd_mul_ff`).
 fn dd_times(a: TokenStream, b: TokenStream) -> TokenStream {
-    // a power of two from 1 to 2^64 (a literal) times a value is exact wherever it is finite
+    // a literal `±2^k` (see `exact_scale`) times a value is exact wherever it is finite
     let power = |v: &TokenStream| {
-        let c: f64 = v.to_string().replace(' ', "").parse().ok()?;
-        let m = c.abs();
-        ((1.0..=18_446_744_073_709_551_616.0).contains(&m) && m.to_bits() & ((1 << 52) - 1) == 0)
-            .then_some(())
+        v.to_string()
+            .replace(' ', "")
+            .parse()
+            .is_ok_and(exact_scale)
     };
     match (plain_dd(&a), plain_dd(&b)) {
-        (Some(a), Some(b)) if power(&a).is_some() || power(&b).is_some() => {
-            quote!(math::dd(#a * #b))
-        }
+        (Some(a), Some(b)) if power(&a) || power(&b) => quote!(math::dd(#a * #b)),
         (Some(a), Some(b)) => quote!(math::dd_mul_ff(#a, #b)),
         (None, Some(b)) => quote!(math::dd_mul_f(#a, #b)),
         (Some(a), None) => quote!(math::dd_mul_f(#b, #a)),
         (None, None) => quote!(math::dd_mul(#a, #b)),
     }
+}
+
+/// Whether `c` is `±2^k` with `0 <= k <= 64`: `c v` is exact in `f64` wherever it is finite.
+fn exact_scale(c: f64) -> bool {
+    let m = c.abs();
+    (1.0..=18_446_744_073_709_551_616.0).contains(&m) && m.to_bits() & ((1 << 52) - 1) == 0
 }
 
 /// `v` where a double-double expression is `math::dd(v)` (an `f64` value with no low part).
@@ -3295,8 +3299,8 @@ impl<'g> Emitter<'g> {
     fn refined_prec(&self, id: Id) -> (TokenStream, u8) {
         if self.fast && !self.single {
             if let Some((f, c, x)) = near_zero_terms(self.g, id) {
-                // gelu's or mish's derivative (times `c`): next to its zero, where the sum
-                // cancels, from a fitted polynomial instead of the scalar path
+                // one of `NEAR_ZERO`'s derivatives (times `c`): next to its zero, where the
+                // sum cancels, from a fitted polynomial instead of the scalar path
                 let (sum, _) = self.refined_sum_prec(id);
                 let x = self.expr(x);
                 let f = format_ident!("{f}");
@@ -3791,8 +3795,9 @@ impl<'g> Emitter<'g> {
             self.short_erfc = self.short_erfcs(roots);
         }
         let paired: Vec<Id> = pairs.values().flat_map(|&(p, q, _)| [p, q]).collect();
-        // in the f64 plan, a root that is silu's derivative is a function of its argument
-        // alone (`math::silu_grad_dd`, see `refined_prec`)
+        // in the f64 plan, a root that is silu's derivative (or gelu_tanh's) is a function
+        // of its argument and weight alone (`math::silu_grad_dd`, `math::sigmoid_grad_dd`,
+        // see `refined_sum_prec`)
         let silu_grads: HashMap<Id, SigmoidGrad> = roots
             .iter()
             .filter(|_| self.fast && !self.single)
@@ -4553,13 +4558,9 @@ impl<'g> Emitter<'g> {
     fn exact_scaling(&self, a: Id, b: Id) -> Option<(f64, Id)> {
         let g = self.g;
         let leaf = |v: Id| matches!(g.node(v), Node::Input(_) | Node::Param(_));
-        let power = |c: f64| {
-            let m = c.abs();
-            (1.0..=18_446_744_073_709_551_616.0).contains(&m) && m.to_bits() & ((1 << 52) - 1) == 0
-        };
         [(a, b), (b, a)].into_iter().find_map(|(c, v)| {
             let c = g.as_num(c)?;
-            (power(c) && leaf(v)).then_some((c, v))
+            (exact_scale(c) && leaf(v)).then_some((c, v))
         })
     }
 

@@ -504,7 +504,14 @@ fn log1p_unit(u: f64) -> f64 {
 /// `ln(1 + e^x)`, for `|x| <= 708`.
 #[inline(always)]
 pub fn softplus(x: f64) -> f64 {
-    x.max(0.0) + log1p_unit(exp(-x.abs()))
+    softplus_e(x).0
+}
+
+/// `(softplus(x), e^-|x|)`: the exponential too, for [`softplus_dd`]'s correction.
+#[inline(always)]
+fn softplus_e(x: f64) -> (f64, f64) {
+    let e = exp(-x.abs());
+    (x.max(0.0) + log1p_unit(e), e)
 }
 
 /// `tanh x` as `-expm1(-2|x|) / (2 + expm1(-2|x|))` with the sign of `x` (`|x|` capped at 20,
@@ -1086,8 +1093,7 @@ pub fn sigmoid_dd(a: Dd) -> f64 {
 #[inline(always)]
 pub fn softplus_dd(a: Dd) -> f64 {
     let x = a.0;
-    let e = exp(-x.abs());
-    let sp = x.max(0.0) + log1p_unit(e);
+    let (sp, e) = softplus_e(x);
     let s = (if x >= 0.0 { 1.0 } else { e }) / (1.0 + e);
     fma(s, lo(a), sp)
 }

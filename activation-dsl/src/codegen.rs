@@ -3822,7 +3822,10 @@ impl<'g> Emitter<'g> {
         }
         // a pair neither of whose members is still taken is not computed
         pairs.retain(|_, (p, q, _)| uses.contains_key(p) || uses.contains_key(q));
-        let mut lets = TokenStream::new();
+        // one statement each: a `let name = …;` that nothing printed after it takes is left out
+        // (in the f64 fast path, an `erfc(u)` taken only as tail factors is printed as
+        // `erfc_tail(u)` at each, not by its name)
+        let mut lets: Vec<TokenStream> = Vec::new();
         let mut k = 0usize;
         for n in order {
             let node = self.g.node(n);
@@ -3841,7 +3844,7 @@ impl<'g> Emitter<'g> {
                 k += 2;
                 let u = self.expr(u);
                 lets.extend(self.dd_share.pending.take());
-                lets.extend(quote! { let (#a, #b) = math::erfc_exp(#u); });
+                lets.push(quote! { let (#a, #b) = math::erfc_exp(#u); });
                 self.names.insert(e, a);
                 self.names.insert(x, b);
                 continue;
@@ -3858,14 +3861,12 @@ impl<'g> Emitter<'g> {
                         let w = self.expr(w);
                         let (p, q) = if c > 0.0 { (&a, &b) } else { (&b, &a) };
                         lets.extend(self.dd_share.pending.take());
-                        lets.extend(
-                            quote! { let (#p, #q) = math::sigmoid_pair_twice_softplus(#w); },
-                        );
+                        lets.push(quote! { let (#p, #q) = math::sigmoid_pair_twice_softplus(#w); });
                     }
                     None => {
                         let u = self.expr(u);
                         lets.extend(self.dd_share.pending.take());
-                        lets.extend(quote! { let (#a, #b) = math::sigmoid_pair(#u); });
+                        lets.push(quote! { let (#a, #b) = math::sigmoid_pair(#u); });
                     }
                 }
                 self.names.insert(pos, a);
@@ -3877,11 +3878,11 @@ impl<'g> Emitter<'g> {
                 let name = format_ident!("{}{}", self.temp_prefix, k);
                 k += 1;
                 lets.extend(self.dd_share.pending.take());
-                lets.extend(quote! { let #name = #e; });
+                lets.push(quote! { let #name = #e; });
                 self.names.insert(n, name);
             }
         }
-        let outs = (0..roots.len())
+        let outs: Vec<TokenStream> = (0..roots.len())
             .map(|i| {
                 let group = match self.values {
                     Some(v) if i < v => &roots[..v],
@@ -3892,6 +3893,13 @@ impl<'g> Emitter<'g> {
             })
             .collect();
         lets.extend(self.dd_share.pending.take());
+        let mut kept: Vec<TokenStream> = outs.clone();
+        for l in lets.into_iter().rev() {
+            if bound_name(&l).is_none_or(|name| kept.iter().any(|t| mentions(t, &name))) {
+                kept.push(l);
+            }
+        }
+        let lets = kept.drain(outs.len()..).rev().collect();
         (lets, outs, self.dd_share.requests.take())
     }
 
@@ -4348,6 +4356,21 @@ impl<'g> Emitter<'g> {
             .iter()
             .map(|t| {
                 let (u, ln_c) = self.tail(*t).expect("a tail factor");
+                // In the fast path, `exp(u)` and `erfc(u)` computed for the product alone are
+                // lifted by a power of two where they would leave the normal range, and the
+                // product scaled back last (`fast::exp_tail`, `fast::erfc_tail`)
+                let lift = match self.g.node(*t) {
+                    Node::Call(Builtin::Exp, _) => Some((quote!(exp_tail), quote!(ExpShifted))),
+                    Node::Call(Builtin::Erfc, _) => Some((quote!(erfc_tail), quote!(ErfcShifted))),
+                    _ => None,
+                }
+                .filter(|_| self.fast);
+                if let Some((f, kind)) = lift {
+                    // (the argument asked for twice, as the value and the argument below are)
+                    let a = self.dd(u);
+                    let u = self.dd(u);
+                    return quote!((math::#f(#a), #u, math::Tail::#kind));
+                }
                 let v = self.expr(*t);
                 let kind = match ln_c {
                     None => quote!(math::Tail::Erfc),
@@ -4625,7 +4648,7 @@ impl<'g> Emitter<'g> {
                     None => quote!({ let p = #a; math::dd_mul(p, p) }),
                 }
             }
-            Node::Pow(a, _) => {
+            Node::Pow(a, n) if g.is_num(*n, 3.0) => {
                 let a = self.dd(*a);
                 match plain_dd(&a) {
                     Some(v) => quote!({ let p = #v; math::dd_mul_f(math::dd_mul_ff(p, p), p) }),
@@ -4874,6 +4897,28 @@ fn nan_at_infinity(g: &Graph, roots: &[Id], n_inputs: usize, defaults: &[f64]) -
         g.eval(roots, p, defaults, f64::NAN)
             .iter()
             .any(|v| v.is_nan())
+    })
+}
+
+/// `name` for a statement `let name = …;`.
+fn bound_name(statement: &TokenStream) -> Option<proc_macro2::Ident> {
+    let mut t = statement.clone().into_iter();
+    match (t.next(), t.next(), t.next()) {
+        (
+            Some(proc_macro2::TokenTree::Ident(l)),
+            Some(proc_macro2::TokenTree::Ident(name)),
+            Some(proc_macro2::TokenTree::Punct(eq)),
+        ) if l == "let" && eq.as_char() == '=' => Some(name),
+        _ => None,
+    }
+}
+
+/// Whether `ident` occurs in `tokens`.
+fn mentions(tokens: &TokenStream, ident: &proc_macro2::Ident) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == *ident,
+        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), ident),
+        _ => false,
     })
 }
 

@@ -347,6 +347,14 @@ pub(crate) fn steps(calls: &[String]) -> Vec<String> {
                 push("tanh(softplus(u)) from one exponential (tanh_softplus)".into())
             }
             "softplus_neg" => push("softplus(-u) (softplus_neg)".into()),
+            "exp_tail" | "erfc_tail" => {
+                dd.push(c.strip_suffix("_tail").expect("matched"));
+                push("double-double arguments".into());
+                push(format!(
+                    "tail factors lifted by 2^128 where they would leave the normal range, the \
+                     product scaled back last ({c})"
+                ))
+            }
             "scaled_expm1" => {
                 dd.push("expm1");
                 push("double-double arguments".into());

@@ -444,3 +444,49 @@ mod items {
         assert_eq!(covered, names);
     }
 }
+
+/// Powers other than squares and cubes in a double-double argument.
+mod powers {
+    use activation_runtime::{activation, Activation};
+
+    activation! {
+        /// A fourth power under an exponential, whose argument the `f64` plan takes in double-double.
+        pub quartic_bump(x) = exp(-x^4);
+        /// A negative power under a sine.
+        pub inverse_square_sine(x) = x * sin(x^-2);
+    }
+
+    /// Powers other than squares and cubes in a double-double argument: the generator wrote every
+    /// such power as a cube (`exp(-x^4)` as `exp(-x^3)` in the `f64` plan's argument, its value
+    /// taken from that argument since 2026-12-07; `sin(x^-2)` as `sin(x^3)`), which the
+    /// differential test showed as three misses (e5, e58, e161) before it was found.
+    #[test]
+    fn powers_in_a_double_double_argument_are_the_powers_written() {
+        for x in [-1.7f64, -1.0, -0.6, 0.3, 0.9, 1.25, 2.0] {
+            let want = (-x.powi(4)).exp();
+            let got = QuarticBump.forward(x);
+            assert!(
+                (got - want).abs() <= 4.0 * f64::EPSILON * want,
+                "exp(-x^4) at {x}: {got} against {want}"
+            );
+            let d = QuarticBump.derivative(x);
+            let dw = -4.0 * x.powi(3) * want;
+            assert!(
+                (d - dw).abs() <= 1e-14 * dw.abs(),
+                "d/dx exp(-x^4) at {x}: {d} against {dw}"
+            );
+            let want = x * (x.powi(-2)).sin();
+            let got = InverseSquareSine.forward(x);
+            assert!(
+                (got - want).abs() <= 1e-14 * want.abs(),
+                "x sin(x^-2) at {x}: {got} against {want}"
+            );
+            let f32_got = Activation::<f32>::forward(&QuarticBump, x as f32);
+            let f32_want = (-(x as f32 as f64).powi(4)).exp() as f32;
+            assert!(
+                (f32_got - f32_want).abs() <= 2.0 * f32::EPSILON * f32_want,
+                "f32 exp(-x^4) at {x}"
+            );
+        }
+    }
+}

@@ -558,6 +558,14 @@ pub enum Tail {
     /// Like `c exp(u)` as `u -> -inf`, with `ln c` given: a function that is `c t` near
     /// `t = 0` of an [`Tail::Exp`] factor (`erf(softplus(u))`: `c = 2 / sqrt(pi)`).
     Scaled(f64),
+    /// [`Tail::Exp`] for `exp(u)` itself, whose value the fast path (`fast::exp_tail`) gives
+    /// times `2^TAIL_SHIFT` below `u = -700`, where `exp(u)` would leave the range in which
+    /// every intermediate is normal: the product is scaled back once, last. The scalar path
+    /// treats it as [`Tail::Exp`].
+    ExpShifted,
+    /// [`Tail::Erfc`] for `erfc(u)` itself, given by the fast path (`fast::erfc_tail`) times
+    /// `2^TAIL_SHIFT` from `u = 26` on. The scalar path treats it as [`Tail::Erfc`].
+    ErfcShifted,
 }
 
 /// `f[0] * … * f[N-1] * t[0] * … * t[M-1]`, where each `t` is `(value, u, kind)`: a computed
@@ -640,8 +648,8 @@ fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M], 
         // An exponential tail at an infinite argument (its argument overflowed) outweighs any
         // factor that overflowed on the way: the product is 0.
         let vanished = match kind {
-            Tail::Exp | Tail::Scaled(_) => u.0 == f64::NEG_INFINITY,
-            Tail::Erfc => u.0 == f64::INFINITY,
+            Tail::Exp | Tail::ExpShifted | Tail::Scaled(_) => u.0 == f64::NEG_INFINITY,
+            Tail::Erfc | Tail::ErfcShifted => u.0 == f64::INFINITY,
         };
         if v.abs() < MIN_NORMAL && vanished {
             return 0.0 * sign;
@@ -650,9 +658,9 @@ fn scaled<const N: usize, const M: usize>(f: [f64; N], t: [(f64, Dd, Tail); M], 
     for (v, u, kind) in t {
         if v.abs() < MIN_NORMAL {
             let l = match kind {
-                Tail::Exp => u,
+                Tail::Exp | Tail::ExpShifted => u,
                 Tail::Scaled(ln_c) => dd_add(u, (ln_c, 0.0)),
-                Tail::Erfc => log_erfc_tail(u),
+                Tail::Erfc | Tail::ErfcShifted => log_erfc_tail(u),
             };
             arg = dd_add(arg, l);
         }

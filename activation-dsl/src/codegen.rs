@@ -4140,6 +4140,54 @@ impl<'g> Emitter<'g> {
                 let (fs, ts) = self.tail_factors(&fs, &tails);
                 (quote!(math::mul_tail([#(#fs),*], [#(#ts),*])), R_ATOM)
             }
+            Node::Div(a, b) if refining && self.tail_sum_quotient(*a, *b).is_some() => {
+                // (p + q) / d for tail products or quotients p and q: d taken into each
+                // (softplus' d/dbeta, `(x sigmoid(beta x) - softplus(beta x) / beta) / beta`: at
+                // beta = 0.001, x = -7.45e5 each term was rounded to a subnormal before the
+                // last division multiplied its error by 1000); as written where a term's own
+                // divisor times d is not normal
+                let (terms, sub) = self.tail_sum_quotient(*a, *b).expect("checked");
+                let old = {
+                    let (a, b) = (refined(*a, R_MUL), self.operand(*b, R_MUL + 1));
+                    quote!(#a / #b)
+                };
+                let exact = if self.fast {
+                    quote!(math::dd(f64::NAN))
+                } else {
+                    match self.ddd_shared(id) {
+                        Some(e) => e,
+                        None => return (old, R_MUL),
+                    }
+                };
+                let d = self.operand(*b, R_MUL + 1);
+                let mut guards = Vec::new();
+                let mut printed = Vec::new();
+                for (k, (neg, fs, tails, d0)) in terms.iter().enumerate() {
+                    let (fs, ts) = self.tail_factors(fs, tails);
+                    let div = match d0 {
+                        None => d.clone(),
+                        Some(e) => {
+                            let e = self.operand(*e, R_MUL);
+                            guards.push(quote!((#e * #d).is_normal()));
+                            quote!(#e * #d)
+                        }
+                    };
+                    let t = quote!(math::div_tail([#(#fs),*], [#(#ts),*], #div));
+                    // (the difference's sign and the term's own, as one)
+                    printed.push(if *neg != (sub && k == 1) {
+                        quote!(-#t)
+                    } else {
+                        t
+                    });
+                }
+                let (t1, t2) = (&printed[0], &printed[1]);
+                let new = quote!(math::refine_sum::<T>(#t1, #t2, || #exact));
+                if guards.is_empty() {
+                    (new, R_ATOM)
+                } else {
+                    (quote!(if #(#guards)&&* { #new } else { #old }), R_ATOM)
+                }
+            }
             Node::Div(a, b) if self.tail_quotient(*a, *b).is_some() => {
                 // The same with a divisor (`softplus(beta * x) / beta`, where the numerator is
                 // subnormal and the quotient is not).
@@ -4385,6 +4433,47 @@ impl<'g> Emitter<'g> {
             })
             .collect();
         (out, ts)
+    }
+
+    /// For `(p ± q) / d` (`a / d`) with `d` not constant and `p`, `q` (each perhaps negated,
+    /// none of them bound) a [`Self::tail_product`] or a [`Self::tail_quotient`]: for each
+    /// term, whether it is negated, its factors, its tail factors and its own divisor; and
+    /// whether the sum is a difference.
+    #[allow(clippy::type_complexity)]
+    fn tail_sum_quotient(
+        &self,
+        a: Id,
+        d: Id,
+    ) -> Option<(Vec<(bool, Vec<Id>, Vec<Id>, Option<Id>)>, bool)> {
+        if self.single || self.g.as_num(d).is_some() || self.names.contains_key(&a) {
+            return None;
+        }
+        let (p, q, sub) = match self.g.node(a) {
+            Node::Add(p, q) => (*p, *q, false),
+            Node::Sub(p, q) => (*p, *q, true),
+            _ => return None,
+        };
+        let term = |t: Id| {
+            let (neg, t) = match self.g.node(t) {
+                Node::Neg(u) if !self.names.contains_key(&t) => (true, *u),
+                _ => (false, t),
+            };
+            if self.names.contains_key(&t) {
+                return None;
+            }
+            match self.g.node(t) {
+                Node::Mul(..) => {
+                    let (fs, tails) = self.tail_product(t)?;
+                    Some((neg, fs, tails, None))
+                }
+                Node::Div(n, e) => {
+                    let (fs, tails) = self.tail_quotient(*n, *e)?;
+                    Some((neg, fs, tails, Some(*e)))
+                }
+                _ => None,
+            }
+        };
+        Some((vec![term(p)?, term(q)?], sub))
     }
 
     /// For `a / b` with `b` not constant and `a` a tail factor or a [`Self::tail_product`]: the

@@ -4182,7 +4182,11 @@ impl<'g> Emitter<'g> {
                 }
                 let (t1, t2) = (&printed[0], &printed[1]);
                 let new = quote!(math::refine_sum::<T>(#t1, #t2, || #exact));
-                if guards.is_empty() {
+                // (the fast path goes without the guard: a product of divisors that is not
+                // normal makes the quotient not finite or its reciprocal overflow, and the
+                // element takes the scalar path, which has it; with the guard the loop of
+                // softplus' f64 d/dbeta was not vectorized, 11.3 -> 23.4 ns/elem)
+                if guards.is_empty() || self.fast {
                     (new, R_ATOM)
                 } else {
                     (quote!(if #(#guards)&&* { #new } else { #old }), R_ATOM)

@@ -4541,9 +4541,7 @@ impl<'g> Emitter<'g> {
             Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) | Node::Div(a, b) => {
                 self.dd_able(*a) && self.dd_able(*b)
             }
-            Node::Pow(a, n) => {
-                self.dd_able(*a) && matches!(self.g.as_num(*n), Some(2.0) | Some(3.0))
-            }
+            Node::Pow(a, n) => self.dd_able(*a) && dd_power(self.g.as_num(*n)),
             Node::Neg(a) => self.needs_dd(*a),
             _ => false,
         }
@@ -4557,9 +4555,7 @@ impl<'g> Emitter<'g> {
                 self.dd_able(*a) && self.dd_able(*b)
             }
             Node::Neg(a) => self.dd_able(*a),
-            Node::Pow(a, n) => {
-                self.dd_able(*a) && matches!(self.g.as_num(*n), Some(2.0) | Some(3.0))
-            }
+            Node::Pow(a, n) => self.dd_able(*a) && dd_power(self.g.as_num(*n)),
             Node::Call(Builtin::Sqrt, a) => self.g.as_num(a[0]).is_some(),
             Node::Call(Builtin::Exp, a) => self.dd_able(a[0]),
             _ => self.names.contains_key(&id),
@@ -4747,6 +4743,20 @@ impl<'g> Emitter<'g> {
                     Some(v) => quote!({ let p = #v; math::dd_mul_f(math::dd_mul_ff(p, p), p) }),
                     None => quote!({ let p = #a; math::dd_mul(math::dd_mul(p, p), p) }),
                 }
+            }
+            Node::Pow(a, n)
+                if g.as_num(*n)
+                    .is_some_and(|v| v.fract() == 0.0 && (4.0..=8.0).contains(&v)) =>
+            {
+                // a higher integer power by repeated multiplication, as in `ddd` (`exp(-x^4)`);
+                // other powers take the f64 value
+                let k = g.as_num(*n).expect("checked") as usize;
+                let a = self.dd(*a);
+                let mut e = quote!(p);
+                for _ in 1..k {
+                    e = quote!(math::dd_mul(#e, p));
+                }
+                quote!({ let p = #a; #e })
             }
             Node::Call(Builtin::Sqrt, a) if g.as_num(a[0]).is_some() => {
                 let c = self.expr(a[0]);
@@ -5004,6 +5014,12 @@ fn bound_name(statement: &TokenStream) -> Option<proc_macro2::Ident> {
         ) if l == "let" && eq.as_char() == '=' => Some(name),
         _ => None,
     }
+}
+
+/// Whether a power is one that double-double arithmetic takes (an integer from 2 to 8, by
+/// repeated multiplication).
+fn dd_power(n: Option<f64>) -> bool {
+    n.is_some_and(|v| v.fract() == 0.0 && (2.0..=8.0).contains(&v))
 }
 
 /// Whether `ident` occurs in `tokens`.

@@ -4147,7 +4147,8 @@ impl<'g> Emitter<'g> {
                 // last division multiplied its error by 1000); as written where a term's own
                 // divisor times d is not normal
                 let (terms, sub) = self.tail_sum_quotient(*a, *b).expect("checked");
-                let old = {
+                // the quotient as written (the scalar path's, where the other does not apply)
+                let old = || {
                     let (a, b) = (refined(*a, R_MUL), self.operand(*b, R_MUL + 1));
                     quote!(#a / #b)
                 };
@@ -4156,7 +4157,7 @@ impl<'g> Emitter<'g> {
                 } else {
                     match self.ddd_shared(id) {
                         Some(e) => e,
-                        None => return (old, R_MUL),
+                        None => return (old(), R_MUL),
                     }
                 };
                 let d = self.operand(*b, R_MUL + 1);
@@ -4189,6 +4190,7 @@ impl<'g> Emitter<'g> {
                 if guards.is_empty() || self.fast {
                     (new, R_ATOM)
                 } else {
+                    let old = old();
                     (quote!(if #(#guards)&&* { #new } else { #old }), R_ATOM)
                 }
             }

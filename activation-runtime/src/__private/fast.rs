@@ -971,8 +971,8 @@ fn erfc_poly(c: &[f64; 20], u: f64) -> (f64, f64) {
 #[inline(always)]
 fn erfc_gauss_shifted(x: f64) -> (f64, f64, f64) {
     const C: f64 = 0.35;
-    let deep = x >= 26.0;
-    let a = x.abs().min(if deep { ERFC_TAIL_HIGH } else { 26.0 });
+    let deep = x >= ERFC_LIFT;
+    let a = x.abs().min(if deep { ERFC_TAIL_HIGH } else { ERFC_LIFT });
     let z = a * a;
     let near = poly(&PP, z) / poly1(&QQ, z);
     // e^-a^2 = 2^k (1 + m) (1 - lo), kept unrounded: a^2 = hi + lo exactly, -hi in [-676, 0]
@@ -1031,6 +1031,10 @@ fn erfc_gauss_shifted(x: f64) -> (f64, f64, f64) {
 
 /// `2^-TAIL_SHIFT` (written out: `f64::from_bits` is `const` from Rust 1.83 on).
 const TAIL_BACK: f64 = 2.938_735_877_055_719e-39;
+
+/// From here on [`erfc_gauss_shifted`] (and so [`erfc_tail`]) lifts `erfc(x)` by
+/// `2^TAIL_SHIFT`: `erfc(26)` is `5e-296`, `erfc(26.55)` subnormal.
+const ERFC_LIFT: f64 = 26.0;
 
 /// From here on `erfc(x)` is 0 (below `e^-784 / 49`, far under half the smallest subnormal),
 /// and so is [`erfc_tail`] (the product's bound, or the scalar path, decides there); below it,
@@ -1217,7 +1221,7 @@ fn tail_product<const N: usize, const M: usize>(
 fn lifted(u: Dd, kind: Tail) -> bool {
     match kind {
         Tail::ExpShifted => u.0 < EXP_LOW,
-        Tail::ErfcShifted => u.0 >= 26.0,
+        Tail::ErfcShifted => u.0 >= ERFC_LIFT,
         _ => false,
     }
 }

@@ -3348,10 +3348,84 @@ impl<'g> Emitter<'g> {
             Some(e) if !self.fast && self.has_transcendental(id) => e,
             _ => return self.prec_expr(id),
         };
+        if let Some((k, a, b, sub)) = self.scaled_pair(id) {
+            let (k, ea, eb) = (self.expr(k), self.expr(a), self.operand(b, R_UNARY));
+            let eb = if sub { quote!(-#eb) } else { eb };
+            return (
+                quote!(math::refine_scaled_sum::<T>(#k, #ea, #eb, || #exact)),
+                R_ATOM,
+            );
+        }
         let ea = self.expr(a);
         let eb = self.operand(b, R_UNARY);
         let eb = if sub { quote!(-#eb) } else { eb };
         (quote!(math::refine_sum::<T>(#ea, #eb, || #exact)), R_ATOM)
+    }
+
+    /// `(k, a, b, is a difference)` for `k a ± k b` (either term perhaps bound), `k` a power of
+    /// two below 1, in the `f64` plans: printed as `k (a ± b)` ([`math::scaled_sum`]), which
+    /// keeps the digits a halved subnormal term would lose.
+    fn scaled_pair(&self, id: Id) -> Option<(Id, Id, Id, bool)> {
+        let g = self.g;
+        if self.single {
+            return None;
+        }
+        let (p, q, sub) = match g.node(id) {
+            Node::Add(p, q) => (*p, *q, false),
+            Node::Sub(p, q) => (*p, *q, true),
+            _ => return None,
+        };
+        let (Node::Mul(kp, a), Node::Mul(kq, b)) = (g.node(p), g.node(q)) else {
+            return None;
+        };
+        let k = g.as_num(*kp).filter(|k| small_power_of_two(*k))?;
+        (g.as_num(*kq) == Some(k)).then_some((*kp, *a, *b, sub))
+    }
+
+    /// `(k, a, q, r)` for `a / q / r` or `(k a) / q / r` (`k` a power of two below 1, `q` and
+    /// `r` different and not constant), in the `f64` plans: printed
+    /// as `k (a / (q r))` where `q r` is normal ([`math::div_two`]), where the inner quotient
+    /// would be rounded to a subnormal before the last division scales it back.
+    fn quotient_of_quotient(&self, id: Id) -> Option<(Option<Id>, Id, Id, Id)> {
+        let g = self.g;
+        let Node::Div(n, r) = g.node(id) else {
+            return None;
+        };
+        if self.single || self.folded(*r).is_some() {
+            return None;
+        }
+        // (the inner quotient may be bound, as the value where the derivative is `f / r`: one
+        // division `a / (q r)` beside the value's `a / q`, as there were two)
+        let Node::Div(p, q) = g.node(*n) else {
+            return None;
+        };
+        if q == r || self.folded(*q).is_some() {
+            return None;
+        }
+        match g.node(*p) {
+            Node::Mul(k, a) if g.as_num(*k).is_some_and(small_power_of_two) => {
+                Some((Some(*k), *a, *q, *r))
+            }
+            _ => Some((None, *p, *q, *r)),
+        }
+    }
+
+    /// `(k, a, d)` for `(k a) / d` (the product perhaps bound), `k` a power of two below 1 and
+    /// `d` not constant, in the `f64` plans: printed as `k (a / d)` ([`math::div_scaled`]).
+    fn scaled_quotient(&self, id: Id) -> Option<(Id, Id, Id)> {
+        let g = self.g;
+        let Node::Div(n, d) = g.node(id) else {
+            return None;
+        };
+        if self.single || self.folded(*d).is_some() {
+            return None;
+        }
+        let Node::Mul(k, a) = g.node(*n) else {
+            return None;
+        };
+        g.as_num(*k)
+            .filter(|k| small_power_of_two(*k))
+            .map(|_| (*k, *a, *d))
     }
 
     fn has_transcendental(&self, id: Id) -> bool {
@@ -4131,6 +4205,13 @@ impl<'g> Emitter<'g> {
                 let a = self.operand(*a, R_UNARY);
                 (quote!(!#a), R_UNARY)
             }
+            Node::Add(..) | Node::Sub(..) if self.scaled_pair(id).is_some() => {
+                // k a ± k b as k (a ± b) (see `scaled_pair`)
+                let (k, a, b, sub) = self.scaled_pair(id).expect("checked");
+                let (k, a, b) = (self.expr(k), self.expr(a), self.operand(b, R_UNARY));
+                let b = if sub { quote!(-#b) } else { b };
+                (quote!(math::scaled_sum(#k, #a, #b)), R_ATOM)
+            }
             Node::Add(a, b) => bin(a, b, R_ADD, quote!(+)),
             Node::Sub(a, b) => bin(a, b, R_ADD, quote!(-)),
             Node::Mul(..) if self.tail_product(id).is_some() => {
@@ -4194,6 +4275,40 @@ impl<'g> Emitter<'g> {
                     (quote!(if #(#guards)&&* { #new } else { #old }), R_ATOM)
                 }
             }
+            Node::Div(a, b) if self.absorbed_quotient(*a, *b).is_some() => {
+                // (p ± q) / d where each term has a factor F(d v) that vanishes like d (sin,
+                // tanh, expm1, log1p, erf): d taken into that factor, F(d v) / d, about v
+                // (snake's d/dalpha, `(2 x cos(u) sin(u) - sin(u)^2 / alpha) / alpha` with u =
+                // alpha x: at alpha = 0.001, x = -1.5e-154 both terms were subnormal before the
+                // last division scaled their lost digits back, 750 ULP); where the sum cancels,
+                // the double-double of the whole quotient (the scalar path's)
+                let (terms, sub) = self.absorbed_quotient(*a, *b).expect("checked");
+                let d = self.operand(*b, R_MUL + 1);
+                let printed: Vec<TokenStream> = terms
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (neg, t))| {
+                        let t = self.absorbed_term(t, &d);
+                        if *neg != (sub && k == 1) {
+                            quote!(-(#t))
+                        } else {
+                            t
+                        }
+                    })
+                    .collect();
+                let (t1, t2) = (&printed[0], &printed[1]);
+                let exact = if !refining {
+                    None
+                } else if self.fast {
+                    Some(quote!(math::dd(f64::NAN)))
+                } else {
+                    self.ddd_shared(id)
+                };
+                match exact {
+                    Some(e) => (quote!(math::refine_sum::<T>(#t1, #t2, || #e)), R_ATOM),
+                    None => (quote!(#t1 + #t2), R_ADD),
+                }
+            }
             Node::Div(a, b) if self.tail_quotient(*a, *b).is_some() => {
                 // The same with a divisor (`softplus(beta * x) / beta`, where the numerator is
                 // subnormal and the quotient is not).
@@ -4250,6 +4365,22 @@ impl<'g> Emitter<'g> {
                 };
                 let (c, b) = (self.expr(*c), self.expr(*b));
                 (quote!(math::div_twice(#c, #b)), R_ATOM)
+            }
+            Node::Div(..) if self.quotient_of_quotient(id).is_some() => {
+                // (k a) / q / r as k (a / (q r)) (see `quotient_of_quotient`)
+                let (k, a, q, r) = self.quotient_of_quotient(id).expect("checked");
+                let (k, a) = match k {
+                    Some(k) => (self.expr(k), self.expr(a)),
+                    None => (quote!(1.0), refined(a, 0)),
+                };
+                let (q, r) = (self.expr(q), self.expr(r));
+                (quote!(math::div_two(#k, #a, #q, #r)), R_ATOM)
+            }
+            Node::Div(..) if self.scaled_quotient(id).is_some() => {
+                // (k a) / d as k (a / d) (see `scaled_quotient`)
+                let (k, a, d) = self.scaled_quotient(id).expect("checked");
+                let (k, a, d) = (self.expr(k), self.expr(a), self.expr(d));
+                (quote!(math::div_scaled(#k, #a, #d)), R_ATOM)
             }
             Node::Div(a, b) => {
                 let (a, b) = (refined(*a, R_MUL), self.operand(*b, R_MUL + 1));
@@ -4439,6 +4570,111 @@ impl<'g> Emitter<'g> {
             })
             .collect();
         (out, ts)
+    }
+
+    /// For `(p ± q) / d` (`a / d`) with `d` not constant, where each term (perhaps negated) has
+    /// a factor that vanishes like `d` (see [`Self::absorbing`]): each term with the factor
+    /// that takes `d`, and whether the sum is a difference. `None` in the `f32` plan.
+    fn absorbed_quotient(&self, a: Id, d: Id) -> Option<(Vec<(bool, Absorbed)>, bool)> {
+        let g = self.g;
+        if self.single || g.as_num(d).is_some() || self.names.contains_key(&a) {
+            return None;
+        }
+        let (p, q, sub) = match g.node(a) {
+            Node::Add(p, q) => (*p, *q, false),
+            Node::Sub(p, q) => (*p, *q, true),
+            _ => return None,
+        };
+        let term = |t: Id| -> Option<(bool, Absorbed)> {
+            let (neg, t) = match g.node(t) {
+                Node::Neg(u) if !self.names.contains_key(&t) => (true, *u),
+                _ => (false, t),
+            };
+            if let (Node::Div(n, d2), false) = (g.node(t), self.names.contains_key(&t)) {
+                if *d2 == d {
+                    let (c, u) = self.square_numerator(*n)?;
+                    return self
+                        .absorbing(u, d)
+                        .then_some((neg, Absorbed::Square { c, u }));
+                }
+            }
+            let mut fs = Vec::new();
+            let mut n = t;
+            while let Node::Mul(l, r) = g.node(n) {
+                if self.names.contains_key(&n) {
+                    break;
+                }
+                fs.push(*r);
+                n = *l;
+            }
+            fs.push(n);
+            fs.reverse();
+            let at = fs.iter().position(|f| self.absorbing(*f, d))?;
+            Some((neg, Absorbed::Chain { term: t, fs, at }))
+        };
+        Some((vec![term(p)?, term(q)?], sub))
+    }
+
+    /// Whether `f` is `F(d * v)` (either order) for a function `F` with `F(0) = 0` and
+    /// `F'(0) = 1` (or a constant): `sin`, `tanh`, `expm1`, `log1p`, `erf`. Then `f / d` is
+    /// about `v` whatever `d` is, while `f` itself is about `d v`, subnormal for a small `d`
+    /// and a small `v` (snake's `sin(alpha x)` at `alpha = 0.001`, `x = -1.5e-154`).
+    fn absorbing(&self, f: Id, d: Id) -> bool {
+        let g = self.g;
+        let Node::Call(
+            Builtin::Sin | Builtin::Tanh | Builtin::Expm1 | Builtin::Log1p | Builtin::Erf,
+            args,
+        ) = g.node(f)
+        else {
+            return false;
+        };
+        matches!(g.node(args[0]), Node::Mul(l, r) if *l == d || *r == d)
+    }
+
+    /// One term of an [`Self::absorbed_quotient`] with the divisor `d` (printed) taken into its
+    /// absorbing factor; in the scalar path a leading power of two taken last where taken first
+    /// it overflows (as [`Self::scale_last`] prints a product).
+    fn absorbed_term(&self, t: &Absorbed, d: &TokenStream) -> TokenStream {
+        match t {
+            Absorbed::Square { c, u } => {
+                let u = self.operand(*u, R_MUL + 1);
+                let q = quote!((#u / #d) * (#u / #d));
+                match c {
+                    Some(c) => {
+                        let c = self.operand(*c, R_MUL);
+                        quote!(#c * #q)
+                    }
+                    None => q,
+                }
+            }
+            Absorbed::Chain { term, fs, at } => {
+                let printed: Vec<TokenStream> = fs
+                    .iter()
+                    .enumerate()
+                    .map(|(k, f)| {
+                        if k == *at {
+                            let f = self.operand(*f, R_MUL + 1);
+                            quote!((#f / #d))
+                        } else {
+                            self.operand(*f, if k == 0 { R_MUL } else { R_MUL + 1 })
+                        }
+                    })
+                    .collect();
+                let scaled = !self.fast
+                    && *at != 0
+                    && self
+                        .scale_last(*term)
+                        .is_some_and(|(c, rest)| rest.len() + 1 == fs.len() && fs[0] == c);
+                if scaled {
+                    let (c, rest) = (&printed[0], &printed[1..]);
+                    let (r0, rs) = (&rest[0], &rest[1..]);
+                    quote!(math::scale_last(#c * #r0 #(* #rs)*, #r0 #(* #rs)*, #c))
+                } else {
+                    let (f0, fs) = (&printed[0], &printed[1..]);
+                    quote!(#f0 #(* #fs)*)
+                }
+            }
+        }
     }
 
     /// For `(p ± q) / d` (`a / d`) with `d` not constant and `p`, `q` (each perhaps negated,
@@ -5127,4 +5363,18 @@ fn dd_literal((hi, lo): crate::dd::Dd) -> TokenStream {
     };
     let (h, l) = (lit(hi), lit(lo));
     quote!((#h, #l))
+}
+
+/// A term of [`Emitter::absorbed_quotient`]: the factor that takes the divisor.
+enum Absorbed {
+    /// `c * u^2 / d` (`c` optional): `c * (u / d) * (u / d)` over one more `d`.
+    Square { c: Option<Id>, u: Id },
+    /// A product `term` of the factors `fs` (left to right), `fs[at]` taking the divisor.
+    Chain { term: Id, fs: Vec<Id>, at: usize },
+}
+
+/// A power of two of magnitude below 1 (a factor whose product is exact but where it is
+/// subnormal).
+fn small_power_of_two(k: f64) -> bool {
+    k != 0.0 && k.abs() < 1.0 && k.abs().log2().fract() == 0.0
 }

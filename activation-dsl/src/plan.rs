@@ -271,15 +271,20 @@ pub(crate) fn calls(tokens: &TokenStream, module: &str) -> Vec<String> {
                         }
                         _ => None,
                     });
-                    if let (true, Some((j, args))) = (name == "refine_sum", args) {
-                        // the two terms only
+                    // the arguments before the closure only (the two terms; the scale too)
+                    let before = match name.as_str() {
+                        "refine_sum" => 2,
+                        "refine_scaled_sum" => 3,
+                        _ => 0,
+                    };
+                    if let (true, Some((j, args))) = (before > 0, args) {
                         let mut terms = TokenStream::new();
                         let mut commas = 0;
                         for a in args.stream() {
                             if matches!(&a, TokenTree::Punct(p) if p.as_char() == ',') {
                                 commas += 1;
                             }
-                            if commas >= 2 {
+                            if commas >= before {
                                 break;
                             }
                             terms.extend([a]);
@@ -304,6 +309,10 @@ pub(crate) fn calls(tokens: &TokenStream, module: &str) -> Vec<String> {
     out
 }
 
+/// The step of `math::scaled_sum`.
+const SCALED_SUM: &str =
+    "k a + k b as k (a + b) for a power of two k < 1 (scaled_sum; no subnormal k a)";
+
 /// The steps of an `f64`-lane body, from the runtime functions it calls: a technique where a
 /// call stands for one, else the function's name.
 pub(crate) fn steps(calls: &[String]) -> Vec<String> {
@@ -326,6 +335,23 @@ pub(crate) fn steps(calls: &[String]) -> Vec<String> {
             ),
             "refine_sum" => push(
                 "sums that may cancel checked (the scalar path, double-double, where they do)"
+                    .into(),
+            ),
+            "refine_scaled_sum" => {
+                push(
+                    "sums that may cancel checked (the scalar path, double-double, where they do)"
+                        .into(),
+                );
+                push(SCALED_SUM.into())
+            }
+            "scaled_sum" => push(SCALED_SUM.into()),
+            "div_scaled" => push(
+                "(k a) / d as k (a / d) for a power of two k < 1 (div_scaled; no subnormal k a)"
+                    .into(),
+            ),
+            "div_two" => push(
+                "a / q / r as a / (q r) where q r is normal (div_two; no subnormal a / q scaled \
+                 back)"
                     .into(),
             ),
             "poison" => push("choices on function values poisoned by their NaN".into()),

@@ -301,14 +301,14 @@ const KNOWN_MISSES: &[(&str, &str, &str, &str)] = &[
     // softplus(beta x) / beta) / beta`, each term rounded to a subnormal before the last
     // division multiplied its error by 1000, 966 ULP; the generator now takes the divisor into
     // each tail product, 3 ULP)
-    // b = 0 at x = +-5e-324 only (the smallest subnormals): 0.5 * x rounds to 0 (or to -0 and
-    // a NaN from 0 / 0 on the left) before the sum that would restore it
-    ("squareplus", "f64", "b=0", "f"),
-    ("squareplus", "f64", "b=0", "f'"),
-    // d/dalpha = (2 x cos sin - sin^2 / alpha) / alpha at alpha = 0.001 and x = -1.5e-154:
-    // sin(alpha x)^2 is subnormal before the two divisions by alpha scale it back (750 ULP);
-    // `(sin(alpha x) / alpha)^2` would not be
-    ("snake", "f64", "alpha=0.001", "d/dalpha"),
+    // (fixed: squareplus at b = 0, x = +-5e-324, the smallest subnormals, where 0.5 * x
+    // rounded to 0 (or to -0 and a NaN from 0 / 0 on the left) before the sum that would
+    // restore it; the generator now prints `k a + k b` as `k (a + b)` and `(k a) / d` as
+    // `k (a / d)` for a power of two k < 1, guarded against overflow)
+    // (fixed: snake's d/dalpha = (2 x cos sin - sin^2 / alpha) / alpha at alpha = 0.001,
+    // x = -1.5e-154, where sin(alpha x)^2 was subnormal before the two divisions by alpha
+    // scaled it back, 750 ULP; the generator now takes the divisor into the factor that
+    // vanishes with it, `(sin(alpha x) / alpha)^2`, 3 ULP)
 ];
 
 /// One line per (case, method, column): the largest ULP error and where; the failures, each with

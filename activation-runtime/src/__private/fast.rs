@@ -1350,6 +1350,27 @@ pub fn refine_sum<T: crate::Float>(a: f64, b: f64, _exact: impl FnOnce() -> Dd) 
     )
 }
 
+/// [`super::math::scaled_sum`], NaN where it cancels as in [`refine_sum`].
+#[inline(always)]
+pub fn refine_scaled_sum<T: crate::Float>(
+    k: f64,
+    a: f64,
+    b: f64,
+    _exact: impl FnOnce() -> Dd,
+) -> f64 {
+    // (the check alone: NaN where the sum cancels, never from finite terms otherwise)
+    valid(scaled_sum(k, a, b), !refine_sum::<T>(a, b, || dd(0.0)).is_nan())
+}
+
+/// [`super::math::div_two`] where `q r` is normal and the quotient finite; NaN elsewhere (the
+/// element goes to the scalar path, which divides as written there): the same bits.
+#[inline(always)]
+pub fn div_two(k: f64, a: f64, q: f64, r: f64) -> f64 {
+    let qr = q * r;
+    let v = a / qr;
+    valid(k * v, normal_product(qr) && v.is_finite())
+}
+
 /// Set by [`force_portable`]: the loops run their portable versions.
 static PORTABLE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 

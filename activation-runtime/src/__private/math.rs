@@ -55,6 +55,64 @@ pub fn scale_last(first: f64, rest: f64, c: f64) -> f64 {
         rest * c
     }
 }
+/// `k a + k b` for a power of two `k < 1` (the halved terms of squareplus' `0.5 hypot(x, s) +
+/// 0.5 x`) as `k (a + b)`: the same bits where `a + b` is finite and `k (a + b)` normal, and
+/// where `k a` or `k b` alone would be subnormal the digits it would lose are kept (at `b = 0`,
+/// x = 5e-324 the halved terms were both 0); as written where `a + b` overflows.
+#[inline(always)]
+pub fn scaled_sum(k: f64, a: f64, b: f64) -> f64 {
+    let s = a + b;
+    if s.is_finite() {
+        k * s
+    } else {
+        k * a + k * b
+    }
+}
+/// [`scaled_sum`] with the cancellation check of [`refine_sum`] (`exact`: the scaled sum in
+/// double-double).
+#[inline(always)]
+pub fn refine_scaled_sum<T: crate::Float>(
+    k: f64,
+    a: f64,
+    b: f64,
+    exact: impl FnOnce() -> Dd,
+) -> f64 {
+    cancelled::<T>(a, b, exact).unwrap_or_else(|| scaled_sum(k, a, b))
+}
+/// `(k a) / d` for a power of two `k < 1` as `k (a / d)`: the same bits where `a / d` is finite
+/// and `k (a / d)` normal, and the digits `k a` would lose where it is subnormal are kept
+/// (squareplus' `0.5 x / hypot(x, s)` at `b = 0`, x = 5e-324 was 0 where it is 0.5); as written
+/// where `a / d` overflows.
+#[inline(always)]
+pub fn div_scaled(k: f64, a: f64, d: f64) -> f64 {
+    let q = a / d;
+    if q.is_finite() {
+        k * q
+    } else {
+        (k * a) / d
+    }
+}
+/// `k a / q / r` (`k` a power of two of at most 1, see [`div_scaled`]) as `k (a / (q r))`
+/// where `q r` is normal and the quotient finite: the intermediate `a / q` is not rounded to a
+/// subnormal whose lost digits the division by `r` would scale back (squareplus' derivative
+/// `0.25 b / (0.5 (h - x)) / h` at b = 1e-320, x = -3.4e-7 was 1.5e6 ULP off); elsewhere as
+/// written. One division where there were two.
+#[inline(always)]
+pub fn div_two(k: f64, a: f64, q: f64, r: f64) -> f64 {
+    let qr = q * r;
+    let v = a / qr;
+    if normal_product(qr) && v.is_finite() {
+        k * v
+    } else {
+        div_scaled(k, a, q) / r
+    }
+}
+/// Whether `v` is normal (not 0, subnormal, infinite or NaN), in lane-friendly comparisons.
+#[inline(always)]
+pub fn normal_product(v: f64) -> bool {
+    let m = v.abs();
+    (f64::MIN_POSITIVE..=f64::MAX).contains(&m)
+}
 /// `-1`, `0` or `1`; NaN for NaN.
 #[inline(always)]
 pub fn sign(x: f64) -> f64 {
@@ -878,15 +936,22 @@ fn sigmoid_ddd_impl(a: Dd) -> Dd {
 /// double-double.
 #[inline(always)]
 pub fn refine_sum<T: crate::Float>(a: f64, b: f64, exact: impl FnOnce() -> Dd) -> f64 {
+    cancelled::<T>(a, b, exact).unwrap_or(a + b)
+}
+
+/// `exact()` rounded to `f64` where `a + b` cancels below [`cancellation_threshold`] of
+/// `|a| + |b|` and that is finite; `None` elsewhere.
+#[inline(always)]
+fn cancelled<T: crate::Float>(a: f64, b: f64, exact: impl FnOnce() -> Dd) -> Option<f64> {
     let s = a + b;
     let size = a.abs() + b.abs();
     if s.abs() < cancellation_threshold(T::MANTISSA_DIGITS) * size && size.is_finite() {
         let e = dd_hi(exact());
         if e.is_finite() {
-            return e;
+            return Some(e);
         }
     }
-    s
+    None
 }
 
 /// Below what fraction of `|a| + |b|` an `f64` sum `a + b` whose terms carry up to 8 ULPs of
@@ -1390,5 +1455,107 @@ mod tests {
             got < 0.0 && (got - want).abs() <= 4.0 * 5e-324,
             "{got:e} vs {want:e}"
         );
+    }
+
+    /// A few thousand `(a, b)` pairs over every scale, with the extremes.
+    fn pairs() -> Vec<(f64, f64)> {
+        let mut vs = vec![
+            0.0, 5e-324, 1e-323, 1.5e-323, 2.2e-308, 1e-300, 0.3, 1.0, 3.7,
+        ];
+        vs.extend([
+            1e10,
+            1e300,
+            f64::MAX / 2.0,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NAN,
+        ]);
+        let mut x = 7.3e-321_f64;
+        while x < 1e306 {
+            vs.push(x);
+            x *= 1.0e7 * core::f64::consts::PI;
+        }
+        let signed: Vec<f64> = vs.iter().flat_map(|&v| [v, -v]).collect();
+        signed
+            .iter()
+            .flat_map(|&a| signed.iter().map(move |&b| (a, b)))
+            .collect()
+    }
+
+    fn same(a: f64, b: f64) -> bool {
+        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+    }
+
+    /// `k a + k b` as `k (a + b)`: the bits of the halved terms' sum wherever no term or result
+    /// is subnormal and nothing overflows; the exact halved sum where a halved term would be
+    /// subnormal (squareplus at b = 0, x = 5e-324); no overflow where `a + b` overflows.
+    #[test]
+    fn scaled_sum_keeps_what_halving_would_lose() {
+        for (a, b) in pairs() {
+            for k in [0.5, 0.25] {
+                let (got, old) = (scaled_sum(k, a, b), k * a + k * b);
+                // (k v not exact: a halved subnormal; a subnormal result rounds once more)
+                let lossy = |v: f64| v.is_finite() && (k * v) / k != v;
+                let tiny = |v: f64| v.abs() < f64::MIN_POSITIVE;
+                if !(lossy(a) || lossy(b) || tiny(old) || tiny(got)) {
+                    assert!(same(got, old), "{k} ({a:e} + {b:e}): {got:e} vs {old:e}");
+                }
+                if old.is_finite() {
+                    assert!(got.is_finite(), "{k} ({a:e} + {b:e}) overflows");
+                }
+            }
+        }
+        assert_eq!(scaled_sum(0.5, 5e-324, 5e-324), 5e-324);
+        assert_eq!(0.5 * 5e-324 + 0.5 * 5e-324, 0.0, "the halved terms lose it");
+        assert_eq!(scaled_sum(0.5, f64::MAX, f64::MAX), f64::MAX);
+        // the cancellation check of refine_sum, on the unscaled terms
+        let exact = || (1.0, 0.0);
+        assert_eq!(refine_scaled_sum::<f64>(0.5, 1.0, -0.9999, exact), 1.0);
+        assert_eq!(
+            refine_scaled_sum::<f64>(0.5, 1.0, 1.0e-3, exact),
+            scaled_sum(0.5, 1.0, 1.0e-3)
+        );
+    }
+
+    /// `(k a) / d` as `k (a / d)` and `k a / q / r` as `k (a / (q r))`: within one rounding of
+    /// the quotients as written wherever those are normal, and right where a subnormal on the
+    /// way made them lose digits.
+    #[test]
+    fn scaled_quotients_keep_what_subnormal_steps_would_lose() {
+        let ulps = |got: f64, want: f64| ((got - want) / want).abs() / f64::EPSILON;
+        for (a, d) in pairs() {
+            let (got, old) = (div_scaled(0.5, a, d), (0.5 * a) / d);
+            if old.is_normal() && (0.5 * a).is_normal() {
+                assert!(same(got, old), "0.5 {a:e} / {d:e}: {got:e} vs {old:e}");
+            }
+            if old.is_finite() {
+                assert!(got.is_finite(), "0.5 {a:e} / {d:e}");
+            }
+            for r in [3.0e-7, -1.7, 2.5e200] {
+                let (got, old) = (div_two(0.25, a, d, r), (0.25 * a) / d / r);
+                if old.is_normal() && ((0.25 * a) / d).is_normal() && (0.25 * a).is_normal() {
+                    assert!(
+                        ulps(got, old) <= 2.0,
+                        "{a:e} / {d:e} / {r:e}: {got:e} vs {old:e}"
+                    );
+                }
+                if old.is_finite() {
+                    assert!(got.is_finite(), "{a:e} / {d:e} / {r:e}");
+                }
+            }
+        }
+        assert_eq!(div_scaled(0.5, 5e-324, 5e-324), 0.5);
+        assert_eq!(0.5 * 5e-324 / 5e-324, 0.0, "as written it is lost");
+        // squareplus' derivative at b = 1e-320, x = -3.3584800690098995e-7
+        let (b, x) = (1e-320_f64, -3.3584800690098995e-7_f64);
+        let h = hypot(x, b.sqrt());
+        let d = scaled_sum(0.5, h, -x);
+        let want = 2.2164075613651075e-308;
+        assert!(ulps(div_two(0.25, b, d, h), want) <= 2.0);
+        assert!(
+            ulps(div_scaled(0.25, b, d) / h, want) > 1e5,
+            "as written it is far off"
+        );
+        assert_eq!(div_two(1.0, 1.0, 1e300, 1e300), 1.0 / 1e300 / 1e300);
     }
 }

@@ -3382,6 +3382,21 @@ impl<'g> Emitter<'g> {
         (g.as_num(*kq) == Some(k)).then_some((*kp, *a, *b, sub))
     }
 
+    /// The nodes that the printed form of `n` takes: its children, but for the forms that look
+    /// through a product `k a` (`scaled_pair`, `quotient_of_quotient`, `scaled_quotient`), which
+    /// take `a` itself (bound once where two such forms share it: squareplus' `hypot`).
+    fn printed_children(&self, n: Id) -> Vec<Id> {
+        if let Some((k, a, b, _)) = self.scaled_pair(n) {
+            vec![k, a, b]
+        } else if let Some((k, a, q, r)) = self.quotient_of_quotient(n) {
+            k.into_iter().chain([a, q, r]).collect()
+        } else if let Some((k, a, d)) = self.scaled_quotient(n) {
+            vec![k, a, d]
+        } else {
+            self.g.node(n).children()
+        }
+    }
+
     /// `(k, a, q, r)` for `a / q / r` or `(k a) / q / r` (`k` a power of two below 1, `q` and
     /// `r` different and not constant), in the `f64` plans: printed
     /// as `k (a / (q r))` where `q r` is normal ([`math::div_two`]), where the inner quotient
@@ -3890,7 +3905,7 @@ impl<'g> Emitter<'g> {
                         stack.extend(w.iter().flatten());
                     }
                     (None, Some(w)) => stack.push(w),
-                    (None, None) => stack.extend(self.g.node(n).children()),
+                    (None, None) => stack.extend(self.printed_children(n)),
                 }
             }
         }

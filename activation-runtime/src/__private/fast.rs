@@ -1350,6 +1350,23 @@ pub fn refine_sum<T: crate::Float>(a: f64, b: f64, _exact: impl FnOnce() -> Dd) 
     )
 }
 
+/// [`super::math::scaled_sum`] where `a + b` is finite; NaN where it overflows (the element goes
+/// to the scalar path, which takes the halved terms there): a vector lane would otherwise
+/// compute both forms.
+#[inline(always)]
+pub fn scaled_sum(k: f64, a: f64, b: f64) -> f64 {
+    let s = a + b;
+    valid(k * s, s.is_finite())
+}
+
+/// [`super::math::div_scaled`] where `a / d` is finite; NaN elsewhere (the scalar path's
+/// second division, `(k a) / d`, is not paid in every lane).
+#[inline(always)]
+pub fn div_scaled(k: f64, a: f64, d: f64) -> f64 {
+    let q = a / d;
+    valid(k * q, q.is_finite())
+}
+
 /// [`super::math::scaled_sum`], NaN where it cancels as in [`refine_sum`].
 #[inline(always)]
 pub fn refine_scaled_sum<T: crate::Float>(
@@ -1359,7 +1376,10 @@ pub fn refine_scaled_sum<T: crate::Float>(
     _exact: impl FnOnce() -> Dd,
 ) -> f64 {
     // (the check alone: NaN where the sum cancels, never from finite terms otherwise)
-    valid(scaled_sum(k, a, b), !refine_sum::<T>(a, b, || dd(0.0)).is_nan())
+    valid(
+        scaled_sum(k, a, b),
+        !refine_sum::<T>(a, b, || dd(0.0)).is_nan(),
+    )
 }
 
 /// [`super::math::div_two`] where `q r` is normal and the quotient finite; NaN elsewhere (the

@@ -3375,11 +3375,19 @@ impl<'g> Emitter<'g> {
             Node::Sub(p, q) => (*p, *q, true),
             _ => return None,
         };
-        let (Node::Mul(kp, a), Node::Mul(kq, b)) = (g.node(p), g.node(q)) else {
+        let ((kp, a), (kq, b)) = (self.scaled_product(p)?, self.scaled_product(q)?);
+        (g.as_num(kp) == g.as_num(kq)).then_some((kp, a, b, sub))
+    }
+
+    /// `(k, a)` for `k a`, `k` a power of two below 1 (the product perhaps bound).
+    fn scaled_product(&self, id: Id) -> Option<(Id, Id)> {
+        let Node::Mul(k, a) = self.g.node(id) else {
             return None;
         };
-        let k = g.as_num(*kp).filter(|k| small_power_of_two(*k))?;
-        (g.as_num(*kq) == Some(k)).then_some((*kp, *a, *b, sub))
+        self.g
+            .as_num(*k)
+            .is_some_and(small_power_of_two)
+            .then_some((*k, *a))
     }
 
     /// The nodes that the printed form of `n` takes: its children, but for the forms that look
@@ -3417,12 +3425,10 @@ impl<'g> Emitter<'g> {
         if q == r || self.folded(*q).is_some() {
             return None;
         }
-        match g.node(*p) {
-            Node::Mul(k, a) if g.as_num(*k).is_some_and(small_power_of_two) => {
-                Some((Some(*k), *a, *q, *r))
-            }
-            _ => Some((None, *p, *q, *r)),
-        }
+        Some(match self.scaled_product(*p) {
+            Some((k, a)) => (Some(k), a, *q, *r),
+            None => (None, *p, *q, *r),
+        })
     }
 
     /// `(k, a, d)` for `(k a) / d` (the product perhaps bound), `k` a power of two below 1 and
@@ -3435,12 +3441,7 @@ impl<'g> Emitter<'g> {
         if self.single || self.folded(*d).is_some() {
             return None;
         }
-        let Node::Mul(k, a) = g.node(*n) else {
-            return None;
-        };
-        g.as_num(*k)
-            .filter(|k| small_power_of_two(*k))
-            .map(|_| (*k, *a, *d))
+        self.scaled_product(*n).map(|(k, a)| (k, a, *d))
     }
 
     fn has_transcendental(&self, id: Id) -> bool {
